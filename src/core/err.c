@@ -24,6 +24,8 @@ const char *eh_strerror(int code)
     case EH_ERR_ADDR_BAD_HOST: return "invalid host name";
     case EH_ERR_ADDR_BAD_V4: return "invalid IPv4 address";
     case EH_ERR_ADDR_BAD_PREFIX: return "invalid network prefix length";
+    case EH_ERR_ADDR_BAD_SCOPE: return "invalid IPv6 scope id (numeric only)";
+    case EH_ERR_ADDR_NO_HOST: return "missing host";
     case EH__ERR_MIN: break;
     }
     return "unknown error";

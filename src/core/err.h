@@ -28,6 +28,8 @@ enum eh_err {
     EH_ERR_ADDR_BAD_HOST = -28,    /* the host is neither an address nor a valid name */
     EH_ERR_ADDR_BAD_V4 = -29,      /* looks like dotted IPv4 but is not a valid address */
     EH_ERR_ADDR_BAD_PREFIX = -30,  /* a network's "/len" is missing, not a number or too long */
+    EH_ERR_ADDR_BAD_SCOPE = -31,   /* an IPv6 "%scope" that is empty, not numeric or too big */
+    EH_ERR_ADDR_NO_HOST = -32,     /* ":port" or a port alone where "host:port" is required */
 
     EH__ERR_MIN = -99
 };
