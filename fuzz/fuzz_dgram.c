@@ -1,0 +1,87 @@
+/*
+ * fuzz_dgram.c - drives the UDP echo handler (core/dgram) with a policy, a source and a
+ * datagram taken from the input. Oracle: the handler either replies with exactly the
+ * request (same bytes, same length, empty included) or drops it, and a ten-line reference
+ * policy written independently here must predict which.
+ *
+ * Input: 24-byte header (family, port: 2, deny count, 16 address bytes, allow prefix, 3
+ * reserved), then the datagram. Deny ports come from the first datagram bytes.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "core/dgram.h"
+
+/* The reference: port 0, denied ports, multicast/broadcast/unspecified, then allow-list. */
+static int reference_drops(const struct ed_policy *pol, const struct ea_addr *a)
+{
+    const uint8_t *v4 = a->family == EA_INET ? a->ip : NULL;
+    static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff}, zero[16];
+    if (a->family == EA_INET6 && !memcmp(a->ip, mapped, 12))
+        v4 = a->ip + 12;
+    if (a->port == 0)
+        return 1;
+    for (int i = 0; i < pol->n_deny; i++)
+        if (pol->deny[i] == a->port)
+            return 1;
+    if (v4 && ((v4[0] >= 224 && v4[0] < 240) || !memcmp(v4, zero, 4) ||
+               (v4[0] & v4[1] & v4[2] & v4[3]) == 255))
+        return 1;
+    if (a->family == EA_INET6 && (a->ip[0] == 0xff || !memcmp(a->ip, zero, 16)))
+        return 1;
+    return pol->n_allow && !ea_net_contains(&pol->allow[0], a);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct ed_policy pol;
+    struct ea_addr src;
+    struct ed_reply r;
+    size_t ndeny;
+
+    if (size < 24)
+        return 0;
+    memset(&src, 0, sizeof src);
+    src.family = (data[0] & 1) ? EA_INET6 : EA_INET;
+    src.port = (uint16_t)(data[1] << 8 | data[2]);
+    memcpy(src.ip, data + 4, 16);
+    if (src.family == EA_INET)
+        memset(src.ip + 4, 0, 12);
+    ed_policy_default(&pol);
+    if (data[0] & 2)
+        ed_policy_clear_deny(&pol);
+    ndeny = data[3] % 8;
+    if (data[20] & 0x80) {
+        /* An allow-list of one network: the source's own address under a prefix. */
+        struct ea_net net = {.addr = src};
+        net.prefix = (uint8_t)(data[20] % (src.family == EA_INET ? 33 : 129));
+        if (data[0] & 4)
+            net.addr.ip[0] ^= 0x80; /* sometimes a network the source is not in */
+        ed_policy_allow(&pol, &net);
+    }
+    data += 24, size -= 24;
+    for (size_t i = 0; i + 1 < size && i / 2 < ndeny; i += 2)
+        ed_policy_deny(&pol, (uint16_t)(data[i] << 8 | data[i + 1]));
+    if (size > ED_MAX_DGRAM)
+        size = ED_MAX_DGRAM;
+
+    if (ed_handle(&pol, &src, data, size, &r) != 0) {
+        fprintf(stderr, "fuzz_dgram: ed_handle refused a valid datagram of %zu bytes\n", size);
+        abort();
+    }
+    if ((r.verdict != ED_REPLY) != reference_drops(&pol, &src)) {
+        fprintf(stderr, "fuzz_dgram: verdict %s, reference says %s (port %u)\n",
+                ed_verdict_name(r.verdict), reference_drops(&pol, &src) ? "drop" : "reply",
+                src.port);
+        abort();
+    }
+    if (r.verdict == ED_REPLY && (r.n != size || (size && memcmp(r.p, data, size) != 0))) {
+        fprintf(stderr, "fuzz_dgram: reply of %zu bytes differs from the %zu-byte request\n", r.n,
+                size);
+        abort();
+    }
+    return 0;
+}
