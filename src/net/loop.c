@@ -1,0 +1,266 @@
+/*
+ * loop.c - epoll loop, timer heap and signalfd. Level-triggered, so a handler that stops
+ * early (to be fair to other descriptors) is called again on the next wait. The heap holds
+ * pointers to caller-owned timers, each remembering its position so cancel and re-arm are
+ * O(log n) without a search.
+ */
+#define _GNU_SOURCE
+#include "net/loop.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_EVENTS 256
+
+int64_t nl_now(struct nl_loop *l)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    l->now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return l->now_ms;
+}
+
+int nl_init(struct nl_loop *l, size_t max_timers)
+{
+    memset(l, 0, sizeof *l);
+    l->epfd = l->sigfd = -1;
+    l->sigio.fd = -1;
+    l->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (l->epfd < 0)
+        return -errno;
+    if (max_timers) {
+        l->heap = calloc(max_timers, sizeof *l->heap);
+        if (!l->heap) {
+            close(l->epfd);
+            l->epfd = -1;
+            return -ENOMEM;
+        }
+    }
+    l->max_timers = max_timers;
+    nl_now(l);
+    return 0;
+}
+
+void nl_fini(struct nl_loop *l)
+{
+    if (l->sigfd >= 0)
+        close(l->sigfd);
+    if (l->epfd >= 0)
+        close(l->epfd);
+    free(l->heap);
+    l->heap = NULL;
+    l->sigfd = l->epfd = -1;
+    l->n_timers = l->max_timers = 0;
+}
+
+int nl_add(struct nl_loop *l, struct nl_io *io, int fd, uint32_t events, nl_io_fn fn)
+{
+    struct epoll_event ev;
+
+    memset(&ev, 0, sizeof ev);
+    ev.events = events;
+    ev.data.ptr = io;
+    io->fd = fd;
+    io->events = events;
+    io->fn = fn;
+    if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        io->fd = -1;
+        return -errno;
+    }
+    return 0;
+}
+
+int nl_mod(struct nl_loop *l, struct nl_io *io, uint32_t events)
+{
+    struct epoll_event ev;
+
+    if (io->events == events || io->fd < 0)
+        return 0;
+    memset(&ev, 0, sizeof ev);
+    ev.events = events;
+    ev.data.ptr = io;
+    if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, io->fd, &ev) < 0)
+        return -errno;
+    io->events = events;
+    return 0;
+}
+
+void nl_del(struct nl_loop *l, struct nl_io *io)
+{
+    if (io->fd >= 0)
+        (void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+    io->fd = -1;
+    io->events = 0;
+}
+
+/* Heap helpers: position i (0-based) stores pos = i + 1 in its timer. */
+static void heap_set(struct nl_loop *l, size_t i, struct nl_timer *t)
+{
+    l->heap[i] = t;
+    t->pos = (uint32_t)(i + 1);
+}
+
+static void heap_up(struct nl_loop *l, size_t i)
+{
+    struct nl_timer *t = l->heap[i];
+
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (l->heap[parent]->due_ms <= t->due_ms)
+            break;
+        heap_set(l, i, l->heap[parent]);
+        i = parent;
+    }
+    heap_set(l, i, t);
+}
+
+static void heap_down(struct nl_loop *l, size_t i)
+{
+    struct nl_timer *t = l->heap[i];
+    size_t n = l->n_timers;
+
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && l->heap[c + 1]->due_ms < l->heap[c]->due_ms)
+            c++;
+        if (t->due_ms <= l->heap[c]->due_ms)
+            break;
+        heap_set(l, i, l->heap[c]);
+        i = c;
+    }
+    heap_set(l, i, t);
+}
+
+void nl_timer_init(struct nl_timer *t, nl_timer_fn fn)
+{
+    t->due_ms = 0;
+    t->pos = 0;
+    t->fn = fn;
+}
+
+void nl_timer_cancel(struct nl_loop *l, struct nl_timer *t)
+{
+    struct nl_timer *m;
+    size_t i, last;
+
+    if (!t->pos)
+        return;
+    i = t->pos - 1;
+    last = --l->n_timers;
+    t->pos = 0;
+    if (i == last)
+        return;
+    /* Move the last timer into the hole; it may need to go either way. */
+    m = l->heap[last];
+    heap_set(l, i, m);
+    heap_up(l, i);
+    heap_down(l, (size_t)m->pos - 1);
+}
+
+int nl_timer_arm(struct nl_loop *l, struct nl_timer *t, int64_t due_ms)
+{
+    if (t->pos) {
+        size_t i = t->pos - 1;
+        t->due_ms = due_ms;
+        heap_up(l, i);
+        heap_down(l, t->pos - 1);
+        return 0;
+    }
+    if (l->n_timers >= l->max_timers)
+        return -ENOSPC;
+    t->due_ms = due_ms;
+    l->heap[l->n_timers] = t;
+    heap_up(l, l->n_timers++);
+    return 0;
+}
+
+static void run_timers(struct nl_loop *l)
+{
+    while (l->n_timers && l->heap[0]->due_ms <= l->now_ms && !l->stop) {
+        struct nl_timer *t = l->heap[0];
+        nl_timer_cancel(l, t);
+        t->fn(l, t);
+    }
+}
+
+static void on_signal(struct nl_loop *l, struct nl_io *io, uint32_t revents)
+{
+    struct signalfd_siginfo si;
+    ssize_t n = read(io->fd, &si, sizeof si);
+
+    if (n == (ssize_t)sizeof si) {
+        l->signo = (int)si.ssi_signo;
+        l->stop = 1;
+    }
+}
+
+int nl_stop_on_signals(struct nl_loop *l, const int *sigs, size_t n)
+{
+    sigset_t set;
+    int fd, rc;
+
+    sigemptyset(&set);
+    for (size_t i = 0; i < n; i++)
+        sigaddset(&set, sigs[i]);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+        return -errno;
+    fd = signalfd(l->sigfd, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    if (l->sigfd < 0) {
+        rc = nl_add(l, &l->sigio, fd, EPOLLIN, on_signal);
+        if (rc) {
+            close(fd);
+            return rc;
+        }
+    }
+    l->sigfd = fd;
+    return 0;
+}
+
+void nl_stop(struct nl_loop *l)
+{
+    l->stop = 1;
+}
+
+int nl_run(struct nl_loop *l)
+{
+    struct epoll_event evs[MAX_EVENTS];
+
+    while (!l->stop) {
+        int timeout = -1, n;
+
+        nl_now(l);
+        run_timers(l);
+        if (l->stop)
+            break;
+        if (l->n_timers) {
+            int64_t d = l->heap[0]->due_ms - l->now_ms;
+            timeout = d <= 0 ? 0 : d > 60000 ? 60000 : (int)d;
+        }
+        n = epoll_wait(l->epfd, evs, MAX_EVENTS, timeout);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        nl_now(l);
+        for (int i = 0; i < n && !l->stop; i++) {
+            struct nl_io *io = evs[i].data.ptr;
+            /* A descriptor deleted earlier in this batch: its event is stale. */
+            if (io->fd < 0)
+                continue;
+            io->fn(l, io, evs[i].events);
+        }
+    }
+    return 0;
+}

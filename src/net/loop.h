@@ -1,0 +1,97 @@
+/*
+ * loop.h - a single-threaded epoll event loop with millisecond timers (CLOCK_MONOTONIC) and
+ * graceful stop on signals (signalfd).
+ *
+ * Descriptors are level-triggered. Each watched descriptor has a caller-owned struct nl_io
+ * (fd, current event mask, callback), usually embedded in a connection slot, so the loop
+ * allocates nothing per descriptor. Timers are caller-owned struct nl_timer in a binary
+ * min-heap whose capacity is fixed at nl_init(). Nothing here knows about echo.
+ */
+#ifndef EH_NET_LOOP_H
+#define EH_NET_LOOP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct nl_loop;
+struct nl_io;
+struct nl_timer;
+
+/* Called when io's descriptor is ready; revents holds EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP.
+ * Treat revents as a hint: a slot closed and reused within one batch may see a stale event,
+ * so handlers just try non-blocking I/O and accept EAGAIN. */
+typedef void (*nl_io_fn)(struct nl_loop *l, struct nl_io *io, uint32_t revents);
+
+/* Called when a timer is due; the timer is already disarmed and may be re-armed. */
+typedef void (*nl_timer_fn)(struct nl_loop *l, struct nl_timer *t);
+
+struct nl_io {
+    int fd;          /* -1 when not watched */
+    uint32_t events; /* the mask registered with epoll (0: registered, but disarmed) */
+    nl_io_fn fn;
+};
+
+struct nl_timer {
+    int64_t due_ms; /* monotonic ms when armed */
+    uint32_t pos;   /* heap index + 1; 0 when not armed (private) */
+    nl_timer_fn fn;
+};
+
+struct nl_loop {
+    int epfd;
+    int sigfd;       /* signalfd, -1 when no signal is caught */
+    int stop;        /* set by nl_stop() or a caught signal */
+    int signo;       /* the signal that stopped the loop, 0 if none */
+    int64_t now_ms;  /* cached monotonic time, refreshed after each wait */
+    struct nl_timer **heap;
+    size_t n_timers, max_timers;
+    struct nl_io sigio;
+    void *data;      /* for the caller */
+};
+
+/* Creates the epoll instance and a heap for max_timers timers. Returns 0, -errno from
+ * epoll_create1, or -ENOMEM. */
+int nl_init(struct nl_loop *l, size_t max_timers);
+
+/* Closes the epoll and signal descriptors and frees the heap. Watched descriptors are the
+ * callers' to close. Safe on a zeroed or already finished loop. */
+void nl_fini(struct nl_loop *l);
+
+/* Monotonic milliseconds now (a fresh clock read; updates l->now_ms). */
+int64_t nl_now(struct nl_loop *l);
+
+/* Starts watching fd for events (EPOLLIN and/or EPOLLOUT, may be 0) with callback fn; io is
+ * borrowed until nl_del(). Returns 0 or -errno from epoll_ctl. */
+int nl_add(struct nl_loop *l, struct nl_io *io, int fd, uint32_t events, nl_io_fn fn);
+
+/* Changes the watched events; does nothing when they are unchanged. Returns 0 or -errno. */
+int nl_mod(struct nl_loop *l, struct nl_io *io, uint32_t events);
+
+/* Stops watching io's descriptor (it is not closed) and sets io->fd to -1. Call it before
+ * closing the descriptor. */
+void nl_del(struct nl_loop *l, struct nl_io *io);
+
+/* Prepares a disarmed timer. Cannot fail. */
+void nl_timer_init(struct nl_timer *t, nl_timer_fn fn);
+
+/* Arms (or moves) t to fire at due_ms (monotonic ms). Returns 0 or -ENOSPC when the heap
+ * holds max_timers already. */
+int nl_timer_arm(struct nl_loop *l, struct nl_timer *t, int64_t due_ms);
+
+/* Disarms t; nothing happens when it is not armed. */
+void nl_timer_cancel(struct nl_loop *l, struct nl_timer *t);
+
+static inline int nl_timer_armed(const struct nl_timer *t) { return t->pos != 0; }
+
+/* Blocks the given signals and makes the loop stop when one arrives (l->signo tells which).
+ * Returns 0 or -errno from sigprocmask, signalfd or epoll_ctl. */
+int nl_stop_on_signals(struct nl_loop *l, const int *sigs, size_t n);
+
+/* Asks nl_run() to return after the current callback. */
+void nl_stop(struct nl_loop *l);
+
+/* Runs until nl_stop() or a caught signal. Returns 0, or -errno when epoll_wait fails with
+ * anything but EINTR. */
+int nl_run(struct nl_loop *l);
+
+#endif

@@ -1,0 +1,425 @@
+/*
+ * tcp.c - TCP glue between sockets and es_ machines. Each readiness event runs a short
+ * loop: do what es_want() asks (close, shut down, write pending, read), until nothing
+ * moves or a fairness bound is hit, then register exactly the events the machine wants
+ * (READ -> EPOLLIN, WRITE -> EPOLLOUT). When the cap is reached the machine stops asking
+ * to read, so EPOLLIN is dropped: that is the backpressure. Writes use sendmsg with
+ * MSG_NOSIGNAL so a vanished peer gives EPIPE, never SIGPIPE.
+ */
+#define _GNU_SOURCE
+#include "net/tcp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "net/sock.h"
+
+#define ROUNDS_PER_EVENT 8 /* fairness: then let other descriptors run */
+#define ACCEPTS_PER_EVENT 64
+
+enum { IO_AGAIN = 0, IO_MOVED = 1, IO_EOF = 2 }; /* or -errno */
+
+size_t nt_slot_size(void)
+{
+    return sizeof(struct nt_conn) + sizeof(struct nl_timer *) + sizeof(uint32_t);
+}
+
+static struct nt_conn *conn_of_io(struct nl_io *io)
+{
+    return (struct nt_conn *)(void *)((char *)io - offsetof(struct nt_conn, io));
+}
+
+static struct nt_conn *conn_of_timer(struct nl_timer *t)
+{
+    return (struct nt_conn *)(void *)((char *)t - offsetof(struct nt_conn, idle));
+}
+
+/* Storage pool: buffers of exactly cfg.cap bytes, at most pool_max kept while unused. */
+static uint8_t *pool_get(struct nt_server *s)
+{
+    if (s->n_pool)
+        return s->pool[--s->n_pool];
+    s->st.buf_allocs++;
+    return malloc(s->cfg.cap);
+}
+
+static void pool_put(struct nt_server *s, uint8_t *b)
+{
+    if (!b)
+        return;
+    if (s->n_pool < s->cfg.pool_max)
+        s->pool[s->n_pool++] = b;
+    else
+        free(b);
+}
+
+static void conn_close(struct nt_server *s, struct nt_conn *c)
+{
+    int fd = c->io.fd;
+
+    if (!es_done(&c->es)) {
+        /* Abandoning a live connection (idle timeout, shutdown): pending bytes go. */
+        es_on_error(&c->es);
+    }
+    pool_put(s, es_detach(&c->es));
+    nl_timer_cancel(s->loop, &c->idle);
+    nl_del(s->loop, &c->io);
+    close(fd);
+    s->free_slots[s->n_free++] = (uint32_t)(c - s->slots);
+    s->n_live--;
+    s->st.closed++;
+}
+
+static void conn_fail(struct nt_server *s, struct nt_conn *c)
+{
+    s->st.errors++;
+    es_on_error(&c->es);
+}
+
+/* Writes pending bytes with one gathered send. */
+static int do_write(struct nt_server *s, struct nt_conn *c)
+{
+    struct rb_span sp[2];
+    struct iovec iov[2];
+    struct msghdr mh;
+    size_t count;
+    ssize_t n;
+
+    es_write_spans(&c->es, sp, &count);
+    for (size_t i = 0; i < count; i++)
+        iov[i].iov_base = sp[i].p, iov[i].iov_len = sp[i].n;
+    memset(&mh, 0, sizeof mh);
+    mh.msg_iov = iov;
+    mh.msg_iovlen = count;
+    do
+        n = sendmsg(c->io.fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? IO_AGAIN : -errno;
+    (void)es_on_written(&c->es, (size_t)n);
+    s->st.bytes += (uint64_t)n;
+    if (!es_pending(&c->es))
+        pool_put(s, es_detach(&c->es));
+    return n > 0 ? IO_MOVED : IO_AGAIN;
+}
+
+/* Nothing pending: read into the shared scratch area and write it straight back; only the
+ * part the socket did not take is queued, in storage taken from the pool. */
+static int read_fast(struct nt_server *s, struct nt_conn *c)
+{
+    size_t room = es_room(&c->es);
+    size_t want = room < NT_SCRATCH_SIZE ? room : NT_SCRATCH_SIZE;
+    ssize_t n, m;
+    int rc;
+
+    do
+        n = recv(c->io.fd, s->scratch, want, MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n == 0)
+        return IO_EOF;
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? IO_AGAIN : -errno;
+    do
+        m = send(c->io.fd, s->scratch, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (m < 0 && errno == EINTR);
+    if (m < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return -errno;
+        m = 0;
+    }
+    s->st.bytes += (uint64_t)m;
+    if (m < n && !es_has_storage(&c->es)) {
+        uint8_t *b = pool_get(s);
+        if (!b)
+            return -ENOMEM;
+        (void)es_attach(&c->es, b, s->cfg.cap);
+    }
+    rc = es_passthrough(&c->es, s->scratch, (size_t)n, (size_t)m);
+    return rc == 0 ? IO_MOVED : -EPROTO; /* the machine refused: a glue bug, fail safe */
+}
+
+/* Bytes pending (storage attached): read into the ring's free space. */
+static int read_ring(struct nt_server *s, struct nt_conn *c)
+{
+    struct rb_span sp[2];
+    struct iovec iov[2];
+    size_t count;
+    ssize_t n;
+
+    if (es_read_spans(&c->es, sp, &count) == 0)
+        return IO_AGAIN;
+    for (size_t i = 0; i < count; i++)
+        iov[i].iov_base = sp[i].p, iov[i].iov_len = sp[i].n;
+    do
+        n = readv(c->io.fd, iov, (int)count);
+    while (n < 0 && errno == EINTR);
+    if (n == 0)
+        return IO_EOF;
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? IO_AGAIN : -errno;
+    (void)es_on_read(&c->es, (size_t)n);
+    return IO_MOVED;
+}
+
+static void conn_io(struct nl_loop *l, struct nl_io *io, uint32_t revents)
+{
+    struct nt_conn *c = conn_of_io(io);
+    struct nt_server *s = c->srv;
+    unsigned w;
+    uint32_t ev;
+    int rc;
+
+    for (int round = 0; round < ROUNDS_PER_EVENT; round++) {
+        int moved = 0;
+
+        w = es_want(&c->es);
+        if (w & ES_WANT_CLOSE) {
+            conn_close(s, c);
+            return;
+        }
+        if (w & ES_WANT_SHUT_WR) {
+            if (shutdown(c->io.fd, SHUT_WR) < 0)
+                conn_fail(s, c);
+            else
+                (void)es_on_shut_wr(&c->es);
+            continue;
+        }
+        if (w & ES_WANT_WRITE) {
+            rc = do_write(s, c);
+            if (rc < 0) {
+                conn_fail(s, c);
+                continue;
+            }
+            moved |= rc == IO_MOVED;
+        }
+        w = es_want(&c->es);
+        if (w & ES_WANT_READ) {
+            rc = es_pending(&c->es) ? read_ring(s, c) : read_fast(s, c);
+            if (rc < 0) {
+                conn_fail(s, c);
+                continue;
+            }
+            if (rc == IO_EOF) {
+                es_on_eof(&c->es);
+                moved = 1;
+            }
+            moved |= rc == IO_MOVED;
+        }
+        if (!moved)
+            break;
+        c->last_ms = l->now_ms;
+    }
+    w = es_want(&c->es);
+    if (w & (ES_WANT_CLOSE | ES_WANT_SHUT_WR)) {
+        /* The fairness bound stopped us just before finishing: come back at once. */
+        ev = EPOLLOUT;
+    } else {
+        ev = ((w & ES_WANT_READ) ? EPOLLIN : 0u) | ((w & ES_WANT_WRITE) ? EPOLLOUT : 0u);
+    }
+    if (nl_mod(l, &c->io, ev) < 0) {
+        conn_fail(s, c);
+        conn_close(s, c);
+    }
+}
+
+static void idle_fire(struct nl_loop *l, struct nl_timer *t)
+{
+    struct nt_conn *c = conn_of_timer(t);
+    struct nt_server *s = c->srv;
+    int64_t due = c->last_ms + s->cfg.idle_timeout_ms;
+
+    /* Activity only updates last_ms; the timer catches up here, once per period. */
+    if (due > l->now_ms && nl_timer_arm(l, t, due) == 0)
+        return;
+    s->st.idle_closed++;
+    conn_close(s, c);
+}
+
+static void set_listeners(struct nt_server *s, uint32_t ev)
+{
+    for (uint32_t i = 0; i < s->n_lis; i++)
+        (void)nl_mod(s->loop, &s->lis[i].io, ev);
+}
+
+static void backoff_fire(struct nl_loop *l, struct nl_timer *t)
+{
+    struct nt_server *s = (struct nt_server *)(void *)((char *)t -
+                                                       offsetof(struct nt_server, backoff));
+    s->paused = 0;
+    set_listeners(s, EPOLLIN);
+}
+
+/* Out of some resource: stop accepting for a moment instead of spinning on the listener. */
+static void pause_accepting(struct nt_server *s)
+{
+    if (s->paused)
+        return;
+    s->paused = 1;
+    s->st.backoffs++;
+    set_listeners(s, 0);
+    if (nl_timer_arm(s->loop, &s->backoff, s->loop->now_ms + NT_BACKOFF_MS) < 0) {
+        s->paused = 0;
+        set_listeners(s, EPOLLIN);
+    }
+}
+
+/* Out of descriptors: give up the reserve, accept the waiting connection and close it, so
+ * the queue drains and the listener stops being readable. Returns 0 when one was shed. */
+static int shed_one(struct nt_server *s, int lfd)
+{
+    int fd;
+
+    if (s->reserve_fd < 0)
+        return -1;
+    close(s->reserve_fd);
+    s->reserve_fd = -1;
+    if (ns_accept(lfd, &fd, NULL) == 0) {
+        close(fd);
+        s->st.shed++;
+    }
+    s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    return s->reserve_fd >= 0 ? 0 : -1;
+}
+
+static int conn_open(struct nt_server *s, int fd)
+{
+    struct nt_conn *c;
+    uint32_t idx;
+
+    if (s->n_free)
+        idx = s->free_slots[--s->n_free];
+    else
+        idx = s->n_fresh++;
+    c = &s->slots[idx];
+    es_init(&c->es, s->cfg.cap);
+    nl_timer_init(&c->idle, idle_fire);
+    c->srv = s;
+    c->last_ms = s->loop->now_ms;
+    if (nl_add(s->loop, &c->io, fd, EPOLLIN, conn_io) < 0) {
+        s->free_slots[s->n_free++] = idx;
+        return -1;
+    }
+    if (s->cfg.idle_timeout_ms)
+        (void)nl_timer_arm(s->loop, &c->idle, c->last_ms + s->cfg.idle_timeout_ms);
+    s->n_live++;
+    s->st.accepted++;
+    return 0;
+}
+
+static void listener_io(struct nl_loop *l, struct nl_io *io, uint32_t revents)
+{
+    struct nt_listener *li = (struct nt_listener *)(void *)io;
+    struct nt_server *s = li->srv;
+
+    for (int i = 0; i < ACCEPTS_PER_EVENT && !s->paused; i++) {
+        int fd, rc = ns_accept(io->fd, &fd, NULL);
+
+        if (rc == -EAGAIN || rc == -EWOULDBLOCK)
+            return;
+        if (rc == -EMFILE || rc == -ENFILE) {
+            if (shed_one(s, io->fd) < 0)
+                pause_accepting(s);
+            continue;
+        }
+        if (rc == -ECONNABORTED || rc == -EPROTO || rc == -EPERM)
+            continue; /* that connection is gone; the next one may be fine */
+        if (rc < 0) {
+            /* ENOBUFS, ENOMEM and anything unexpected: the queue stays, so wait. */
+            pause_accepting(s);
+            return;
+        }
+        if (s->n_live >= s->cfg.max_conns) {
+            close(fd);
+            s->st.refused_full++;
+            continue;
+        }
+        (void)ns_set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+        if (conn_open(s, fd) < 0)
+            close(fd);
+    }
+}
+
+int nt_init(struct nt_server *s, struct nl_loop *l, const struct nt_config *cfg)
+{
+    memset(s, 0, sizeof *s);
+    s->reserve_fd = -1;
+    s->loop = l;
+    s->cfg = *cfg;
+    if (!s->cfg.cap)
+        s->cfg.cap = ES_DEFAULT_CAP;
+    if (s->cfg.cap > UINT32_MAX)
+        s->cfg.cap = UINT32_MAX;
+    if (!s->cfg.pool_max)
+        s->cfg.pool_max = 16;
+    nl_timer_init(&s->backoff, backoff_fire);
+    if (!s->cfg.max_conns)
+        return -EINVAL;
+    /* calloc: slot pages are touched only as slots are first used (n_fresh grows). */
+    s->slots = calloc(s->cfg.max_conns, sizeof *s->slots);
+    s->free_slots = calloc(s->cfg.max_conns, sizeof *s->free_slots);
+    s->scratch = malloc(NT_SCRATCH_SIZE);
+    s->pool = calloc(s->cfg.pool_max, sizeof *s->pool);
+    if (!s->slots || !s->free_slots || !s->scratch || !s->pool) {
+        nt_fini(s);
+        return -ENOMEM;
+    }
+    s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    return 0;
+}
+
+int nt_add_listener(struct nt_server *s, int fd)
+{
+    struct nt_listener *li;
+    int rc;
+
+    if (s->n_lis >= NT_MAX_LISTEN)
+        return -ENOSPC;
+    li = &s->lis[s->n_lis];
+    li->srv = s;
+    rc = nl_add(s->loop, &li->io, fd, EPOLLIN, listener_io);
+    if (rc)
+        return rc;
+    s->n_lis++;
+    return 0;
+}
+
+void nt_fini(struct nt_server *s)
+{
+    if (s->slots) {
+        for (uint32_t i = 0; i < s->n_fresh; i++)
+            if (s->slots[i].io.fd >= 0 && s->slots[i].srv)
+                conn_close(s, &s->slots[i]);
+    }
+    for (uint32_t i = 0; i < s->n_lis; i++) {
+        int fd = s->lis[i].io.fd;
+        nl_del(s->loop, &s->lis[i].io);
+        if (fd >= 0)
+            close(fd);
+    }
+    s->n_lis = 0;
+    if (s->loop)
+        nl_timer_cancel(s->loop, &s->backoff);
+    for (uint32_t i = 0; i < s->n_pool; i++)
+        free(s->pool[i]);
+    s->n_pool = 0;
+    if (s->reserve_fd >= 0)
+        close(s->reserve_fd);
+    s->reserve_fd = -1;
+    free(s->pool);
+    free(s->scratch);
+    free(s->free_slots);
+    free(s->slots);
+    s->pool = NULL;
+    s->scratch = NULL;
+    s->free_slots = NULL;
+    s->slots = NULL;
+}
