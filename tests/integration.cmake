@@ -1,0 +1,22 @@
+# Integration tests (label "integration"): echod and echo-client over loopback. Each case is
+# a function in tests/integration/cases.sh (POSIX sh) that starts `echod --port 0`, reads its
+# "listening" lines, drives it with tests/integration/itest.c, echo-client, socat or ncat,
+# times out every wait and stops what it started by PID. They assert behaviour, not speed.
+if(NOT TARGET echod OR NOT TARGET echo-client)
+    return()
+endif()
+
+add_executable(itest "${CMAKE_CURRENT_SOURCE_DIR}/integration/itest.c")
+target_link_libraries(itest PRIVATE eh_net)
+set_target_properties(itest PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}")
+
+set(eh_it_cases
+    rounds bulk-8m write-first half-close concurrent-100 udp-empty udp-max udp-denied
+    udp-allow max-conns emfile idle-timeout ipv6 client-pipe client-fail echod-options socat)
+foreach(case IN LISTS eh_it_cases)
+    add_test(NAME integration.${case}
+             COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/integration/cases.sh" "${case}")
+    set_tests_properties(integration.${case} PROPERTIES
+        LABELS integration TIMEOUT 60
+        ENVIRONMENT "ECHOD=$<TARGET_FILE:echod>;ECHO_CLIENT=$<TARGET_FILE:echo-client>;ITEST=$<TARGET_FILE:itest>")
+endforeach()
