@@ -26,7 +26,12 @@
 #define ROUNDS_PER_EVENT 8 /* fairness: then let other descriptors run */
 #define ACCEPTS_PER_EVENT 64
 
-enum { IO_AGAIN = 0, IO_MOVED = 1, IO_EOF = 2 }; /* or -errno */
+/* Results of one I/O step (or -errno). IO_DRAINED: bytes moved and the read came back
+ * short, so the socket is empty for now; level-triggered epoll reports new data. */
+enum { IO_AGAIN = 0, IO_MOVED = 1, IO_EOF = 2, IO_DRAINED = 3 };
+
+/* The budget is 256 bytes of user memory per idle connection; keep well inside it. */
+_Static_assert(sizeof(struct nt_conn) <= 128, "an idle connection slot must stay small");
 
 size_t nt_slot_size(void)
 {
@@ -144,7 +149,9 @@ static int read_fast(struct nt_server *s, struct nt_conn *c)
         (void)es_attach(&c->es, b, s->cfg.cap);
     }
     rc = es_passthrough(&c->es, s->scratch, (size_t)n, (size_t)m);
-    return rc == 0 ? IO_MOVED : -EPROTO; /* the machine refused: a glue bug, fail safe */
+    if (rc != 0)
+        return -EPROTO; /* the machine refused: a glue bug, fail safe */
+    return (size_t)n < want ? IO_DRAINED : IO_MOVED;
 }
 
 /* Bytes pending (storage attached): read into the ring's free space. */
@@ -179,7 +186,7 @@ static void conn_io(struct nl_loop *l, struct nl_io *io, uint32_t revents)
     int rc;
 
     for (int round = 0; round < ROUNDS_PER_EVENT; round++) {
-        int moved = 0;
+        int moved = 0, drained = 0;
 
         w = es_want(&c->es);
         if (w & ES_WANT_CLOSE) {
@@ -212,11 +219,15 @@ static void conn_io(struct nl_loop *l, struct nl_io *io, uint32_t revents)
                 es_on_eof(&c->es);
                 moved = 1;
             }
-            moved |= rc == IO_MOVED;
+            drained = rc == IO_DRAINED;
+            moved |= rc == IO_MOVED || drained;
         }
-        if (!moved)
+        if (moved)
+            c->last_ms = l->now_ms;
+        /* A short read on the fast path leaves nothing to do until the next event; this
+         * saves the recv() that would only say EAGAIN. */
+        if (!moved || (drained && !es_pending(&c->es)))
             break;
-        c->last_ms = l->now_ms;
     }
     w = es_want(&c->es);
     if (w & (ES_WANT_CLOSE | ES_WANT_SHUT_WR)) {
