@@ -74,9 +74,9 @@ static const struct {
     const char *name;
     int code;
 } unknown[] = {
-    {"positive_one", 1},   {"between_core_and_addr", -6}, {"just_before_addr", -19},
+    {"positive_one", 1},      {"between_core_and_addr", -6}, {"just_before_addr", -19},
     {"after_last_addr", -33}, {"min_sentinel", EH__ERR_MIN}, {"below_min", -100},
-    {"int_min", INT_MIN},  {"int_max", INT_MAX},
+    {"int_min", INT_MIN},     {"int_max", INT_MAX},
 };
 
 START_TEST(limits_unknown)

@@ -198,8 +198,8 @@ static struct fed feed(int i, size_t chunk)
 
 static void check_fed(int i, const struct fed *f, size_t chunk)
 {
-    ck_assert_msg(f->status == echoes[i].status, "%s chunk %zu: status %d", echoes[i].name,
-                  chunk, f->status);
+    ck_assert_msg(f->status == echoes[i].status, "%s chunk %zu: status %d", echoes[i].name, chunk,
+                  f->status);
     ck_assert_msg(f->e.got == echoes[i].matched, "%s chunk %zu: got %zu", echoes[i].name, chunk,
                   f->e.got);
     ck_assert_msg(f->used == echoes[i].used, "%s chunk %zu: used %zu", echoes[i].name, chunk,

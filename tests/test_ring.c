@@ -12,6 +12,15 @@
 
 Suite *rb_suite(void);
 
+/* Check's ck_assert_* records its location through a pipe on every call (one syscall each),
+ * which makes loops of thousands of assertions slow, badly so under ASan. Hot loops use
+ * REQUIRE, which costs nothing until it fails. */
+#define REQUIRE(cond, ...)                                                                         \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            ck_abort_msg(__VA_ARGS__);                                                             \
+    } while (0)
+
 /* The byte at stream offset i. 131 is odd, so any 256 consecutive offsets give all 256
  * byte values, NUL included. */
 static uint8_t pat(size_t i)
@@ -78,8 +87,8 @@ START_TEST(basic_spans)
     /* Held bytes are the stream from consume1 on, in order across both spans. */
     for (size_t s = 0; s < count; s++)
         for (size_t i = 0; i < sp[s].n; i++, k++)
-            ck_assert_msg(sp[s].p[i] == pat(spans[_i].consume1 + k), "%s: byte %zu",
-                          spans[_i].name, k);
+            ck_assert_msg(sp[s].p[i] == pat(spans[_i].consume1 + k), "%s: byte %zu", spans[_i].name,
+                          k);
     for (size_t s = count; s < 2; s++)
         ck_assert_uint_eq(sp[s].n, 0);
 
@@ -105,10 +114,14 @@ static const struct {
     const char *name;
     size_t cap, head, n;
 } bytes[] = {
-    {"one_nul_byte", 1, 0, 1},          {"all_256_from_0", 256, 0, 256},
-    {"all_256_wrap_at_1", 256, 255, 256}, {"all_256_wrap_mid", 256, 128, 256},
-    {"cap255_wraps", 255, 100, 255},    {"cap257_wraps", 257, 128, 257},
-    {"partial_wrap", 300, 299, 256},    {"empty", 16, 3, 0},
+    {"one_nul_byte", 1, 0, 1},
+    {"all_256_from_0", 256, 0, 256},
+    {"all_256_wrap_at_1", 256, 255, 256},
+    {"all_256_wrap_mid", 256, 128, 256},
+    {"cap255_wraps", 255, 100, 255},
+    {"cap257_wraps", 257, 128, 257},
+    {"partial_wrap", 300, 299, 256},
+    {"empty", 16, 3, 0},
 };
 
 START_TEST(basic_bytes)
@@ -121,8 +134,8 @@ START_TEST(basic_bytes)
         in[i] = pat(i);
     rb_init(&r, store, bytes[_i].cap);
     memset(store, 0xA5, sizeof store);
-    first = bytes[_i].n < bytes[_i].cap - bytes[_i].head ? bytes[_i].n
-                                                           : bytes[_i].cap - bytes[_i].head;
+    first =
+        bytes[_i].n < bytes[_i].cap - bytes[_i].head ? bytes[_i].n : bytes[_i].cap - bytes[_i].head;
     rb_push(&r, filler, bytes[_i].head, &done);
     ck_assert_uint_eq(done, bytes[_i].head);
     rb_push(&r, in, first, &done);
@@ -303,32 +316,34 @@ START_TEST(basic_model)
 
         switch (rnd(&seed) % 4) {
         case 0: /* zero-copy write: fill the free spans, commit k */
-            if (rb_write_spans(&r, sp, &count) != cap - held)
-                ck_abort_msg("%s op %d: free space wrong", models[_i].name, op);
+            REQUIRE(rb_write_spans(&r, sp, &count) == cap - held, "%s op %d: free space wrong",
+                    models[_i].name, op);
             if (held == 0)
-                ck_assert_msg(count == 1 && sp[0].n == cap, "%s op %d: empty ring not one span",
-                              models[_i].name, op);
+                REQUIRE(count == 1 && sp[0].n == cap, "%s op %d: empty ring not one span",
+                        models[_i].name, op);
             for (size_t s = 0, j = 0; s < count; s++)
                 for (size_t i = 0; i < sp[s].n; i++, j++)
                     sp[s].p[i] = pat(wr + j);
             if (k > cap - held) {
-                ck_assert_int_eq(rb_commit(&r, k), EH_ERR_NOSPACE);
+                REQUIRE(rb_commit(&r, k) == EH_ERR_NOSPACE, "%s op %d: commit %zu", models[_i].name,
+                        op, k);
             } else {
-                ck_assert_int_eq(rb_commit(&r, k), 0);
+                REQUIRE(rb_commit(&r, k) == 0, "%s op %d: commit %zu", models[_i].name, op, k);
                 wr += k;
             }
             break;
         case 1: /* zero-copy read: check the held spans, consume k */
-            ck_assert_uint_eq(rb_read_spans(&r, sp, &count), held);
+            REQUIRE(rb_read_spans(&r, sp, &count) == held, "%s op %d: held", models[_i].name, op);
             for (size_t s = 0, j = 0; s < count; s++)
                 for (size_t i = 0; i < sp[s].n; i++, j++)
                     if (sp[s].p[i] != pat(rd + j))
                         ck_abort_msg("%s op %d: byte %zu is %u, want %u", models[_i].name, op,
                                      rd + j, sp[s].p[i], pat(rd + j));
             if (k > held) {
-                ck_assert_int_eq(rb_consume(&r, k), EH_ERR_NOSPACE);
+                REQUIRE(rb_consume(&r, k) == EH_ERR_NOSPACE, "%s op %d: consume %zu",
+                        models[_i].name, op, k);
             } else {
-                ck_assert_int_eq(rb_consume(&r, k), 0);
+                REQUIRE(rb_consume(&r, k) == 0, "%s op %d: consume %zu", models[_i].name, op, k);
                 rd += k;
             }
             break;
@@ -336,21 +351,23 @@ START_TEST(basic_model)
             for (size_t i = 0; i < k; i++)
                 tmp[i] = pat(wr + i);
             rb_push(&r, tmp, k, &done);
-            ck_assert_uint_eq(done, k < cap - held ? k : cap - held);
+            REQUIRE(done == (k < cap - held ? k : cap - held), "%s op %d: pushed %zu",
+                    models[_i].name, op, done);
             wr += done;
             break;
         default:
             rb_pop(&r, tmp, k, &done);
-            ck_assert_uint_eq(done, k < held ? k : held);
+            REQUIRE(done == (k < held ? k : held), "%s op %d: popped %zu", models[_i].name, op,
+                    done);
             for (size_t i = 0; i < done; i++)
                 if (tmp[i] != pat(rd + i))
                     ck_abort_msg("%s op %d: popped byte %zu wrong", models[_i].name, op, rd + i);
             rd += done;
             break;
         }
-        ck_assert_uint_eq(rb_len(&r), wr - rd);
-        ck_assert_uint_le(rb_len(&r), cap);
-        ck_assert_uint_lt(r.head, cap);
+        REQUIRE(rb_len(&r) == wr - rd, "%s op %d: len %zu", models[_i].name, op, rb_len(&r));
+        REQUIRE(rb_len(&r) <= cap, "%s op %d: over cap", models[_i].name, op);
+        REQUIRE(r.head < cap, "%s op %d: head %zu", models[_i].name, op, r.head);
     }
     ck_assert_uint_gt(rd, 1000); /* the script really moved bytes */
 }

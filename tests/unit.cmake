@@ -23,5 +23,5 @@ endforeach()
 
 add_test(NAME unit.core-symbols
          COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/check-core-symbols.sh" "$<TARGET_FILE:eh_core>"
-                 "${CMAKE_NM}")
+                 "${CMAKE_NM}" "${CMAKE_OBJDUMP}")
 set_tests_properties(unit.core-symbols PROPERTIES LABELS unit TIMEOUT 60)

@@ -263,8 +263,7 @@ int ea_format(const struct ea_addr *a, char *buf, size_t size, size_t *len)
         if (!inet_ntop(AF_INET6, a->ip, ip, sizeof ip))
             return EH_ERR_INVAL;
         if (a->scope)
-            r = snprintf(buf, size, "[%s%%%lu]:%u", ip, (unsigned long)a->scope,
-                         (unsigned)a->port);
+            r = snprintf(buf, size, "[%s%%%lu]:%u", ip, (unsigned long)a->scope, (unsigned)a->port);
         else
             r = snprintf(buf, size, "[%s]:%u", ip, (unsigned)a->port);
     } else {
