@@ -205,12 +205,20 @@ int ea_parse(const char *s, size_t n, unsigned flags, struct ea_endpoint *out)
 
     colons = count_of(s, n, ':');
     if (colons > 1) {
-        /* Several colons without brackets: an IPv6 literal (with or without a port), or
-         * garbage. Only the first deserves the hint about brackets. */
+        /* Several colons without brackets. An IPv6 literal, alone or followed by ":port",
+         * gets the hint about brackets; other IPv6-looking text is a bad IPv6 address, and
+         * anything else a bad host. */
+        struct ea_addr probe;
+        const char *last = s + n - 1;
+
         for (size_t i = 0; i < n; i++)
             if (!is_hex(s[i]) && s[i] != ':' && s[i] != '.' && s[i] != '%')
                 return EH_ERR_ADDR_BAD_HOST;
-        return EH_ERR_ADDR_BARE_V6;
+        while (*last != ':')
+            last--;
+        if (parse_v6(s, n, &probe) == 0 || parse_v6(s, (size_t)(last - s), &probe) == 0)
+            return EH_ERR_ADDR_BARE_V6;
+        return EH_ERR_ADDR_BAD_V6;
     }
     if (colons == 0) {
         if (all_digits(s, n)) {
