@@ -20,3 +20,15 @@ foreach(case IN LISTS eh_it_cases)
         LABELS integration TIMEOUT 60
         ENVIRONMENT "ECHOD=$<TARGET_FILE:echod>;ECHO_CLIENT=$<TARGET_FILE:echo-client>;ITEST=$<TARGET_FILE:itest>")
 endforeach()
+
+# The glue's own logic (timer heap, address conversion, resolution, socket verbs) as a Check
+# suite; it makes system calls, so it runs with the integration tests.
+find_package(PkgConfig REQUIRED)
+if(NOT TARGET PkgConfig::CHECK)
+    pkg_check_modules(CHECK REQUIRED IMPORTED_TARGET check)
+endif()
+add_executable(test_net "${CMAKE_CURRENT_SOURCE_DIR}/integration/test_net.c")
+target_link_libraries(test_net PRIVATE eh_net PkgConfig::CHECK)
+set_target_properties(test_net PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}")
+add_test(NAME integration.net COMMAND test_net)
+set_tests_properties(integration.net PROPERTIES LABELS integration TIMEOUT 60)

@@ -1,0 +1,267 @@
+/*
+ * test_net.c - Check suite for the socket glue's own logic (src/net): the loop's timer heap
+ * (order, cancel, re-arm, capacity) against a simple reference, and the socket verbs'
+ * address conversions, resolution and error texts. It needs loopback only and runs with
+ * the integration label because it makes system calls (epoll, sockets, getaddrinfo).
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net/loop.h"
+#include "net/sock.h"
+#include "net/tcp.h"
+
+/* --- timers ---------------------------------------------------------------------------- */
+
+#define NT 1000
+
+struct tt {
+    struct nl_timer t;
+    int id;
+};
+
+static struct tt timers[NT];
+static int fired[NT], n_fired, want_live;
+
+static void on_fire(struct nl_loop *l, struct nl_timer *t)
+{
+    struct tt *x = (struct tt *)(void *)t;
+
+    fired[n_fired++] = x->id;
+    if (n_fired == want_live)
+        nl_stop(l);
+}
+
+static unsigned rnd_state = 12345;
+static unsigned rnd(void)
+{
+    rnd_state = rnd_state * 1103515245u + 12345u;
+    return rnd_state >> 8;
+}
+
+START_TEST(timers_fire_in_order)
+{
+    struct nl_loop l;
+    int live[NT];
+    int64_t base;
+
+    ck_assert_int_eq(nl_init(&l, NT), 0);
+    base = nl_now(&l) - 100000000; /* all due in the past: they fire on the first turn */
+    for (int i = 0; i < NT; i++) {
+        nl_timer_init(&timers[i].t, on_fire);
+        timers[i].id = i;
+        /* distinct dues: order is fully determined */
+        ck_assert_int_eq(nl_timer_arm(&l, &timers[i].t, base + (int64_t)(rnd() % 10000) * NT + i),
+                         0);
+        live[i] = 1;
+    }
+    for (int k = 0; k < 300; k++) {
+        int i = (int)(rnd() % NT);
+        nl_timer_cancel(&l, &timers[i].t);
+        live[i] = 0;
+        ck_assert(!nl_timer_armed(&timers[i].t));
+    }
+    for (int k = 0; k < 300; k++) {
+        int i = (int)(rnd() % NT);
+        ck_assert_int_eq(
+            nl_timer_arm(&l, &timers[i].t, base + (int64_t)(rnd() % 10000) * NT + i), 0);
+        live[i] = 1;
+    }
+    want_live = 0;
+    for (int i = 0; i < NT; i++)
+        want_live += live[i];
+    n_fired = 0;
+    ck_assert_int_eq(nl_run(&l), 0);
+    ck_assert_int_eq(n_fired, want_live);
+    for (int k = 0; k < n_fired; k++) {
+        ck_assert(live[fired[k]]);
+        if (k)
+            ck_assert(timers[fired[k - 1]].t.due_ms < timers[fired[k]].t.due_ms);
+    }
+    ck_assert_uint_eq(l.n_timers, 0);
+    nl_fini(&l);
+}
+END_TEST
+
+START_TEST(timers_capacity)
+{
+    struct nl_loop l;
+    struct nl_timer a, b;
+
+    ck_assert_int_eq(nl_init(&l, 1), 0);
+    nl_timer_init(&a, on_fire);
+    nl_timer_init(&b, on_fire);
+    ck_assert_int_eq(nl_timer_arm(&l, &a, 5), 0);
+    ck_assert_int_eq(nl_timer_arm(&l, &a, 7), 0); /* moving an armed timer needs no room */
+    ck_assert_int_eq(nl_timer_arm(&l, &b, 5), -ENOSPC);
+    nl_timer_cancel(&l, &a);
+    nl_timer_cancel(&l, &a); /* idempotent */
+    ck_assert_int_eq(nl_timer_arm(&l, &b, 5), 0);
+    nl_fini(&l);
+    nl_fini(&l); /* safe twice */
+}
+END_TEST
+
+/* --- socket verbs ---------------------------------------------------------------------- */
+
+START_TEST(addr_round_trip)
+{
+    struct ea_addr a, b;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    char text[EA_FORMAT_MAX];
+
+    memset(&a, 0, sizeof a);
+    a.family = EA_INET6;
+    a.port = 7007;
+    a.scope = 3;
+    a.ip[15] = 1;
+    ck_assert_int_eq(ns_addr_to_sockaddr(&a, &ss, &len), 0);
+    ck_assert_uint_eq(len, sizeof(struct sockaddr_in6));
+    ck_assert_int_eq(ns_addr_from_sockaddr((struct sockaddr *)&ss, len, &b), 0);
+    ck_assert(ea_equal(&a, &b));
+    ck_assert_uint_eq(b.scope, 3);
+    ck_assert_str_eq(ns_format(&b, text, sizeof text), "[::1%3]:7007");
+
+    memset(&a, 0, sizeof a);
+    a.family = EA_INET;
+    a.port = 9;
+    a.ip[0] = 192, a.ip[1] = 0, a.ip[2] = 2, a.ip[3] = 1;
+    ck_assert_int_eq(ns_addr_to_sockaddr(&a, &ss, &len), 0);
+    ck_assert_int_eq(ns_addr_from_sockaddr((struct sockaddr *)&ss, len, &b), 0);
+    ck_assert_str_eq(ns_format(&b, text, sizeof text), "192.0.2.1:9");
+    /* Too short, unknown family */
+    ck_assert_int_eq(ns_addr_from_sockaddr((struct sockaddr *)&ss, 4, &b), -EINVAL);
+    ss.ss_family = AF_UNIX;
+    ck_assert_int_eq(ns_addr_from_sockaddr((struct sockaddr *)&ss, sizeof ss, &b),
+                     -EAFNOSUPPORT);
+    a.family = 0;
+    ck_assert_int_eq(ns_addr_to_sockaddr(&a, &ss, &len), -EAFNOSUPPORT);
+    ck_assert_str_eq(ns_format(&a, text, sizeof text), "?");
+}
+END_TEST
+
+static const struct {
+    const char *name, *text;
+    int family, passive, rc;
+    const char *first; /* first address formatted, or NULL */
+} resolve_cases[] = {
+    {"bare port, client", "7007", NS_FAMILY_ANY, 0, 0, "127.0.0.1:7007"},
+    {"bare port, passive", "7007", NS_FAMILY_ANY, 1, 0, "0.0.0.0:7007"},
+    {"bare port, v6", "7007", NS_FAMILY_V6, 0, 0, "[::1]:7007"},
+    {"v4 literal", "192.0.2.1:7", NS_FAMILY_ANY, 0, 0, "192.0.2.1:7"},
+    {"v4 literal, v6 wanted", "192.0.2.1:7", NS_FAMILY_V6, 0, -EAFNOSUPPORT, NULL},
+    {"v6 literal", "[2001:db8::1]:7", NS_FAMILY_V6, 0, 0, "[2001:db8::1]:7"},
+    {"localhost v4", "localhost:7", NS_FAMILY_V4, 0, 0, "127.0.0.1:7"},
+    {"no such name", "nosuch.invalid:7", NS_FAMILY_ANY, 0, 1, NULL},
+};
+
+START_TEST(resolve_table)
+{
+    struct ea_endpoint ep;
+    struct ea_addr out[4];
+    size_t count = 99;
+    char text[EA_FORMAT_MAX];
+    int rc;
+
+    ck_assert_msg(ea_parse(resolve_cases[_i].text, strlen(resolve_cases[_i].text),
+                           EA_ALLOW_BARE_PORT, &ep) == 0,
+                  "%s: parse", resolve_cases[_i].name);
+    rc = ns_resolve(&ep, resolve_cases[_i].family, SOCK_STREAM, resolve_cases[_i].passive,
+                    out, 4, &count);
+    if (resolve_cases[_i].rc == 1) {
+        /* A resolver error, encoded out of errno's range, with a text of its own. */
+        ck_assert_msg(rc <= -NS_GAI_BASE, "%s: rc %d", resolve_cases[_i].name, rc);
+        ck_assert_msg(strlen(ns_strerror(rc)) > 0, "%s", resolve_cases[_i].name);
+        return;
+    }
+    ck_assert_msg(rc == resolve_cases[_i].rc, "%s: rc %d", resolve_cases[_i].name, rc);
+    if (resolve_cases[_i].first) {
+        ck_assert_uint_ge(count, 1);
+        ck_assert_str_eq(ns_format(&out[0], text, sizeof text), resolve_cases[_i].first);
+    }
+}
+END_TEST
+
+START_TEST(strerror_kinds)
+{
+    ck_assert_str_eq(ns_strerror(-ECONNREFUSED), strerror(ECONNREFUSED));
+    ck_assert_str_eq(ns_strerror(NS_ERR_GAI(EAI_NONAME)), gai_strerror(EAI_NONAME));
+    ck_assert_str_eq(ns_strerror(0), "success");
+}
+END_TEST
+
+START_TEST(listen_connect_loopback)
+{
+    struct ea_addr a, got, peer;
+    int lfd, ufd, cfd, afd;
+
+    memset(&a, 0, sizeof a);
+    a.family = EA_INET;
+    a.ip[0] = 127, a.ip[3] = 1;
+    ck_assert_int_eq(ns_listen(&a, SOCK_STREAM, 0, &lfd), 0);
+    ck_assert_int_eq(ns_local_addr(lfd, &got), 0);
+    ck_assert_uint_ne(got.port, 0);
+    /* UDP on the same port number as TCP */
+    ck_assert_int_eq(ns_listen(&got, SOCK_DGRAM, 0, &ufd), 0);
+    ck_assert_int_eq(ns_accept(lfd, &afd, NULL), -EAGAIN); /* non-blocking */
+    ck_assert_int_eq(ns_connect(&got, SOCK_STREAM, NULL, 2000, &cfd), 0);
+    ck_assert_int_eq(ns_wait(lfd, POLLIN, 2000) > 0, 1);
+    ck_assert_int_eq(ns_accept(lfd, &afd, &peer), 0);
+    ck_assert_uint_eq(peer.family, EA_INET);
+    ck_assert_int_eq(ns_peer_addr(cfd, &peer), 0);
+    ck_assert(ea_equal(&peer, &got));
+    close(afd);
+    close(cfd);
+    /* Bound TCP port: a second listener on it fails, with the errno kept. */
+    ck_assert_int_eq(ns_listen(&got, SOCK_STREAM, 0, &afd), -EADDRINUSE);
+    close(ufd);
+    close(lfd);
+    /* Nobody listens there any more. */
+    ck_assert_int_eq(ns_connect(&got, SOCK_STREAM, NULL, 2000, &cfd), -ECONNREFUSED);
+}
+END_TEST
+
+START_TEST(slot_is_small)
+{
+    /* The benchmark issue's budget: <= 256 bytes of user memory per idle connection. */
+    ck_assert_uint_le(nt_slot_size(), 256);
+}
+END_TEST
+
+static Suite *net_suite(void)
+{
+    Suite *s = suite_create("net");
+    TCase *tc = tcase_create("basic");
+
+    tcase_add_test(tc, timers_fire_in_order);
+    tcase_add_test(tc, timers_capacity);
+    tcase_add_test(tc, addr_round_trip);
+    tcase_add_loop_test(tc, resolve_table, 0,
+                        (int)(sizeof resolve_cases / sizeof resolve_cases[0]));
+    tcase_add_test(tc, strerror_kinds);
+    tcase_add_test(tc, listen_connect_loopback);
+    tcase_add_test(tc, slot_is_small);
+    tcase_set_timeout(tc, 20);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(net_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
