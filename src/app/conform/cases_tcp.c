@@ -1,0 +1,453 @@
+/*
+ * cases_tcp.c - the TCP cases of echo-conform, one function per catalog id (RFC 862 over
+ * RFC 9293). Each checks every byte against the generated stream; what counts as correct is
+ * decided by the verifier in core/verdict.c, how to wait by the harness.
+ */
+#define _GNU_SOURCE
+#include "conform/cases.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net/sock.h"
+
+/* One connection, one transfer of total bytes (buf, or the pattern of seed). */
+static int echo_once(struct ct_ctx *x, const uint8_t *buf, uint64_t seed, uint64_t total,
+                     size_t wchunk, int after, int linger_ms, int shut_wr, struct ct_xfer *out)
+{
+    struct ct_xfer t;
+    int fd, rc;
+
+    if (ct_tcp_connect(x, &fd) < 0)
+        return -1;
+    ct_xfer_init(&t, fd, buf, seed, total);
+    t.wchunk = wchunk;
+    t.after = after;
+    t.linger_ms = linger_ms;
+    t.shut_wr = shut_wr;
+    rc = ct_xfer_run(x, &t, 1, "client");
+    close(fd);
+    if (out)
+        *out = t;
+    return rc;
+}
+
+static void run_connect(struct ct_ctx *x)
+{
+    uint8_t buf[256];
+    int fd, eof = 0;
+    long r;
+
+    if (ct_tcp_connect(x, &fd) < 0)
+        return;
+    /* Accepting and closing at once is not an echo service either. */
+    r = ct_tcp_peek(x, fd, 100, buf, sizeof buf, &eof);
+    if (r < 0) {
+        ct_fail(x, "the connection was reset right after it was accepted (%s)", strerror((int)-r));
+        ct_detail(x, "an open connection", strerror((int)-r), "0.1 s after connect");
+    } else if (eof) {
+        ct_fail(x, "the server closed the connection right after accepting it");
+        ct_detail(x, "an open connection", "EOF", "0.1 s after connect");
+    }
+    close(fd);
+}
+
+static void run_banner(struct ct_ctx *x)
+{
+    uint8_t buf[512];
+    char q[200], s[240];
+    int fd, eof = 0;
+    long r;
+
+    if (ct_tcp_connect(x, &fd) < 0)
+        return;
+    r = ct_tcp_peek(x, fd, 300, buf, sizeof buf, &eof);
+    if (r > 0) {
+        ct_fail(x, "%ld unsolicited bytes arrived before anything was sent: \"%s\"", r,
+                ct_quote(buf, (size_t)r, 48, q, sizeof q));
+        snprintf(s, sizeof s, "%ld bytes: \"%s\"", r, q);
+        ct_detail(x, "nothing before the first byte is sent", s, "0.3 s after connect");
+    } else if (eof) {
+        ct_note(x, "the server closed the connection before anything was sent");
+    }
+    close(fd);
+}
+
+static void mark_dead_if_silent(struct ct_ctx *x, const struct ct_xfer *t)
+{
+    if (x->status == CT_FAIL && t->v.got == 0 && !t->eof && !t->err && x->s)
+        x->s->tcp_dead = 1;
+}
+
+static void run_roundtrip_single(struct ct_ctx *x)
+{
+    static const uint8_t msg[] = "Hello, echo! 0123456789 RFC 862\r\n";
+    struct ct_xfer t;
+
+    memset(&t, 0, sizeof t);
+    echo_once(x, msg, 0, sizeof msg - 1, 0, CT_AFTER_NONE, 0, 0, &t);
+    mark_dead_if_silent(x, &t);
+}
+
+static void run_all256(struct ct_ctx *x)
+{
+    uint8_t buf[512];
+
+    /* Upwards then downwards, so NUL sits both first and in the middle of a message. */
+    for (int i = 0; i < 256; i++) {
+        buf[i] = (uint8_t)i;
+        buf[256 + i] = (uint8_t)(255 - i);
+    }
+    echo_once(x, buf, 0, sizeof buf, 0, CT_AFTER_NONE, 0, 0, NULL);
+}
+
+static void run_utf8(struct ct_ctx *x)
+{
+    static const char text[] = "Gr\xc3\xbc\xc3\x9f" "e, \xe4\xb8\x96\xe7\x95\x8c! "
+                               "\xce\xa9\xce\xbc\xce\xad\xce\xb3\xce\xb1 \xf0\x9f\x90\x99 "
+                               "\xe2\x82\xac 100 \xe2\x80\x94 echo\n";
+    echo_once(x, (const uint8_t *)text, 0, sizeof text - 1, 0, CT_AFTER_NONE, 0, 0, NULL);
+}
+
+static void run_size(struct ct_ctx *x, uint64_t n)
+{
+    echo_once(x, NULL, x->seed, n, 0, CT_AFTER_NONE, 0, 0, NULL);
+}
+
+#define SIZE_CASE(name, n)                                                                        \
+    static void name(struct ct_ctx *x)                                                            \
+    {                                                                                             \
+        run_size(x, n);                                                                           \
+    }
+SIZE_CASE(run_size_1, 1)
+SIZE_CASE(run_size_1023, 1023)
+SIZE_CASE(run_size_1024, 1024)
+SIZE_CASE(run_size_1025, 1025)
+SIZE_CASE(run_size_4095, 4095)
+SIZE_CASE(run_size_4096, 4096)
+SIZE_CASE(run_size_4097, 4097)
+SIZE_CASE(run_size_65535, 65535)
+SIZE_CASE(run_size_65536, 65536)
+SIZE_CASE(run_size_65537, 65537)
+SIZE_CASE(run_size_1m, 1u << 20)
+
+static void prefix_message(struct ct_ctx *x, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Puts where a multi-step case failed in front of the harness's message. */
+static void prefix_message(struct ct_ctx *x, const char *fmt, ...)
+{
+    char pre[96];
+    size_t pl, ml;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(pre, sizeof pre, fmt, ap);
+    va_end(ap);
+    pl = strlen(pre);
+    ml = strlen(x->message);
+    if (pl + ml >= sizeof x->message)
+        ml = sizeof x->message - 1 - pl;
+    memmove(x->message + pl, x->message, ml);
+    memcpy(x->message, pre, pl);
+    x->message[pl + ml] = '\0';
+}
+
+static void run_roundtrip_multi(struct ct_ctx *x)
+{
+    static const uint32_t sizes[20] = {1,    7,   100, 1000, 4096, 2,     33,   1500, 65536, 3,
+                                       8192, 513, 64,  1,    9000, 20000, 127,  4097, 1024,  5};
+    int fd;
+
+    if (ct_tcp_connect(x, &fd) < 0)
+        return;
+    for (int i = 0; i < 20; i++) {
+        struct ct_xfer t;
+        ct_xfer_init(&t, fd, NULL, cv_seed_derive(x->seed, (uint64_t)i), sizes[i]);
+        if (ct_xfer_run(x, &t, 1, "client") < 0) {
+            prefix_message(x, "round trip %d of %d: ", i + 1, 20);
+            break;
+        }
+    }
+    close(fd);
+}
+
+static void run_pipeline(struct ct_ctx *x)
+{
+    /* 64 messages of 100 bytes, each its own write, written without waiting for echoes. */
+    echo_once(x, NULL, x->seed, 64 * 100, 100, CT_AFTER_NONE, 0, 0, NULL);
+}
+
+static void run_bytewise(struct ct_ctx *x)
+{
+    struct ct_xfer t;
+    int fd;
+
+    if (ct_tcp_connect(x, &fd) < 0)
+        return;
+    ns_set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+    ct_xfer_init(&t, fd, NULL, x->seed, 256);
+    t.wchunk = 1;
+    ct_xfer_run(x, &t, 1, "client");
+    close(fd);
+}
+
+static double mib_per_s(uint64_t bytes, long long us)
+{
+    return us > 0 ? (double)bytes / (1024.0 * 1024.0) / ((double)us / 1e6) : 0.0;
+}
+
+static void run_large(struct ct_ctx *x)
+{
+    struct ct_xfer t;
+    long long t0 = ct_now_us();
+
+    if (echo_once(x, NULL, x->seed, 16u << 20, 0, CT_AFTER_NONE, 0, 0, &t) == 0)
+        ct_note(x, "16 MiB echoed in %.2f s", (double)(ct_now_us() - t0) / 1e6);
+}
+
+static void run_halfclose(struct ct_ctx *x)
+{
+    /* A short message with SHUT_WR right behind it (data and FIN may be read together),
+     * then 1 MiB whose last write is followed at once by SHUT_WR. */
+    if (echo_once(x, NULL, cv_seed_derive(x->seed, 1), 100, 0, CT_AFTER_EOF, 0, 1, NULL) < 0) {
+        prefix_message(x, "100 bytes + SHUT_WR: ");
+        return;
+    }
+    if (echo_once(x, NULL, cv_seed_derive(x->seed, 2), 1u << 20, 0, CT_AFTER_EOF, 0, 1, NULL) < 0)
+        prefix_message(x, "1 MiB + SHUT_WR: ");
+}
+
+static void run_slowreader(struct ct_ctx *x)
+{
+    struct ct_xfer t;
+    int fd;
+
+    if (ct_tcp_connect(x, &fd) < 0)
+        return;
+    /* Small buffers on our side make the server's backpressure start sooner. */
+    ns_set_int(fd, SOL_SOCKET, SO_RCVBUF, 64 * 1024);
+    ct_xfer_init(&t, fd, NULL, x->seed, 8u << 20);
+    t.stall_ms = 100;
+    t.shut_wr = 1;
+    if (ct_xfer_run(x, &t, 1, "client") == 0)
+        ct_note(x, "8 MiB echoed; up to %llu bytes were held back while the client did not read",
+                (unsigned long long)t.max_unread);
+    close(fd);
+}
+
+static void run_concurrent(struct ct_ctx *x)
+{
+    enum { N = 100 };
+    struct ct_xfer *t = calloc(N, sizeof *t);
+    int fds[N], n = 0;
+
+    if (!t) {
+        ct_fail(x, "out of memory");
+        return;
+    }
+    /* Clients join one by one, each proving with a short round trip that it is served while
+     * the earlier ones stay connected (a one-client server stops here). Joining one at a time
+     * keeps a short listen backlog from dropping connects, which is not what is tested. */
+    for (; n < N; n++) {
+        struct ct_xfer hello;
+        if (ct_tcp_connect(x, &fds[n]) < 0) {
+            prefix_message(x, "client %d of %d: ", n + 1, N);
+            goto out;
+        }
+        ct_xfer_init(&hello, fds[n], NULL, cv_seed_derive(x->seed, 1000u + (unsigned)n), 16);
+        if (ct_xfer_run(x, &hello, 1, "client") < 0) {
+            close(fds[n]);
+            prefix_message(x, "client %d of %d, while %d stay connected: ", n + 1, N, n);
+            goto out;
+        }
+    }
+    /* Then all at once: each client has its own stream, so a byte from another client is a
+     * mismatch. Writes of 1 KiB, one per client per round, interleave them on the server. */
+    for (int i = 0; i < N; i++) {
+        ct_xfer_init(&t[i], fds[i], NULL, cv_seed_derive(x->seed, (uint64_t)i), 16384);
+        t[i].wchunk = 1024;
+    }
+    ct_xfer_run(x, t, N, "client");
+out:
+    for (int i = 0; i < n; i++)
+        close(fds[i]);
+    free(t);
+}
+
+static void run_sequential(struct ct_ctx *x)
+{
+    for (int i = 0; i < 200; i++) {
+        if (echo_once(x, NULL, cv_seed_derive(x->seed, (uint64_t)i), 64, 0, CT_AFTER_NONE, 0, 0,
+                      NULL) < 0) {
+            prefix_message(x, "client %d of %d: ", i + 1, 200);
+            return;
+        }
+    }
+}
+
+static void run_reset(struct ct_ctx *x)
+{
+    struct linger lg = {1, 0};
+    struct ct_xfer t;
+    uint8_t buf[65536];
+    int a, b, eof;
+
+    if (ct_tcp_connect(x, &a) < 0)
+        return;
+    if (ct_tcp_connect(x, &b) < 0) {
+        close(a);
+        return;
+    }
+    /* Client B fills the server's path towards it without reading, so the server is still
+     * writing to B when B resets; a server that dies of SIGPIPE or stops on ECONNRESET fails. */
+    ns_set_int(b, SOL_SOCKET, SO_RCVBUF, 16 * 1024);
+    cv_pattern_fill(cv_seed_derive(x->seed, 99), 0, buf, sizeof buf);
+    for (int i = 0; i < 16; i++) {
+        ssize_t w = send(b, buf, sizeof buf, MSG_NOSIGNAL);
+        if (w > 0)
+            ct_log(x, CT_SENT, 1, buf, (size_t)w);
+        else if (ns_wait(b, POLLOUT, 50) <= 0)
+            break;
+    }
+    ct_tcp_peek(x, b, 50, buf, 1024, &eof);
+    setsockopt(b, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    close(b);
+    ct_log_event(x, 1, "RST");
+    poll(NULL, 0, 100);
+    /* Client A was connected before the reset and must carry on; C comes after it. */
+    ct_xfer_init(&t, a, NULL, x->seed, 1u << 20);
+    if (ct_xfer_run(x, &t, 1, "client") < 0) {
+        prefix_message(x, "client connected before another one reset: ");
+        close(a);
+        return;
+    }
+    close(a);
+    if (echo_once(x, NULL, cv_seed_derive(x->seed, 3), 4096, 0, CT_AFTER_NONE, 0, 0, NULL) < 0)
+        prefix_message(x, "client connecting after another one reset: ");
+}
+
+static void run_trailing(struct ct_ctx *x)
+{
+    /* After a round trip nothing more may come; after data + SHUT_WR only the data, then
+     * (if the server closes) EOF. A missing EOF is tcp.halfclose.flush's concern. */
+    if (echo_once(x, NULL, cv_seed_derive(x->seed, 1), 100, 0, CT_AFTER_LINGER, 300, 0, NULL) <
+        0) {
+        prefix_message(x, "round trip, then 0.3 s of silence expected: ");
+        return;
+    }
+    if (echo_once(x, NULL, cv_seed_derive(x->seed, 2), 1000, 0, CT_AFTER_LINGER, 300, 1, NULL) <
+        0)
+        prefix_message(x, "1000 bytes + SHUT_WR: ");
+}
+
+static void run_idle(struct ct_ctx *x)
+{
+    struct ct_xfer t;
+    uint8_t buf[64];
+    int fd, eof = 0;
+    long r;
+
+    if (ct_tcp_connect(x, &fd) < 0)
+        return;
+    ct_xfer_init(&t, fd, NULL, cv_seed_derive(x->seed, 1), 64);
+    if (ct_xfer_run(x, &t, 1, "client") < 0)
+        goto out;
+    r = ct_tcp_peek(x, fd, 1500, buf, sizeof buf, &eof);
+    if (eof || r < 0) {
+        ct_fail(x, "the server %s the connection during a 1.5 s pause",
+                eof ? "closed" : "reset");
+        ct_detail(x, "the connection stays open while idle", eof ? "EOF" : "RST",
+                  "within 1.5 s of idleness");
+        goto out;
+    }
+    if (r > 0) {
+        ct_fail(x, "%ld unsolicited bytes arrived during the pause", r);
+        goto out;
+    }
+    ct_xfer_init(&t, fd, NULL, cv_seed_derive(x->seed, 2), 64);
+    if (ct_xfer_run(x, &t, 1, "client") < 0)
+        prefix_message(x, "after a 1.5 s pause: ");
+out:
+    close(fd);
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void run_rtt(struct ct_ctx *x)
+{
+    enum { N = 200 };
+    long long us[N];
+    struct ct_xfer t;
+    int fd;
+
+    if (ct_tcp_connect(x, &fd) < 0)
+        return;
+    ns_set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+    for (int i = 0; i < N; i++) {
+        long long t0 = ct_now_us();
+        ct_xfer_init(&t, fd, NULL, cv_seed_derive(x->seed, (uint64_t)i), 32);
+        if (ct_xfer_run(x, &t, 1, "client") < 0)
+            goto out;
+        us[i] = ct_now_us() - t0;
+    }
+    qsort(us, N, sizeof us[0], cmp_ll);
+    ct_note(x, "rtt median %lld us, p99 %lld us, max %lld us over %d round trips of 32 bytes",
+            us[N / 2], us[N * 99 / 100], us[N - 1], N);
+out:
+    close(fd);
+}
+
+static void run_throughput(struct ct_ctx *x)
+{
+    long long t0 = ct_now_us();
+
+    if (echo_once(x, NULL, x->seed, 8u << 20, 0, CT_AFTER_NONE, 0, 0, NULL) == 0)
+        ct_note(x, "throughput %.1f MiB/s (8 MiB echoed, both directions at once)",
+                mib_per_s(8u << 20, ct_now_us() - t0));
+}
+
+const struct ct_runner ct_tcp_runners[] = {
+    {"tcp.connect", run_connect},
+    {"tcp.unsolicited.banner", run_banner},
+    {"tcp.roundtrip.single", run_roundtrip_single},
+    {"tcp.bytes.all256", run_all256},
+    {"tcp.bytes.utf8", run_utf8},
+    {"tcp.size.1", run_size_1},
+    {"tcp.size.1023", run_size_1023},
+    {"tcp.size.1024", run_size_1024},
+    {"tcp.size.1025", run_size_1025},
+    {"tcp.size.4095", run_size_4095},
+    {"tcp.size.4096", run_size_4096},
+    {"tcp.size.4097", run_size_4097},
+    {"tcp.size.65535", run_size_65535},
+    {"tcp.size.65536", run_size_65536},
+    {"tcp.size.65537", run_size_65537},
+    {"tcp.size.1m", run_size_1m},
+    {"tcp.roundtrip.multi", run_roundtrip_multi},
+    {"tcp.pipeline", run_pipeline},
+    {"tcp.nodelay.bytewise", run_bytewise},
+    {"tcp.large.16m", run_large},
+    {"tcp.halfclose.flush", run_halfclose},
+    {"tcp.slowreader.8m", run_slowreader},
+    {"tcp.concurrent.100", run_concurrent},
+    {"tcp.sequential.200", run_sequential},
+    {"tcp.reset.isolation", run_reset},
+    {"tcp.unsolicited.trailing", run_trailing},
+    {"tcp.idle.pause", run_idle},
+    {"tcp.perf.rtt", run_rtt},
+    {"tcp.perf.throughput", run_throughput},
+    {NULL, NULL},
+};

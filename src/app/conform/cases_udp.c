@@ -1,0 +1,548 @@
+/*
+ * cases_udp.c - the UDP cases of echo-conform, one function per catalog id (RFC 862 over
+ * RFC 768). Each datagram must come back as one datagram with exactly its bytes; the
+ * classification (match, truncated, merged, split, duplicate, foreign, late) is the core
+ * matcher's. UDP may lose: unanswered datagrams are sent again before any verdict, and loss
+ * alone is only an INFO figure unless nothing comes back at all.
+ */
+#define _GNU_SOURCE
+#include "conform/cases.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "net/sock.h"
+
+#define MAXD 200      /* most datagrams per socket in one case */
+#define BURST_MAX 1400
+
+static uint8_t rbuf[65536];
+static uint8_t big[65536];
+static uint8_t pool[2][MAXD][BURST_MAX];
+
+/* Fails the case for a single-datagram exchange whose reply was not an exact match. */
+static void judge_one(struct ct_ctx *x, const struct cv_dmatch *m, const struct cv_dresult *r,
+                      size_t n)
+{
+    char d[200], e[64], s[120];
+
+    if (r->kind == CV_D_MATCH)
+        return;
+    ct_fail(x, "%s", cv_dresult_describe(m, r, d, sizeof d));
+    snprintf(e, sizeof e, "one %zu-byte datagram equal to the request", n);
+    if (r->kind == CV_D_TRUNCATED)
+        snprintf(s, sizeof s, "%zu bytes (truncated)", r->n);
+    else if (r->kind == CV_D_ALTERED)
+        snprintf(s, sizeof s, "%zu bytes, first difference at offset %zu", r->n, r->bad_off);
+    else
+        snprintf(s, sizeof s, "%zu bytes (%s)", r->n, cv_dkind_name(r->kind));
+    ct_detail(x, e, s, "datagram 0");
+}
+
+/* One datagram p[0..n) must come back exactly. */
+static int one_datagram(struct ct_ctx *x, const uint8_t *p, size_t n)
+{
+    struct cv_dslot slot;
+    struct cv_dmatch m;
+    struct cv_dresult r;
+    int rc = ct_udp_roundtrip(x, p, n, rbuf, &r, 0, NULL, NULL);
+
+    if (rc != 1)
+        return -1;
+    cv_dmatch_init(&m, &slot, 1);
+    cv_dmatch_add(&m, p, n, NULL);
+    judge_one(x, &m, &r, n);
+    return x->status == CT_FAIL ? -1 : 0;
+}
+
+static void run_single(struct ct_ctx *x)
+{
+    static const uint8_t msg[] = "Hello, UDP echo! RFC 862";
+
+    if (one_datagram(x, msg, sizeof msg - 1) < 0 && x->s && !x->s->udp_answered) {
+        x->s->udp_dead = 1;
+        snprintf(x->s->udp_why, sizeof x->s->udp_why, "udp.single failed: %.360s", x->message);
+    }
+}
+
+static void run_empty(struct ct_ctx *x)
+{
+    struct cv_dslot slot;
+    struct cv_dmatch m;
+    struct cv_dresult r;
+    unsigned extra = 0;
+
+    if (ct_udp_roundtrip(x, NULL, 0, rbuf, &r, 300, &extra, NULL) != 1)
+        return;
+    cv_dmatch_init(&m, &slot, 1);
+    cv_dmatch_add(&m, NULL, 0, NULL);
+    if (r.kind != CV_D_MATCH) {
+        ct_fail(x, "an empty datagram was answered with a %zu-byte datagram", r.n);
+        ct_detail(x, "one empty datagram", "a non-empty datagram", "datagram 0");
+    } else if (extra) {
+        ct_fail(x, "an empty datagram got %u replies more than it was sent", extra);
+        ct_detail(x, "exactly one empty datagram", "more than one reply", "datagram 0");
+    }
+}
+
+static void run_all256(struct ct_ctx *x)
+{
+    uint8_t buf[256];
+
+    for (int i = 0; i < 256; i++)
+        buf[i] = (uint8_t)i;
+    one_datagram(x, buf, sizeof buf);
+}
+
+static void run_size(struct ct_ctx *x, size_t n)
+{
+    cv_pattern_fill(x->seed, 0, big, n);
+    one_datagram(x, big, n);
+}
+
+#define SIZE_CASE(name, n)                                                                        \
+    static void name(struct ct_ctx *x)                                                            \
+    {                                                                                             \
+        run_size(x, n);                                                                           \
+    }
+SIZE_CASE(run_size_1, 1)
+SIZE_CASE(run_size_512, 512)
+SIZE_CASE(run_size_1024, 1024)
+SIZE_CASE(run_size_1025, 1025)
+SIZE_CASE(run_size_1472, 1472)
+SIZE_CASE(run_size_1473, 1473)
+SIZE_CASE(run_size_2048, 2048)
+SIZE_CASE(run_size_2049, 2049)
+SIZE_CASE(run_size_4096, 4096)
+SIZE_CASE(run_size_4097, 4097)
+SIZE_CASE(run_size_8192, 8192)
+SIZE_CASE(run_size_8193, 8193)
+
+static void run_size_max(struct ct_ctx *x)
+{
+    /* 65535 minus the IPv4 (20) or, for IPv6, no header in the payload length, minus UDP (8). */
+    run_size(x, x->t->udp.family == EA_INET6 ? 65527 : 65507);
+}
+
+/* ---- Many datagrams ------------------------------------------------------------------- */
+
+struct coll {
+    int fd[2];
+    size_t nsock;
+    struct cv_dslot slots[2][MAXD];
+    struct cv_dmatch m[2];
+    struct cv_dresult first_bad;   /* the first reply that is not an exact answer */
+    int have_bad, bad_sock, crosstalk;
+    uint32_t replies, reordered, max_index, any_match;
+};
+
+static void coll_init(struct coll *c, size_t nsock)
+{
+    memset(c, 0, sizeof *c);
+    c->nsock = nsock;
+    for (size_t k = 0; k < nsock; k++) {
+        c->fd[k] = -1;
+        cv_dmatch_init(&c->m[k], c->slots[k], MAXD);
+    }
+}
+
+static void coll_close(struct coll *c)
+{
+    for (size_t k = 0; k < c->nsock; k++)
+        if (c->fd[k] >= 0)
+            close(c->fd[k]);
+}
+
+static size_t coll_unanswered(const struct coll *c)
+{
+    size_t u = 0;
+
+    for (size_t k = 0; k < c->nsock; k++)
+        u += cv_dmatch_unanswered(&c->m[k]);
+    return u;
+}
+
+/* Whether p[0..n) is exactly one of the datagrams sent from another socket. */
+static int other_socket_sent(const struct coll *c, size_t k, const uint8_t *p, size_t n)
+{
+    for (size_t o = 0; o < c->nsock; o++) {
+        if (o == k)
+            continue;
+        for (size_t i = 0; i < c->m[o].count; i++)
+            if (c->m[o].slots[i].n == n && memcmp(c->m[o].slots[i].p, p, n) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+/* Receives on every socket for up to wait_ms, returning early once nothing is owed (unless
+ * full_wait is set). Returns -errno on a socket error, else 0. */
+static int coll_wait(struct ct_ctx *x, struct coll *c, int wait_ms, int full_wait)
+{
+    long long end = ct_now_ms() + wait_ms;
+
+    for (;;) {
+        struct pollfd pf[2];
+        long long now = ct_now_ms();
+        int rc;
+
+        if (now >= end || now >= x->hard_ms || (!full_wait && coll_unanswered(c) == 0))
+            return 0;
+        for (size_t k = 0; k < c->nsock; k++) {
+            pf[k].fd = c->fd[k];
+            pf[k].events = POLLIN;
+            pf[k].revents = 0;
+        }
+        rc = poll(pf, (nfds_t)c->nsock, (int)(end - now));
+        if (rc < 0 && errno != EINTR)
+            return -errno;
+        for (size_t k = 0; rc > 0 && k < c->nsock; k++) {
+            size_t n;
+            struct cv_dresult r;
+            if (!pf[k].revents)
+                continue;
+            while (ct_udp_recv(x, c->fd[k], (unsigned)k, 0, rbuf, sizeof rbuf, &n, NULL) == 1) {
+                c->replies++;
+                if (n > sizeof rbuf)
+                    n = sizeof rbuf;
+                cv_dmatch_reply(&c->m[k], rbuf, n, &r);
+                if (r.kind == CV_D_MATCH) {
+                    if (!c->any_match)
+                        ct_udp_answered(x);
+                    c->any_match = 1;
+                    if (r.index + 1 < c->max_index)
+                        c->reordered++;
+                    if (r.index + 1 > c->max_index)
+                        c->max_index = (uint32_t)r.index + 1;
+                    continue;
+                }
+                if (r.kind == CV_D_DUPLICATE || r.kind == CV_D_LATE)
+                    continue;
+                if (!c->have_bad) {
+                    c->have_bad = 1;
+                    c->first_bad = r;
+                    c->bad_sock = (int)k;
+                    c->crosstalk = r.kind == CV_D_FOREIGN && other_socket_sent(c, k, rbuf, n);
+                }
+            }
+        }
+    }
+}
+
+/* Sends every unanswered datagram of every socket once more. */
+static int coll_resend(struct ct_ctx *x, struct coll *c)
+{
+    for (size_t k = 0; k < c->nsock; k++)
+        for (size_t i = 0; i < c->m[k].count; i++) {
+            struct cv_dslot *s = &c->m[k].slots[i];
+            int rc;
+            if (s->replies)
+                continue;
+            rc = ct_udp_send(x, c->fd[k], (unsigned)k, s->p, s->n);
+            if (rc < 0)
+                return rc;
+            cv_dmatch_resend(&c->m[k], i);
+        }
+    return 0;
+}
+
+/* Waits, resending what is unanswered, for up to rounds rounds within the timeout. */
+static int coll_settle(struct ct_ctx *x, struct coll *c, int rounds)
+{
+    long long end = ct_now_ms() + x->timeout_ms;
+    int wait = 300;
+
+    for (int i = 0; i < rounds; i++) {
+        long long now = ct_now_ms();
+        int rc;
+        if (now >= end)
+            break;
+        rc = coll_wait(x, c, (int)(end - now < wait ? end - now : wait), 0);
+        if (rc < 0)
+            return rc;
+        if (coll_unanswered(c) == 0 || i + 1 == rounds)
+            break;
+        rc = coll_resend(x, c);
+        if (rc < 0)
+            return rc;
+        wait *= 2;
+    }
+    return 0;
+}
+
+static int coll_open(struct ct_ctx *x, struct coll *c)
+{
+    for (size_t k = 0; k < c->nsock; k++) {
+        int rc = ct_udp_socket(x, 0, &c->fd[k]);
+        if (rc < 0) {
+            ct_fail(x, "cannot open a UDP socket: %s", strerror(-rc));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Fills pool datagram i of socket k with its own bytes and registers it. */
+static const uint8_t *make_dgram(struct ct_ctx *x, struct coll *c, size_t k, size_t i, size_t n)
+{
+    uint8_t *p = pool[k][i];
+
+    cv_pattern_fill(cv_seed_derive(x->seed, k * 1000 + i), 0, p, n);
+    cv_dmatch_add(&c->m[k], p, n, NULL);
+    return p;
+}
+
+static void report_bad(struct ct_ctx *x, struct coll *c)
+{
+    char d[200], w[64], s[80];
+
+    if (c->crosstalk) {
+        ct_fail(x, "socket %d received a reply to a datagram sent from the other socket "
+                "(cross-talk)", c->bad_sock);
+        ct_detail(x, "each socket gets only its own replies", "a reply meant for the other socket",
+                  NULL);
+        snprintf(w, sizeof w, "socket %d", c->bad_sock);
+        ct_detail(x, NULL, NULL, w);
+        return;
+    }
+    ct_fail(x, "%s", cv_dresult_describe(&c->m[c->bad_sock], &c->first_bad, d, sizeof d));
+    snprintf(s, sizeof s, "a %zu-byte reply (%s)", c->first_bad.n,
+             cv_dkind_name(c->first_bad.kind));
+    snprintf(w, sizeof w, "datagram %zu%s", c->first_bad.index,
+             c->nsock > 1 ? (c->bad_sock ? " of socket 1" : " of socket 0") : "");
+    ct_detail(x, "every reply exactly one request", s, c->first_bad.kind == CV_D_FOREIGN ? NULL : w);
+}
+
+static int coll_silent(struct ct_ctx *x, struct coll *c, const char *what, int tries,
+                       long long t0)
+{
+    if (c->replies > 0)
+        return 0;
+    ct_udp_silence(x, what, tries, ct_now_ms() - t0);
+    return 1;
+}
+
+static void run_burst(struct ct_ctx *x)
+{
+    static struct coll c;
+    enum { N = 64 };
+    long long t0 = ct_now_ms();
+    size_t lost_first;
+
+    coll_init(&c, 1);
+    if (coll_open(x, &c) < 0)
+        goto out;
+    for (size_t i = 0; i < N; i++) {
+        size_t n = 1 + (size_t)(cv_seed_derive(x->seed, i) % BURST_MAX);
+        const uint8_t *p = make_dgram(x, &c, 0, i, n);
+        if (ct_udp_send(x, c.fd[0], 0, p, n) < 0) {
+            ct_fail(x, "sendto: %s", strerror(errno));
+            goto out;
+        }
+    }
+    coll_wait(x, &c, 300, 0);
+    lost_first = coll_unanswered(&c);
+    coll_settle(x, &c, 4);
+    if (coll_silent(x, &c, "a burst of 64 datagrams", 4, t0))
+        goto out;
+    if (c.have_bad) {
+        report_bad(x, &c);
+        goto out;
+    }
+    ct_note(x, "%zu of %d answered (%zu unanswered before retries), %u reordered, %u duplicate",
+            N - coll_unanswered(&c), N, lost_first, c.reordered, c.m[0].kinds[CV_D_DUPLICATE]);
+out:
+    coll_close(&c);
+}
+
+static void run_duplicate(struct ct_ctx *x)
+{
+    static struct coll c;
+    enum { N = 8 };
+    long long t0 = ct_now_ms();
+
+    coll_init(&c, 1);
+    if (coll_open(x, &c) < 0)
+        goto out;
+    /* One at a time, each answered (or given up on) before the next, then a quiet wait in
+     * which any further reply is one too many. */
+    for (size_t i = 0; i < N; i++) {
+        const uint8_t *p = make_dgram(x, &c, 0, i, 100);
+        if (ct_udp_send(x, c.fd[0], 0, p, 100) < 0) {
+            ct_fail(x, "sendto: %s", strerror(errno));
+            goto out;
+        }
+        coll_settle(x, &c, 3);
+        if (c.replies == 0)
+            break; /* nothing answered: no point in sending the rest */
+    }
+    if (coll_silent(x, &c, "the first of 8 datagrams", 3, t0))
+        goto out;
+    coll_wait(x, &c, 300, 1);
+    for (size_t i = 0; i < N; i++) {
+        const struct cv_dslot *s = &c.slots[0][i];
+        if (s->replies > s->sends) {
+            char seen[64], w[32];
+            ct_fail(x, "datagram %zu was answered %u times but sent %u time%s", i, s->replies,
+                    s->sends, s->sends == 1 ? "" : "s");
+            snprintf(seen, sizeof seen, "%u replies", s->replies);
+            snprintf(w, sizeof w, "datagram %zu", i);
+            ct_detail(x, "at most one reply per datagram sent", seen, w);
+            goto out;
+        }
+    }
+    if (c.have_bad)
+        report_bad(x, &c);
+out:
+    coll_close(&c);
+}
+
+static void run_source(struct ct_ctx *x)
+{
+    static const uint8_t msg[] = "where does my echo come from?";
+    struct cv_dresult r;
+    struct ea_addr from;
+    char a[EA_FORMAT_MAX], b[EA_FORMAT_MAX], w[160];
+
+    memset(&from, 0, sizeof from);
+    if (ct_udp_roundtrip(x, msg, sizeof msg - 1, rbuf, &r, 0, NULL, &from) != 1)
+        return;
+    if (!ea_equal(&from, &x->t->udp)) {
+        ns_format(&x->t->udp, a, sizeof a);
+        ns_format(&from, b, sizeof b);
+        ct_fail(x, "the reply came from %s, not from %s where the request went", b, a);
+        snprintf(w, sizeof w, "source of the reply to datagram 0");
+        ct_detail(x, a, b, w);
+    }
+}
+
+static void run_interleave(struct ct_ctx *x)
+{
+    static struct coll c;
+    enum { N = 16 };
+    long long t0 = ct_now_ms();
+
+    coll_init(&c, 2);
+    if (coll_open(x, &c) < 0)
+        goto out;
+    for (size_t i = 0; i < N; i++)
+        for (size_t k = 0; k < 2; k++) {
+            const uint8_t *p = make_dgram(x, &c, k, i, 200);
+            if (ct_udp_send(x, c.fd[k], (unsigned)k, p, 200) < 0) {
+                ct_fail(x, "sendto: %s", strerror(errno));
+                goto out;
+            }
+        }
+    coll_settle(x, &c, 4);
+    if (coll_silent(x, &c, "two sockets' datagrams", 4, t0))
+        goto out;
+    if (c.have_bad) {
+        report_bad(x, &c);
+        goto out;
+    }
+    for (size_t k = 0; k < 2; k++)
+        if (cv_dmatch_unanswered(&c.m[k]) == N) {
+            ct_fail(x, "socket %zu got no reply at all while the other one did", k);
+            ct_detail(x, "replies on both sockets", "none on one socket", NULL);
+            goto out;
+        }
+    ct_note(x, "%zu of %d datagrams answered on the right socket", 2 * N - coll_unanswered(&c),
+            2 * N);
+out:
+    coll_close(&c);
+}
+
+static void run_loop7(struct ct_ctx *x)
+{
+    static const uint8_t msg[] = "loop probe from port 7";
+    size_t n;
+    int fd, rc = ct_udp_socket(x, 7, &fd);
+
+    if (rc == -EACCES || rc == -EPERM) {
+        ct_skip(x, "needs privilege to send from source port 7");
+        return;
+    }
+    if (rc < 0) {
+        ct_skip(x, "cannot bind source port 7: %s", strerror(-rc));
+        return;
+    }
+    /* Two tries, so a lost datagram does not pass by accident. */
+    for (int i = 0; i < 2 && x->status != CT_FAIL; i++) {
+        if (ct_udp_send(x, fd, 0, msg, sizeof msg - 1) < 0)
+            break;
+        rc = ct_udp_recv(x, fd, 0, 300, rbuf, sizeof rbuf, &n, NULL);
+        if (rc == 1) {
+            ct_fail(x, "a datagram from source port 7 was answered: two echo services could "
+                    "bounce it between them forever (CVE-1999-0103)");
+            ct_detail(x, "no reply to source port 7", "a reply", NULL);
+        }
+    }
+    close(fd);
+}
+
+static void run_loss(struct ct_ctx *x)
+{
+    static struct coll c;
+    enum { N = 200 };
+    long long t0 = ct_now_ms();
+    size_t lost;
+
+    coll_init(&c, 1);
+    if (coll_open(x, &c) < 0)
+        goto out;
+    for (size_t i = 0; i < N; i++) {
+        const uint8_t *p = make_dgram(x, &c, 0, i, 64);
+        if (ct_udp_send(x, c.fd[0], 0, p, 64) < 0) {
+            ct_fail(x, "sendto: %s", strerror(errno));
+            goto out;
+        }
+    }
+    coll_wait(x, &c, x->timeout_ms < 1000 ? x->timeout_ms : 1000, 0);
+    if (coll_silent(x, &c, "200 datagrams", 1, t0))
+        goto out;
+    lost = coll_unanswered(&c);
+    ct_note(x, "lost %zu of %d (%.1f%%), %u reordered, no retries", lost, N,
+            100.0 * (double)lost / N, c.reordered);
+out:
+    coll_close(&c);
+}
+
+const struct ct_runner ct_udp_runners[] = {
+    {"udp.single", run_single},
+    {"udp.empty", run_empty},
+    {"udp.bytes.all256", run_all256},
+    {"udp.size.1", run_size_1},
+    {"udp.size.512", run_size_512},
+    {"udp.size.1024", run_size_1024},
+    {"udp.size.1025", run_size_1025},
+    {"udp.size.1472", run_size_1472},
+    {"udp.size.1473", run_size_1473},
+    {"udp.size.2048", run_size_2048},
+    {"udp.size.2049", run_size_2049},
+    {"udp.size.4096", run_size_4096},
+    {"udp.size.4097", run_size_4097},
+    {"udp.size.8192", run_size_8192},
+    {"udp.size.8193", run_size_8193},
+    {"udp.size.max", run_size_max},
+    {"udp.burst", run_burst},
+    {"udp.duplicate", run_duplicate},
+    {"udp.source.match", run_source},
+    {"udp.interleave.2sockets", run_interleave},
+    {"udp.loop.port7", run_loop7},
+    {"udp.perf.loss", run_loss},
+    {NULL, NULL},
+};
+
+ct_run_fn ct_runner(const char *id)
+{
+    const struct ct_runner *tables[2] = {ct_tcp_runners, ct_udp_runners};
+
+    for (int k = 0; k < 2; k++)
+        for (const struct ct_runner *r = tables[k]; r->id; r++)
+            if (strcmp(r->id, id) == 0)
+                return r->run;
+    return NULL;
+}

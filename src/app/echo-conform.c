@@ -1,0 +1,574 @@
+/*
+ * echo-conform - the conformance tester for RFC 862 echo servers, over TCP (RFC 9293) and
+ * UDP (RFC 768). It runs the catalog (core/catalog.c) against each target and reports in
+ * text, TAP, JUnit or JSON; with no target it starts the built-in echod on an ephemeral
+ * loopback port and tests that. This file holds options, target setup and the run loop;
+ * the cases are in conform/cases_*.c, the verdicts in core/verdict.c.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conform/cases.h"
+#include "conform/expect.h"
+#include "conform/report.h"
+#include "core/addr.h"
+#include "core/catalog.h"
+#include "core/err.h"
+#include "net/sock.h"
+
+#ifndef EH_VERSION
+#define EH_VERSION "0"
+#endif
+
+#define MAX_GLOBS 64
+#define MAX_TARGETS 32
+
+static const char *prog = "echo-conform";
+
+struct opts {
+    int tcp, udp, family;
+    int list, strict, quiet, verbose, format, color;
+    const char *only[MAX_GLOBS], *skip[MAX_GLOBS];
+    size_t n_only, n_skip;
+    int timeout_ms;
+    long long max_time_ms;
+    uint64_t seed;
+    int have_seed;
+    const char *output, *expect, *echod;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: echo-conform [options] [TARGET...]\n"
+            "Tests RFC 862 echo servers over TCP and UDP. TARGET is HOST:PORT, [V6ADDR]:PORT\n"
+            "or NAME:PORT; without one the built-in echod is started on a loopback port.\n"
+            "\n"
+            "  -t, --transport tcp|udp|both  what to test (default both)\n"
+            "  -4, -6                        resolve targets to IPv4 / IPv6 only\n"
+            "  -l, --list                    print the catalog (with --format markdown|json)\n"
+            "      --only GLOB               run only cases whose id matches (repeatable)\n"
+            "      --skip GLOB               skip cases whose id matches (repeatable)\n"
+            "      --timeout SECONDS         longest wait without progress per case (default 3)\n"
+            "      --max-time SECONDS        cap on the whole run (default 600)\n"
+            "      --strict                  SHOULD failures fail the run too\n"
+            "      --seed N                  payload seed (default: from the clock; printed)\n"
+            "  -f, --format FMT              text|tap|junit|json (default text)\n"
+            "  -o, --output FILE             write the report to FILE\n"
+            "      --expect FILE             known failures: '<id-glob> [target]' per line\n"
+            "      --echod PATH              the server to start when no target is given\n"
+            "                                (default: echod next to this program)\n"
+            "      --color / --no-color      force colour on or off (default: on a terminal)\n"
+            "  -q, --quiet                   report failures only\n"
+            "  -v, --verbose                 every case's note, wire logs of failures\n"
+            "  -h, --help                    show this help\n"
+            "  -V, --version                 show the version\n"
+            "\n"
+            "Exit status: 0 every MUST case passed (and SHOULD with --strict), 1 a case\n"
+            "failed, 2 usage error or a target could not be reached.\n");
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints "echo-conform: <message> (see --help)" and returns the usage exit status. */
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s: ", prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see --help)\n");
+    return 2;
+}
+
+static int parse_seconds(const char *s, long long *ms)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s || *end || v <= 0 || v > 86400)
+        return -1;
+    *ms = (long long)(v * 1000.0 + 0.5);
+    if (*ms < 1)
+        *ms = 1;
+    return 0;
+}
+
+static int parse_format(const char *s)
+{
+    static const char *const names[] = {"text", "tap", "junit", "json", "markdown"};
+
+    for (int i = 0; i < 5; i++)
+        if (strcmp(s, names[i]) == 0)
+            return i;
+    if (strcmp(s, "md") == 0)
+        return CR_MARKDOWN;
+    return -1;
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+    enum { O_ONLY = 256, O_SKIP, O_TIMEOUT, O_MAXTIME, O_STRICT, O_SEED, O_EXPECT, O_ECHOD,
+           O_COLOR, O_NOCOLOR };
+    static const struct option lo[] = {
+        {"transport", required_argument, NULL, 't'}, {"list", no_argument, NULL, 'l'},
+        {"only", required_argument, NULL, O_ONLY},   {"skip", required_argument, NULL, O_SKIP},
+        {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"max-time", required_argument, NULL, O_MAXTIME},
+        {"strict", no_argument, NULL, O_STRICT},     {"seed", required_argument, NULL, O_SEED},
+        {"format", required_argument, NULL, 'f'},    {"output", required_argument, NULL, 'o'},
+        {"expect", required_argument, NULL, O_EXPECT},
+        {"echod", required_argument, NULL, O_ECHOD}, {"color", no_argument, NULL, O_COLOR},
+        {"colour", no_argument, NULL, O_COLOR},      {"no-color", no_argument, NULL, O_NOCOLOR},
+        {"quiet", no_argument, NULL, 'q'},           {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},            {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    long long ms;
+    int c;
+
+    memset(o, 0, sizeof *o);
+    o->tcp = o->udp = 1;
+    o->timeout_ms = 3000;
+    o->max_time_ms = 600000;
+    o->color = -1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":t:46lf:o:qvhV", lo, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            if (strcmp(optarg, "tcp") == 0)
+                o->tcp = 1, o->udp = 0;
+            else if (strcmp(optarg, "udp") == 0)
+                o->tcp = 0, o->udp = 1;
+            else if (strcmp(optarg, "both") == 0)
+                o->tcp = o->udp = 1;
+            else
+                return usage_error("bad --transport '%s': tcp, udp or both", optarg);
+            break;
+        case '4': o->family = NS_FAMILY_V4; break;
+        case '6': o->family = NS_FAMILY_V6; break;
+        case 'l': o->list = 1; break;
+        case O_ONLY:
+        case O_SKIP:
+            if ((c == O_ONLY ? o->n_only : o->n_skip) == MAX_GLOBS)
+                return usage_error("too many --only/--skip globs");
+            if (c == O_ONLY)
+                o->only[o->n_only++] = optarg;
+            else
+                o->skip[o->n_skip++] = optarg;
+            break;
+        case O_TIMEOUT:
+            if (parse_seconds(optarg, &ms) < 0 || ms > INT_MAX / 20)
+                return usage_error("bad --timeout '%s': a number of seconds", optarg);
+            o->timeout_ms = (int)ms;
+            break;
+        case O_MAXTIME:
+            if (parse_seconds(optarg, &ms) < 0)
+                return usage_error("bad --max-time '%s': a number of seconds", optarg);
+            o->max_time_ms = ms;
+            break;
+        case O_STRICT: o->strict = 1; break;
+        case O_SEED: {
+            char *end;
+            errno = 0;
+            o->seed = strtoull(optarg, &end, 0);
+            if (errno || end == optarg || *end || optarg[0] == '-')
+                return usage_error("bad --seed '%s': a number", optarg);
+            o->have_seed = 1;
+            break;
+        }
+        case 'f':
+            o->format = parse_format(optarg);
+            if (o->format < 0)
+                return usage_error("bad --format '%s': text, tap, junit, json or markdown",
+                                   optarg);
+            break;
+        case 'o': o->output = optarg; break;
+        case O_EXPECT: o->expect = optarg; break;
+        case O_ECHOD: o->echod = optarg; break;
+        case O_COLOR: o->color = 1; break;
+        case O_NOCOLOR: o->color = 0; break;
+        case 'q': o->quiet = 1; break;
+        case 'v': o->verbose = 1; break;
+        case 'h': usage(stdout); exit(0);
+        case 'V': printf("echo-conform %s\n", EH_VERSION); exit(0);
+        case ':': return usage_error("option '%s' needs an argument", argv[optind - 1]);
+        default: return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (o->format == CR_MARKDOWN && !o->list)
+        return usage_error("--format markdown is for --list only");
+    return 0;
+}
+
+static int selected(const struct opts *o, const struct cc_case *c)
+{
+    int keep = o->n_only == 0;
+
+    if ((c->transport == CC_TCP && !o->tcp) || (c->transport == CC_UDP && !o->udp))
+        return 0;
+    for (size_t i = 0; i < o->n_only; i++)
+        if (fnmatch(o->only[i], c->id, 0) == 0)
+            keep = 1;
+    for (size_t i = 0; i < o->n_skip; i++)
+        if (fnmatch(o->skip[i], c->id, 0) == 0)
+            keep = 0;
+    return keep;
+}
+
+/* ---- Targets -------------------------------------------------------------------------- */
+
+static int resolve_target(const struct opts *o, const char *text, struct ct_target *t)
+{
+    struct ea_endpoint ep;
+    struct ea_addr a[8];
+    size_t n = 0;
+    int rc = ea_parse(text, strlen(text), 0, &ep);
+
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", text);
+    if (rc < 0) {
+        fprintf(stderr, "%s: bad target '%s': %s (HOST:PORT or [V6ADDR]:PORT)\n", prog, text,
+                eh_strerror(rc));
+        return -1;
+    }
+    rc = ns_resolve(&ep, o->family, 0, 0, a, 8, &n);
+    if (rc < 0) {
+        fprintf(stderr, "%s: cannot resolve '%s': %s\n", prog, text,
+                rc == -EAFNOSUPPORT ? "no address of the requested family" : ns_strerror(rc));
+        return -1;
+    }
+    if (o->tcp)
+        t->tcp = a[0];
+    if (o->udp)
+        t->udp = a[0];
+    return 0;
+}
+
+/* Checks that the target can be tested at all. Returns 0, or fills err. */
+static int preflight(const struct opts *o, struct cr_target *t)
+{
+    char a[EA_FORMAT_MAX];
+    int fd, rc;
+
+    if (o->tcp) {
+        rc = ns_connect(&t->t.tcp, SOCK_STREAM, NULL, o->timeout_ms, &fd);
+        if (rc < 0) {
+            snprintf(t->error, sizeof t->error, "cannot connect to %s: %s",
+                     ns_format(&t->t.tcp, a, sizeof a), ns_strerror(rc));
+            return -1;
+        }
+        close(fd);
+        return 0;
+    }
+    /* UDP only: an ICMP port unreachable means there is nothing to test. */
+    rc = ns_connect(&t->t.udp, SOCK_DGRAM, NULL, o->timeout_ms, &fd);
+    if (rc == 0) {
+        static const char probe[] = "echo-conform preflight";
+        char buf[64];
+        for (int i = 0; i < 2 && rc == 0; i++) {
+            if (send(fd, probe, sizeof probe - 1, 0) < 0 && errno == ECONNREFUSED)
+                rc = -ECONNREFUSED;
+            if (rc == 0 && ns_wait(fd, POLLIN, 200) > 0) {
+                if (recv(fd, buf, sizeof buf, 0) < 0 && errno == ECONNREFUSED)
+                    rc = -ECONNREFUSED;
+                else
+                    break; /* answered */
+            }
+        }
+        close(fd);
+    }
+    if (rc < 0) {
+        snprintf(t->error, sizeof t->error, "no UDP echo service at %s: %s",
+                 ns_format(&t->t.udp, a, sizeof a),
+                 rc == -ECONNREFUSED ? "ICMP port unreachable" : ns_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- The built-in echod --------------------------------------------------------------- */
+
+static int echod_path(const struct opts *o, char *buf, size_t size)
+{
+    ssize_t n;
+    char *slash;
+
+    if (o->echod) {
+        snprintf(buf, size, "%s", o->echod);
+        return 0;
+    }
+    n = readlink("/proc/self/exe", buf, size - 8);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    slash = strrchr(buf, '/');
+    if (!slash)
+        return -1;
+    snprintf(slash + 1, size - (size_t)(slash + 1 - buf), "echod");
+    return 0;
+}
+
+/* Starts echod --port 0 and reads its "listening tcp|udp ADDR" lines into t. */
+static int echod_start(const struct opts *o, struct ct_target *t, pid_t *pid)
+{
+    char path[PATH_MAX], buf[1024];
+    size_t len = 0;
+    int pfd[2], got_tcp = !o->tcp, got_udp = !o->udp;
+    long long end;
+
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "echod");
+    if (echod_path(o, path, sizeof path) < 0 || access(path, X_OK) != 0) {
+        fprintf(stderr, "%s: no target given and the built-in echod was not found at %s\n", prog,
+                path);
+        return -1;
+    }
+    if (pipe2(pfd, O_CLOEXEC) < 0) {
+        fprintf(stderr, "%s: pipe: %s\n", prog, strerror(errno));
+        return -1;
+    }
+    *pid = fork();
+    if (*pid < 0) {
+        fprintf(stderr, "%s: fork: %s\n", prog, strerror(errno));
+        close(pfd[0]);
+        close(pfd[1]);
+        return -1;
+    }
+    if (*pid == 0) {
+        const char *listen = o->family == NS_FAMILY_V6 ? "[::1]" : "127.0.0.1";
+        dup2(pfd[1], 1);
+        if (!o->verbose) {
+            /* Its statistics on stderr at exit are not part of the report. */
+            int nul = open("/dev/null", O_WRONLY);
+            if (nul >= 0)
+                dup2(nul, 2);
+        }
+        execl(path, "echod", "--listen", listen, "--port", "0", (char *)NULL);
+        _exit(127);
+    }
+    close(pfd[1]);
+    end = ct_now_ms() + 5000;
+    while (!(got_tcp && got_udp)) {
+        long long now = ct_now_ms();
+        ssize_t r;
+        char *nl;
+        if (now >= end || ns_wait(pfd[0], POLLIN, (int)(end - now)) <= 0)
+            break;
+        r = read(pfd[0], buf + len, sizeof buf - 1 - len);
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+        buf[len] = '\0';
+        while ((nl = strchr(buf, '\n')) != NULL) {
+            struct ea_endpoint ep;
+            char *addr = NULL;
+            int tcp = 0;
+            *nl = '\0';
+            if (strncmp(buf, "listening tcp ", 14) == 0)
+                addr = buf + 14, tcp = 1;
+            else if (strncmp(buf, "listening udp ", 14) == 0)
+                addr = buf + 14;
+            if (addr && ea_parse(addr, strlen(addr), 0, &ep) == 0 && ep.kind != EA_KIND_NAME) {
+                ep.addr.port = ep.port;
+                if (tcp && o->tcp)
+                    t->tcp = ep.addr, got_tcp = 1;
+                else if (!tcp && o->udp)
+                    t->udp = ep.addr, got_udp = 1;
+            }
+            len -= (size_t)(nl + 1 - buf);
+            memmove(buf, nl + 1, len + 1);
+        }
+    }
+    close(pfd[0]);
+    if (!(got_tcp && got_udp)) {
+        fprintf(stderr, "%s: %s did not report its listening ports\n", prog, path);
+        kill(*pid, SIGTERM);
+        waitpid(*pid, NULL, 0);
+        return -1;
+    }
+    return 0;
+}
+
+static void echod_stop(pid_t pid)
+{
+    long long end = ct_now_ms() + 2000;
+
+    kill(pid, SIGTERM);
+    while (ct_now_ms() < end) {
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return;
+        poll(NULL, 0, 10);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+/* ---- The run -------------------------------------------------------------------------- */
+
+static void run_case(const struct opts *o, struct cr_run *r, struct cr_target *t,
+                     struct ct_session *s, const struct cc_case *c, struct cx_list *ex,
+                     struct ct_ctx *x)
+{
+    ct_run_fn fn = ct_runner(c->id);
+
+    ct_begin(x, &t->t, c, s, r->seed, o->timeout_ms);
+    x->verbose = o->verbose;
+    if (ct_now_ms() >= s->run_deadline_ms) {
+        ct_fail(x, "not run: the run's time limit (--max-time %g s) ran out",
+                o->max_time_ms / 1000.0);
+    } else if (!fn) {
+        ct_fail(x, "internal: no runner for this case");
+    } else if (c->transport == CC_TCP && s->tcp_dead && strcmp(c->id, "tcp.connect") != 0 &&
+               strcmp(c->id, "tcp.unsolicited.banner") != 0) {
+        ct_fail(x, "not attempted: the server echoed nothing in tcp.roundtrip.single");
+    } else if (c->transport == CC_UDP && s->udp_dead && strcmp(c->id, "udp.loop.port7") != 0) {
+        ct_fail(x, "not attempted: %s", s->udp_why);
+    } else {
+        fn(x);
+    }
+    ct_end(x);
+    if (ex && cx_match(ex, c->id, &t->t)) {
+        if (x->status == CT_FAIL)
+            x->status = CT_XFAIL;
+        else if (x->status == CT_PASS)
+            x->status = CT_XPASS;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static struct cx_list expect;
+    struct opts o;
+    struct cr_run run;
+    struct cr_target *ts = NULL;
+    size_t nt = 0, ncat;
+    const struct cc_case *cat = cc_catalog(&ncat);
+    pid_t echod = -1;
+    int rc, exit_status = 0;
+    FILE *out = stdout;
+
+    signal(SIGPIPE, SIG_IGN);
+    rc = parse_opts(argc, argv, &o);
+    if (rc)
+        return rc;
+    if (o.list) {
+        cr_list(stdout, o.format);
+        return 0;
+    }
+    if (o.expect) {
+        unsigned bad = 0;
+        rc = cx_load(&expect, o.expect, &bad);
+        if (rc == -EINVAL) {
+            fprintf(stderr, "%s: %s:%u: expected '<case-id-glob> [target]'\n", prog, o.expect,
+                    bad);
+            return 2;
+        }
+        if (rc < 0) {
+            fprintf(stderr, "%s: cannot read %s: %s\n", prog, o.expect, strerror(-rc));
+            return 2;
+        }
+    }
+    if (argc - optind > MAX_TARGETS) {
+        fprintf(stderr, "%s: too many targets (at most %d)\n", prog, MAX_TARGETS);
+        return 2;
+    }
+    ts = calloc((size_t)(argc - optind > 0 ? argc - optind : 1), sizeof *ts);
+    if (!ts) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return 2;
+    }
+    if (optind == argc) {
+        if (echod_start(&o, &ts[0].t, &echod) < 0) {
+            free(ts);
+            return 2;
+        }
+        nt = 1;
+    }
+    for (int i = optind; i < argc; i++, nt++)
+        if (resolve_target(&o, argv[i], &ts[nt].t) < 0) {
+            free(ts);
+            return 2;
+        }
+    if (!o.have_seed)
+        o.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
+    if (o.output) {
+        out = fopen(o.output, "w");
+        if (!out) {
+            fprintf(stderr, "%s: cannot write %s: %s\n", prog, o.output, strerror(errno));
+            exit_status = 2;
+            goto done;
+        }
+    }
+    memset(&run, 0, sizeof run);
+    run.out = out;
+    run.format = o.format;
+    run.color = o.color >= 0 ? o.color
+                             : (!o.output && o.format == CR_TEXT && isatty(1) && !getenv("NO_COLOR"));
+    run.quiet = o.quiet;
+    run.verbose = o.verbose;
+    run.strict = o.strict;
+    run.seed = o.seed;
+    run.timeout_ms = o.timeout_ms;
+    run.version = EH_VERSION;
+    run.start_ms = ct_now_ms();
+    cr_begin(&run);
+    for (size_t i = 0; i < nt; i++) {
+        struct cr_target *t = &ts[i];
+        struct ct_session s;
+        memset(&s, 0, sizeof s);
+        s.run_deadline_ms = run.start_ms + o.max_time_ms;
+        t->cases = calloc(ncat, sizeof *t->cases);
+        if (!t->cases) {
+            fprintf(stderr, "%s: out of memory\n", prog);
+            exit_status = 2;
+            goto done;
+        }
+        cr_target_begin(&run, t);
+        if (preflight(&o, t) < 0) {
+            fprintf(stderr, "%s: %s\n", prog, t->error);
+            exit_status = 2;
+            cr_target_end(&run, t);
+            continue;
+        }
+        for (size_t k = 0; k < ncat; k++) {
+            struct ct_ctx *x = &t->cases[t->n];
+            if (!selected(&o, &cat[k]))
+                continue;
+            run_case(&o, &run, t, &s, &cat[k], o.expect ? &expect : NULL, x);
+            t->n++;
+            cr_case(&run, t, x);
+            if (cr_case_fails(&run, x) && exit_status == 0)
+                exit_status = 1;
+        }
+        cr_target_end(&run, t);
+    }
+    cr_end(&run, ts, nt, exit_status);
+done:
+    if (out && out != stdout)
+        fclose(out);
+    if (echod > 0)
+        echod_stop(echod);
+    for (size_t i = 0; i < nt; i++)
+        free(ts[i].cases);
+    free(ts);
+    return exit_status;
+}
