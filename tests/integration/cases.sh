@@ -136,6 +136,16 @@ case_half_close() {
     stop_echod
 }
 
+case_small_buffer() {
+    # A 7-byte cap: the pending ring wraps constantly and backpressure starts at once.
+    start_echod --buffer 7
+    itest stream "$PORT" 100000 3
+    itest writefirst "$PORT" 300000
+    itest halfclose "$PORT" 50000
+    stop_echod
+    expect_counter tcp errors -eq 0
+}
+
 case_concurrent_100() {
     start_echod
     itest stream "$PORT" 65536 100

@@ -14,7 +14,7 @@
  *   itest halfclose PORT BYTES          write BYTES, shut down the write side, then read
  *   itest udp PORT SIZE [SRCPORT]       one datagram of SIZE bytes, expect the same back
  *   itest udp-none PORT SIZE SRCPORT    one datagram from SRCPORT, expect no answer in 1 s
- *   itest freeport                      print a free UDP port number
+ *   itest freeport                      print a port free for TCP and UDP
  *   itest maxconns PORT MAX EXTRA       MAX served connections, EXTRA closed at once, then
  *                                       one released slot serves a new connection
  *   itest emfile PORT EXTRA SECONDS     one live connection keeps echoing while EXTRA more
@@ -348,16 +348,24 @@ static int cmd_udp(unsigned port, size_t size, unsigned srcport, int expect_none
     return 0;
 }
 
+/* A port free for both TCP and UDP on 127.0.0.1 right now (both are bound, then closed). */
 static int cmd_freeport(void)
 {
-    struct ea_addr a = loopback(0), got;
-    int fd, rc = ns_listen(&a, SOCK_DGRAM, 0, &fd);
+    for (int attempt = 0; attempt < 20; attempt++) {
+        struct ea_addr a = loopback(0), got;
+        int tfd, ufd, rc = ns_listen(&a, SOCK_STREAM, 0, &tfd);
 
-    if (rc || ns_local_addr(fd, &got))
-        return failf("freeport: %s", ns_strerror(rc));
-    printf("%u\n", (unsigned)got.port);
-    close(fd);
-    return 0;
+        if (rc || (rc = ns_local_addr(tfd, &got)) != 0)
+            return failf("freeport: %s", ns_strerror(rc));
+        rc = ns_listen(&got, SOCK_DGRAM, 0, &ufd);
+        close(tfd);
+        if (rc == 0) {
+            close(ufd);
+            printf("%u\n", (unsigned)got.port);
+            return 0;
+        }
+    }
+    return failf("freeport: no port free for both TCP and UDP");
 }
 
 /* Waits until fd is closed by the peer (EOF or reset). Returns 1 if closed in time. */
