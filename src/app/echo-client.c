@@ -71,9 +71,13 @@ static void usage(FILE *f)
             "Lines are trimmed; a line 'q' quits; over TCP blank lines are skipped. On a\n"
             "terminal a prompt is shown; otherwise every line is checked silently.\n"
             "\n"
-            "Exit status: 0 every echo came back whole and equal, 1 cannot connect or\n"
-            "connection lost (also UDP port unreachable), 2 usage error, 3 timeout,\n"
-            "4 an echo differed (or extra bytes came back), 5 local I/O error.\n");
+            "Exit status:\n"
+            "  0  every echo came back whole and equal\n"
+            "  1  cannot resolve or connect, connection lost, UDP port unreachable\n"
+            "  2  usage error\n"
+            "  3  timeout: no connection or no echo within --timeout\n"
+            "  4  an echo differed from what was sent (or extra bytes came back)\n"
+            "  5  local I/O error (stdin, stdout)\n");
 }
 
 /* Prints "echo-client: <message>" as one line and returns status. */
@@ -87,11 +91,6 @@ __attribute__((format(printf, 2, 3))) static int fail(int status, const char *fm
     va_end(ap);
     fputc('\n', stderr);
     return status;
-}
-
-static int conn_status(int rc)
-{
-    return rc == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_CONN;
 }
 
 /* Reports a failed receive or send on the connection. */
@@ -365,9 +364,10 @@ int main(int argc, char **argv)
         if (!rc)
             break;
     }
+    if (rc == -ETIMEDOUT)
+        return fail(EXIT_TIMEOUT, "cannot connect to %s within %u s", cl.peer, cl.timeout_s);
     if (rc)
-        return fail(conn_status(rc), "cannot connect to %s: %s", cl.peer,
-                    ns_strerror(rc));
+        return fail(EXIT_CONN, "cannot connect to %s: %s", cl.peer, ns_strerror(rc));
     status = run(&cl);
     close(cl.fd);
     return status;

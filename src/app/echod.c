@@ -86,8 +86,11 @@ static void usage(FILE *f)
             "\n"
             "SIGINT or SIGTERM stop the server; it then prints a summary to stderr.\n"
             "\n"
-            "Exit status: 0 stopped by a signal, 1 runtime error, 2 usage error,\n"
-            "3 cannot listen.\n",
+            "Exit status:\n"
+            "  0  stopped by SIGINT or SIGTERM\n"
+            "  1  runtime error\n"
+            "  2  usage error (bad option or value)\n"
+            "  3  cannot listen (bind failed or a name did not resolve)\n",
             DEFAULT_PORT, DEFAULT_MAX_CONNS, DEFAULT_IDLE_S);
 }
 
