@@ -300,25 +300,26 @@ static const struct {
     size_t label_len, labels, last_len;
     const char *port; /* appended after ':'; NULL: no ":port" */
     int rc;
+    size_t text_n; /* the built text's length, when the row is about it (else 0) */
 } longs[] = {
-    {"label_63", 63, 1, 63, "7", 0},
-    {"label_64", 64, 1, 64, "7", EH_ERR_ADDR_BAD_HOST},
-    {"label_64_last", 10, 2, 64, "7", EH_ERR_ADDR_BAD_HOST},
-    {"name_253", 63, 4, 61, "7", 0},
-    {"name_253_port_65535", 63, 4, 61, "65535", 0},
-    {"name_254", 63, 4, 62, "7", EH_ERR_ADDR_TOO_LONG},
-    {"name_259", 63, 4, 67, "7", EH_ERR_ADDR_TOO_LONG},
-    {"name_253_no_port", 63, 4, 61, NULL, EH_ERR_ADDR_NO_PORT},
+    {"label_63", 63, 1, 63, "7", 0, 0},
+    {"label_64", 64, 1, 64, "7", EH_ERR_ADDR_BAD_HOST, 0},
+    {"label_64_last", 10, 2, 64, "7", EH_ERR_ADDR_BAD_HOST, 0},
+    {"name_253", 63, 4, 61, "7", 0, 0},
+    {"name_253_port_65535", 63, 4, 61, "65535", 0, 0},
+    {"name_254", 63, 4, 62, "7", EH_ERR_ADDR_TOO_LONG, 0},
+    {"name_259", 63, 4, 67, "7", EH_ERR_ADDR_TOO_LONG, 0},
+    {"name_253_no_port", 63, 4, 61, NULL, EH_ERR_ADDR_NO_PORT, 0},
     {"text_max_long_port", 1, 1, 1, /* 1 + 1 + 260 = EA_TEXT_MAX */
      "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
      "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
      "0000000000000000000000000000000000000000000000000000000000000000000000000000000007",
-     0},
+     0, EA_TEXT_MAX},
     {"text_max_plus_1", 1, 1, 1,
      "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
      "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
      "00000000000000000000000000000000000000000000000000000000000000000000000000000000007",
-     EH_ERR_ADDR_TOO_LONG},
+     EH_ERR_ADDR_TOO_LONG, EA_TEXT_MAX + 1},
 };
 
 START_TEST(limits_long)
@@ -340,6 +341,8 @@ START_TEST(limits_long)
         memcpy(s + n, longs[_i].port, strlen(longs[_i].port));
         n += strlen(longs[_i].port);
     }
+    if (longs[_i].text_n)
+        ck_assert_msg(n == longs[_i].text_n, "%s: built %zu bytes", longs[_i].name, n);
     rc = parse_guarded(s, n, 0, &e);
     ck_assert_msg(rc == longs[_i].rc, "%s (n=%zu): rc %d (%s)", longs[_i].name, n, rc,
                   eh_strerror(rc));
