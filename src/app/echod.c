@@ -75,8 +75,8 @@ static void usage(FILE *f)
             "      --deny-port PORT      never answer UDP from this source port (repeatable;\n"
             "                            replaces the default set 7,9,13,19,37; 0 is always\n"
             "                            refused)\n"
-            "      --allow NET           answer UDP only from these networks (repeatable,\n"
-            "                            e.g. 127.0.0.0/8, ::1)\n"
+            "      --allow NET           serve only clients in these networks, over TCP and\n"
+            "                            UDP (repeatable, e.g. 127.0.0.0/8, ::1)\n"
             "      --tcp-only            serve TCP only\n"
             "      --udp-only            serve UDP only\n"
             "  -q, --quiet               no listening lines (unless the port is 0) and no\n"
@@ -404,19 +404,31 @@ static int listen_all(struct server *sv, const struct opts *o)
     return EXIT_OK;
 }
 
+/* The --allow list applied to TCP peers (UDP sources go through ed_handle's policy). */
+static int allow_peer(void *ctx, const struct ea_addr *peer)
+{
+    const struct ed_policy *pol = ctx;
+
+    for (uint8_t i = 0; i < pol->n_allow; i++)
+        if (ea_net_contains(&pol->allow[i], peer))
+            return 1;
+    return 0;
+}
+
 static void summary(const struct server *sv, int signo)
 {
     const struct nt_stats *t = &sv->tcp.st;
     const struct nu_stats *u = &sv->udp.st;
 
     fprintf(stderr,
-            "%s: stopped by %s: tcp accepted=%llu refused-full=%llu shed=%llu backoffs=%llu "
+            "%s: stopped by %s: tcp accepted=%llu refused-full=%llu not-allowed=%llu shed=%llu "
+            "backoffs=%llu "
             "closed=%llu errors=%llu idle-closed=%llu bytes=%llu; udp received=%llu "
             "%s=%llu %s=%llu %s=%llu %s=%llu %s=%llu sent=%llu send-dropped=%llu "
             "truncated=%llu bytes=%llu\n",
             prog, signo == SIGINT ? "SIGINT" : signo == SIGTERM ? "SIGTERM" : "request",
             (unsigned long long)t->accepted, (unsigned long long)t->refused_full,
-            (unsigned long long)t->shed, (unsigned long long)t->backoffs,
+            (unsigned long long)t->not_allowed, (unsigned long long)t->shed, (unsigned long long)t->backoffs,
             (unsigned long long)t->closed, (unsigned long long)t->errors,
             (unsigned long long)t->idle_closed, (unsigned long long)t->bytes,
             (unsigned long long)u->received, ed_verdict_name(ED_REPLY),
@@ -466,6 +478,10 @@ int main(int argc, char **argv)
     tc.cap = o.cap;
     tc.max_conns = o.max_conns;
     tc.idle_timeout_ms = o.idle_s * 1000u;
+    if (o.pol.n_allow) {
+        tc.allow = allow_peer;
+        tc.allow_ctx = &o.pol;
+    }
     rc = nt_init(&sv.tcp, &sv.loop, &tc);
     if (!rc)
         rc = nu_init(&sv.udp, &sv.loop, &o.pol);

@@ -332,7 +332,8 @@ static void listener_io(struct nl_loop *l, struct nl_io *io, uint32_t revents)
     struct nt_server *s = li->srv;
 
     for (int i = 0; i < ACCEPTS_PER_EVENT && !s->paused; i++) {
-        int fd, rc = ns_accept(io->fd, &fd, NULL);
+        struct ea_addr peer;
+        int fd, rc = ns_accept(io->fd, &fd, &peer);
 
         if (rc == -EAGAIN || rc == -EWOULDBLOCK)
             return;
@@ -347,6 +348,11 @@ static void listener_io(struct nl_loop *l, struct nl_io *io, uint32_t revents)
             /* ENOBUFS, ENOMEM and anything unexpected: the queue stays, so wait. */
             pause_accepting(s);
             return;
+        }
+        if (s->cfg.allow && !s->cfg.allow(s->cfg.allow_ctx, &peer)) {
+            close(fd);
+            s->st.not_allowed++;
+            continue;
         }
         if (s->n_live >= s->cfg.max_conns) {
             close(fd);

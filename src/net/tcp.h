@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/addr.h"
 #include "core/stream.h"
 #include "net/loop.h"
 
@@ -29,12 +30,17 @@ struct nt_config {
     uint32_t max_conns;       /* slots; further connections are accepted and closed */
     uint32_t idle_timeout_ms; /* 0: connections never time out */
     uint32_t pool_max;        /* most free buffers kept for reuse (0: 16) */
+    /* Access check on each accepted peer (NULL: everyone is served). Returns non-zero to
+     * serve it; a refused connection is closed at once and counted as not_allowed. */
+    int (*allow)(void *ctx, const struct ea_addr *peer);
+    void *allow_ctx;
 };
 
 struct nt_stats {
     uint64_t accepted;     /* connections given a slot */
     uint64_t refused_full; /* accepted and closed at once: every slot was taken */
     uint64_t shed;         /* accepted and closed at once: out of descriptors */
+    uint64_t not_allowed;  /* accepted and closed at once: cfg.allow refused the peer */
     uint64_t backoffs;     /* times the listeners were paused after an accept error */
     uint64_t closed;       /* connections finished (any way) */
     uint64_t errors;       /* of those, failed (reset, broken pipe, ...) */

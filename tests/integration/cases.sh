@@ -184,11 +184,16 @@ case_udp_allow() {
     start_echod --allow 10.0.0.0/8
     src=$(timeout 10 "$ITEST" freeport) || fail "no free port"
     itest udp-none "$PORT" 5 "$src"
+    itest closed "$PORT" # a TCP client outside --allow is closed at once
     stop_echod
     expect_counter udp not-allowed -eq 1
-    start_echod --allow 127.0.0.0/8
+    expect_counter tcp not-allowed -eq 1
+    expect_counter tcp accepted -eq 0
+    start_echod --allow 127.0.0.0/8 --allow ::1
     itest udp "$PORT" 5
+    itest rounds "$PORT" 3
     stop_echod
+    expect_counter tcp not-allowed -eq 0
 }
 
 case_max_conns() {

@@ -19,6 +19,7 @@
  *                                       one released slot serves a new connection
  *   itest emfile PORT EXTRA SECONDS     one live connection keeps echoing while EXTRA more
  *                                       connections wait or are shed, for SECONDS
+ *   itest closed PORT                   the server closes a new connection without a byte
  *   itest idle PORT SECONDS             a silent connection is closed by the server in time
  *   itest serve MODE                    a broken echo server on 127.0.0.1 port 0 (prints
  *                                       "listening tcp|udp ADDR"): mute (never answers),
@@ -452,6 +453,19 @@ static int cmd_idle(unsigned port, unsigned seconds)
     return 0;
 }
 
+static int cmd_closed(unsigned port)
+{
+    int fd;
+
+    if (tcp_connect(port, &fd))
+        return 1;
+    if (!closed_by_peer(fd, TIMEOUT_MS))
+        return failf("the connection was not closed by the server");
+    close(fd);
+    printf("ok closed the server closed the connection at once\n");
+    return 0;
+}
+
 static int cmd_emfile(unsigned port, size_t extra, unsigned seconds)
 {
     static int xfds[4096];
@@ -571,6 +585,8 @@ int main(int argc, char **argv)
         return cmd_maxconns(port, (size_t)num(argv[3]), (size_t)num(argv[4]));
     if (!strcmp(cmd, "emfile") && argc == 5)
         return cmd_emfile(port, (size_t)num(argv[3]), (unsigned)num(argv[4]));
+    if (!strcmp(cmd, "closed") && argc == 3)
+        return cmd_closed(port);
     if (!strcmp(cmd, "idle") && argc == 4)
         return cmd_idle(port, (unsigned)num(argv[3]));
     if (!strcmp(cmd, "serve") && argc == 3)
