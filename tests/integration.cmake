@@ -11,7 +11,7 @@ target_link_libraries(itest PRIVATE eh_net)
 set_target_properties(itest PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}")
 
 set(eh_it_cases
-    rounds bulk-8m write-first half-close small-buffer concurrent-100 udp-empty udp-max udp-denied
+    rounds bulk-8m write-first half-close reset small-buffer concurrent-100 udp-empty udp-max udp-denied
     udp-allow max-conns emfile idle-timeout ipv6 client-pipe client-fail echod-options socat)
 foreach(case IN LISTS eh_it_cases)
     add_test(NAME integration.${case}

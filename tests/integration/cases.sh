@@ -136,6 +136,24 @@ case_half_close() {
     stop_echod
 }
 
+case_reset() {
+    start_echod
+    itest reset "$PORT"
+    # SIGINT stops it as gracefully as SIGTERM.
+    kill -INT "$EPID"
+    i=0
+    while kill -0 "$EPID" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -le 100 ] || fail "echod ignored SIGINT"
+        sleep 0.05
+    done
+    st=0
+    wait "$EPID" || st=$?
+    [ "$st" -eq 0 ] || fail "echod exited $st after SIGINT"
+    grep -q '^echod: stopped by SIGINT: tcp accepted=22 ' "$TMP/echod.err" ||
+        fail "summary: $(cat "$TMP/echod.err")"
+}
+
 case_small_buffer() {
     # A 7-byte cap: the pending ring wraps constantly and backpressure starts at once.
     start_echod --buffer 7

@@ -19,6 +19,8 @@
  *                                       one released slot serves a new connection
  *   itest emfile PORT EXTRA SECONDS     one live connection keeps echoing while EXTRA more
  *                                       connections wait or are shed, for SECONDS
+ *   itest reset PORT                    peers reset or close with echoes pending; others
+ *                                       are still served
  *   itest closed PORT                   the server closes a new connection without a byte
  *   itest idle PORT SECONDS             a silent connection is closed by the server in time
  *   itest serve MODE                    a broken echo server on 127.0.0.1 port 0 (prints
@@ -466,6 +468,40 @@ static int cmd_closed(unsigned port)
     return 0;
 }
 
+/* Peers that vanish: one resets while the server has bytes for it, one closes without
+ * reading its echo. The server must survive both (no SIGPIPE) and keep serving. */
+static int cmd_reset(unsigned port)
+{
+    struct linger lg = {1, 0};
+    struct st s;
+    int keep, fd;
+
+    if (tcp_connect(port, &keep) || round_trip(keep, 1, 100))
+        return failf("not served");
+    for (int k = 0; k < 20; k++) {
+        memset(&s, 0, sizeof s);
+        s.id = 40;
+        s.total = 1 << 20;
+        if (tcp_connect(port, &fd))
+            return 1;
+        /* Write until the server stops taking bytes (its echoes pile up unread). */
+        s.fd = fd;
+        if (pump(&s, 1, 0, 1, 200))
+            return 1;
+        if (k % 2)
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg); /* RST on close */
+        close(fd);
+    }
+    if (round_trip(keep, 2, 100000))
+        return failf("the other connection stopped being served");
+    close(keep);
+    if (tcp_connect(port, &fd) || round_trip(fd, 3, 1000))
+        return failf("a new connection was not served");
+    close(fd);
+    printf("ok reset 20 vanished peers (10 reset); the server kept serving\n");
+    return 0;
+}
+
 static int cmd_emfile(unsigned port, size_t extra, unsigned seconds)
 {
     static int xfds[4096];
@@ -585,6 +621,8 @@ int main(int argc, char **argv)
         return cmd_maxconns(port, (size_t)num(argv[3]), (size_t)num(argv[4]));
     if (!strcmp(cmd, "emfile") && argc == 5)
         return cmd_emfile(port, (size_t)num(argv[3]), (unsigned)num(argv[4]));
+    if (!strcmp(cmd, "reset") && argc == 3)
+        return cmd_reset(port);
     if (!strcmp(cmd, "closed") && argc == 3)
         return cmd_closed(port);
     if (!strcmp(cmd, "idle") && argc == 4)
