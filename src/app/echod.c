@@ -172,8 +172,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             o->max_conns = (uint32_t)v;
             break;
         case 't':
-            if (parse_num(optarg, 0, 86400 * 365, &v))
-                return bad("--idle-timeout", optarg, "not a number of seconds");
+            /* 30 days at most, so the milliseconds fit the loop's 32-bit field. */
+            if (parse_num(optarg, 0, 30 * 86400, &v))
+                return bad("--idle-timeout", optarg, "not a number of seconds (0..2592000)");
             o->idle_s = (uint32_t)v;
             break;
         case 'D':

@@ -332,6 +332,9 @@ case_echod_options() {
     one_line_error 2 "echod: bad --port '99999': *" "$ECHOD" --port 99999
     one_line_error 2 "echod: bad --buffer '0': *" "$ECHOD" --buffer 0
     one_line_error 2 "echod: bad --max-conns 'x': *" "$ECHOD" --max-conns x
+    one_line_error 2 "echod: bad --idle-timeout '2592001': *" "$ECHOD" --idle-timeout 2592001
+    one_line_error 2 "echod: bad --deny-port '-1': *" "$ECHOD" --deny-port -1
+    one_line_error 2 "echod: unexpected argument 'extra' (see --help)" "$ECHOD" extra
     one_line_error 2 "echod: bad --listen '127.0.0.1:abc': *" "$ECHOD" --listen 127.0.0.1:abc
     one_line_error 2 "echod: bad --allow '10.0.0.0/99': *" "$ECHOD" --allow 10.0.0.0/99
     one_line_error 2 "echod: option '--port' needs an argument (see --help)" "$ECHOD" --port
