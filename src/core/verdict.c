@@ -358,8 +358,8 @@ const char *cv_dresult_describe(const struct cv_dmatch *m, const struct cv_dresu
                  sn, r->n);
         break;
     case CV_D_SPLIT:
-        snprintf(buf, size, "datagram %zu (%zu bytes) came back split: a %zu-byte piece from "
-                 "offset %zu", r->index, sn, r->n, r->bad_off);
+        snprintf(buf, size, "datagram %zu (%zu bytes) came back split over several datagrams: "
+                 "a %zu-byte piece from offset %zu", r->index, sn, r->n, r->bad_off);
         break;
     case CV_D_MERGED:
         snprintf(buf, size, "datagram %zu (%zu bytes) came back merged with datagram %zu in "

@@ -113,7 +113,7 @@ static void run_utf8(struct ct_ctx *x)
 {
     static const char text[] = "Gr\xc3\xbc\xc3\x9f" "e, \xe4\xb8\x96\xe7\x95\x8c! "
                                "\xce\xa9\xce\xbc\xce\xad\xce\xb3\xce\xb1 \xf0\x9f\x90\x99 "
-                               "\xe2\x82\xac 100 \xe2\x80\x94 echo\n";
+                               "\xe2\x82\xac 100 \xe2\x80\x94 echo";
     echo_once(x, (const uint8_t *)text, 0, sizeof text - 1, 0, CT_AFTER_NONE, 0, 0, NULL);
 }
 
@@ -273,8 +273,8 @@ static void run_concurrent(struct ct_ctx *x)
     /* Then all at once: each client has its own stream, so a byte from another client is a
      * mismatch. Writes of 1 KiB, one per client per round, interleave them on the server. */
     for (int i = 0; i < N; i++) {
-        ct_xfer_init(&t[i], fds[i], NULL, cv_seed_derive(x->seed, (uint64_t)i), 16384);
-        t[i].wchunk = 1024;
+        ct_xfer_init(&t[i], fds[i], NULL, cv_seed_derive(x->seed, (uint64_t)i), 2048);
+        t[i].wchunk = 256;
     }
     ct_xfer_run(x, t, N, "client");
 out:
@@ -323,8 +323,9 @@ static void run_reset(struct ct_ctx *x)
     close(b);
     ct_log_event(x, 1, "RST");
     poll(NULL, 0, 100);
-    /* Client A was connected before the reset and must carry on; C comes after it. */
-    ct_xfer_init(&t, a, NULL, x->seed, 1u << 20);
+    /* Client A was connected before the reset and must carry on; C comes after it. A's
+     * transfer stays small, so a server that cannot stream large amounts fails elsewhere. */
+    ct_xfer_init(&t, a, NULL, x->seed, 32768);
     if (ct_xfer_run(x, &t, 1, "client") < 0) {
         prefix_message(x, "client connected before another one reset: ");
         close(a);
@@ -337,6 +338,9 @@ static void run_reset(struct ct_ctx *x)
 
 static void run_trailing(struct ct_ctx *x)
 {
+    struct ct_xfer t;
+
+    memset(&t, 0, sizeof t);
     /* After a round trip nothing more may come; after data + SHUT_WR only the data, then
      * (if the server closes) EOF. A missing EOF is tcp.halfclose.flush's concern. */
     if (echo_once(x, NULL, cv_seed_derive(x->seed, 1), 100, 0, CT_AFTER_LINGER, 300, 0, NULL) <
@@ -344,9 +348,19 @@ static void run_trailing(struct ct_ctx *x)
         prefix_message(x, "round trip, then 0.3 s of silence expected: ");
         return;
     }
-    if (echo_once(x, NULL, cv_seed_derive(x->seed, 2), 1000, 0, CT_AFTER_LINGER, 300, 1, NULL) <
-        0)
+    if (echo_once(x, NULL, cv_seed_derive(x->seed, 2), 1000, 0, CT_AFTER_LINGER, 300, 1, &t) <
+        0) {
+        if (t.eof && t.v.status == CV_MORE) {
+            /* Closed before the echo was complete: lost data, which tcp.halfclose.flush
+             * reports; nothing extra was seen, which is what this case is about. */
+            x->status = CT_PASS;
+            x->expected[0] = x->seen[0] = x->where[0] = '\0';
+            ct_note(x, "no extra bytes; the echo after SHUT_WR was short (see "
+                    "tcp.halfclose.flush)");
+            return;
+        }
         prefix_message(x, "1000 bytes + SHUT_WR: ");
+    }
 }
 
 static void run_idle(struct ct_ctx *x)

@@ -230,6 +230,19 @@ int ct_udp_roundtrip(struct ct_ctx *x, const uint8_t *p, size_t n, uint8_t *rbuf
         return 0;
     }
     ct_udp_answered(x);
+    /* A prefix may be the first piece of a datagram split over several replies: look for the
+     * rest briefly, so the report says split rather than truncated. */
+    if (r->kind == CV_D_TRUNCATED) {
+        long long lend = ct_now_ms() + 200;
+        while (ct_now_ms() < lend &&
+               ct_udp_recv(x, fd, 0, (int)(lend - ct_now_ms()), rbuf, 65536, &rn, NULL) == 1) {
+            cv_dmatch_reply(&m, rbuf, rn, &extra);
+            if (extra.kind == CV_D_SPLIT) {
+                r->kind = CV_D_SPLIT;
+                r->bad_off = 0;
+            }
+        }
+    }
     /* Replies to earlier tries may still come: they are not duplicates (replies <= sends). */
     if (linger_ms > 0) {
         long long lend = ct_now_ms() + linger_ms;

@@ -1,0 +1,157 @@
+#!/bin/sh
+# Runs echo-conform against echod (and checks its command line contract) for CTest, label
+# "conform". usage: run.sh BIN_DIR CHECK, where BIN_DIR holds echo-conform and echod and
+# CHECK is one of: default tap json junit expect unreachable usage list matrix.
+# Exit 0 when the check holds, 1 otherwise (with the output that shows why). Talks only to
+# loopback; every server it starts is stopped by its PID; every run is bounded by timeout(1).
+set -u
+bin=$1 check=$2
+conform="$bin/echo-conform"
+echod="$bin/echod"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/eh-conform.XXXXXX") || exit 1
+pids=
+cleanup() {
+    for p in $pids; do
+        kill "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+fail() {
+    echo "FAIL: $check: $*"
+    for f in "$tmp"/out "$tmp"/err; do
+        [ -s "$f" ] && { echo "--- $f"; cat "$f"; }
+    done
+    exit 1
+}
+
+# Starts echod --port 0 and sets $port (TCP and UDP may differ: tport, uport).
+start_echod() {
+    n=$1
+    "$echod" --port 0 >"$tmp/echod$n.out" 2>"$tmp/echod$n.err" &
+    pids="$pids $!"
+    i=0
+    while [ "$i" -lt 100 ]; do
+        tport=$(sed -n 's/^listening tcp 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/echod$n.out")
+        uport=$(sed -n 's/^listening udp 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/echod$n.out")
+        [ -n "$tport" ] && [ -n "$uport" ] && return 0
+        sleep 0.05
+        i=$((i + 1))
+    done
+    fail "echod printed no listening lines"
+}
+
+run() { # run echo-conform with a time bound; sets rc
+    timeout -k 5 60 "$conform" "$@" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+}
+
+ncases=$("$conform" --list | wc -l)
+[ "$ncases" -ge 51 ] || fail "--list prints $ncases cases, want at least 51"
+
+case $check in
+default)
+    # The README's main command: no target, so the built-in echod is started and tested.
+    start=$(date +%s)
+    run --seed 1
+    end=$(date +%s)
+    [ "$rc" -eq 0 ] || fail "exit $rc, want 0 against echod"
+    grep -q "^conformant: every MUST case passed" "$tmp/out" || fail "no conformant line"
+    grep -q "FAIL" "$tmp/out" && fail "a case failed against echod"
+    echo "default suite against echod: $((end - start)) s"
+    ;;
+tap)
+    run --format tap --seed 2
+    [ "$rc" -eq 0 ] || fail "exit $rc, want 0"
+    head -n 1 "$tmp/out" | grep -qx "TAP version 13" || fail "no TAP version line"
+    grep -q "^# target echod$" "$tmp/out" || fail "no '# target' comment"
+    oks=$(grep -c "^ok [0-9][0-9]* - [a-z0-9.]*\( # .*\)\{0,1\}$" "$tmp/out")
+    [ "$oks" -eq "$ncases" ] || fail "$oks ok lines, want $ncases"
+    grep -q "^not ok" "$tmp/out" && fail "a not ok line against echod"
+    grep -qx "1\.\.$ncases" "$tmp/out" || fail "no plan 1..$ncases"
+    ;;
+json)
+    run --format json --seed 3 --only 'tcp.size.1*' --only 'udp.size.*' --output "$tmp/report.json"
+    [ "$rc" -eq 0 ] || fail "exit $rc, want 0"
+    [ ! -s "$tmp/out" ] || fail "--output must leave stdout empty"
+    if command -v python3 >/dev/null 2>&1; then
+        python3 - "$tmp/report.json" <<'PY' || fail "JSON report does not hold what docs/conform.md says"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["tool"] == "echo-conform" and d["seed"] == 3 and d["exit_status"] == 0
+t = d["targets"][0]
+assert t["target"] == "echod" and t["error"] is None and t["summary"]["fail"] == 0
+ids = [c["id"] for c in t["cases"]]
+assert "tcp.size.1m" in ids and "udp.size.max" in ids and "tcp.connect" not in ids
+for c in t["cases"]:
+    assert c["status"] == "pass" and c["level"] in ("MUST", "SHOULD", "INFO"), c
+PY
+    else
+        grep -q '"tool": "echo-conform"' "$tmp/report.json" || fail "not an echo-conform report"
+    fi
+    ;;
+junit)
+    run --format junit --seed 4 --transport udp
+    [ "$rc" -eq 0 ] || fail "exit $rc, want 0"
+    grep -q '<testsuite name="echod"' "$tmp/out" || fail "no testsuite for the target"
+    grep -q '<testcase classname="udp" name="udp.single"' "$tmp/out" || fail "no udp.single testcase"
+    grep -q '<failure' "$tmp/out" && fail "a failure against echod"
+    grep -q 'classname="tcp"' "$tmp/out" && fail "--transport udp ran TCP cases"
+    ;;
+expect)
+    # A known failure that passes is reported (XPASS) without failing the run.
+    printf '# known failures\n\ntcp.connect\nudp.size.* 127.0.0.1:1\n' >"$tmp/expect"
+    run --format tap --expect "$tmp/expect" --only tcp.connect --only udp.size.1
+    [ "$rc" -eq 0 ] || fail "exit $rc, want 0"
+    grep -q "^ok 1 - tcp.connect # TODO known failure passes now$" "$tmp/out" ||
+        fail "tcp.connect not reported as a known failure that passes"
+    grep -q "^ok 2 - udp.size.1$" "$tmp/out" || fail "an entry for another target applied"
+    printf 'tcp.connect too many fields\n' >"$tmp/expect"
+    run --expect "$tmp/expect"
+    [ "$rc" -eq 2 ] || fail "a bad --expect line gives exit $rc, want 2"
+    ;;
+unreachable)
+    # A port nobody listens on: take a free one from echod, then stop it.
+    start_echod 1
+    for p in $pids; do kill "$p"; wait "$p" 2>/dev/null; done
+    pids=
+    run --transport tcp "127.0.0.1:$tport"
+    [ "$rc" -eq 2 ] || fail "exit $rc, want 2 for a refused connection"
+    grep -qx "echo-conform: cannot connect to 127.0.0.1:$tport: Connection refused" "$tmp/err" ||
+        fail "no one-line 'cannot connect' message"
+    run --transport udp "127.0.0.1:$uport"
+    [ "$rc" -eq 2 ] || fail "exit $rc, want 2 for UDP answered by ICMP port unreachable"
+    grep -q "no UDP echo service at 127.0.0.1:$uport" "$tmp/err" || fail "no ICMP message"
+    ;;
+usage)
+    for args in "--format nope" "--transport sctp" "--timeout 0" "--timeout x" "--bogus" \
+        "nohost" "[::1:7" "--format markdown"; do
+        # shellcheck disable=SC2086 # word splitting wanted
+        run $args
+        [ "$rc" -eq 2 ] || fail "'$args' gives exit $rc, want 2"
+        [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "'$args' prints more than one line"
+    done
+    ;;
+list)
+    "$conform" --list --format markdown >"$tmp/out" 2>"$tmp/err" || fail "--list failed"
+    rows=$(grep -c '^| `[a-z0-9.]*` | \(MUST\|SHOULD\|INFO\) |' "$tmp/out")
+    [ "$rows" -eq "$ncases" ] || fail "$rows Markdown rows, want $ncases"
+    grep -q '^| `tcp.idle.pause` | SHOULD |' "$tmp/out" || fail "tcp.idle.pause is not SHOULD"
+    ;;
+matrix)
+    start_echod 1
+    t1=$tport
+    start_echod 2
+    run --transport tcp --only 'tcp.size.4*' --timeout 2.5 "127.0.0.1:$t1" "127.0.0.1:$tport"
+    [ "$rc" -eq 0 ] || fail "exit $rc, want 0"
+    grep -q "^matrix (case x target):" "$tmp/out" || fail "no matrix after several targets"
+    grep -q "^  tcp.size.4096 *ok  ok" "$tmp/out" || fail "no row for tcp.size.4096"
+    ;;
+*)
+    fail "unknown check"
+    ;;
+esac
+echo "PASS: $check"
