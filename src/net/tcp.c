@@ -375,8 +375,11 @@ int nt_init(struct nt_server *s, struct nl_loop *l, const struct nt_config *cfg)
         s->cfg.cap = ES_DEFAULT_CAP;
     if (s->cfg.cap > UINT32_MAX)
         s->cfg.cap = UINT32_MAX;
-    if (!s->cfg.pool_max)
-        s->cfg.pool_max = 16;
+    if (!s->cfg.pool_max) {
+        /* Keep about 4 MiB of idle buffers: many small ones, or one huge one. */
+        size_t n = ((size_t)4 << 20) / s->cfg.cap;
+        s->cfg.pool_max = n < 1 ? 1 : n > 64 ? 64 : (uint32_t)n;
+    }
     nl_timer_init(&s->backoff, backoff_fire);
     if (!s->cfg.max_conns)
         return -EINVAL;

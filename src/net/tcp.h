@@ -29,7 +29,8 @@ struct nt_config {
     size_t cap;               /* per-connection pending cap (0: ES_DEFAULT_CAP) */
     uint32_t max_conns;       /* slots; further connections are accepted and closed */
     uint32_t idle_timeout_ms; /* 0: connections never time out */
-    uint32_t pool_max;        /* most free buffers kept for reuse (0: 16) */
+    uint32_t pool_max;        /* most free buffers kept for reuse (0: about 4 MiB worth,
+                                 1..64 buffers) */
     /* Access check on each accepted peer (NULL: everyone is served). Returns non-zero to
      * serve it; a refused connection is closed at once and counted as not_allowed. */
     int (*allow)(void *ctx, const struct ea_addr *peer);
