@@ -18,14 +18,63 @@
 #include "core/stream.h"
 
 #define MAX_CAP 70000u
-#define MAX_OPS 4096u
+#define MAX_OPS 1024u
 
 static uint8_t storage[MAX_CAP];
 static uint8_t scratch[MAX_CAP];
 
+/* The payload is a fixed pseudo-random table read cyclically from a seed-dependent start.
+ * Its period (a prime) is longer than any cap, so a byte delivered at the wrong offset
+ * differs from the expected one; memcpy/memcmp over it keep executions cheap. */
+#define PERIOD 65521u
+static uint8_t table[2 * PERIOD];
+
+static void table_init(void)
+{
+    uint32_t x = 2463534242u;
+    if (table[0] | table[1] | table[2])
+        return;
+    for (size_t i = 0; i < PERIOD; i++) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        table[i] = table[i + PERIOD] = (uint8_t)(x >> 24);
+    }
+}
+
+static const uint8_t *pattern_at(uint8_t seed, uint64_t off)
+{
+    return table + (off + (uint64_t)seed * 257u) % PERIOD;
+}
+
 static uint8_t pattern(uint8_t seed, uint64_t off)
 {
-    return (uint8_t)(off * 151u + (off >> 8) * 7u + seed);
+    return *pattern_at(seed, off);
+}
+
+/* Copies pattern bytes [off, off + n) to out. */
+static void fill(uint8_t seed, uint64_t off, uint8_t *out, size_t n)
+{
+    while (n) {
+        size_t k = n < PERIOD ? n : PERIOD;
+        memcpy(out, pattern_at(seed, off), k);
+        out += k, off += k, n -= k;
+    }
+}
+
+/* Returns the index of the first byte of p[0..n) that differs from pattern [off, ...), or n. */
+static size_t first_diff(uint8_t seed, uint64_t off, const uint8_t *p, size_t n)
+{
+    size_t done = 0;
+    while (done < n) {
+        size_t k = n - done < PERIOD ? n - done : PERIOD;
+        if (memcmp(p + done, pattern_at(seed, off + done), k) != 0) {
+            const uint8_t *want = pattern_at(seed, off + done);
+            for (size_t i = 0; i < k; i++)
+                if (p[done + i] != want[i])
+                    return done + i;
+        }
+        done += k;
+    }
+    return n;
 }
 
 struct model {
@@ -68,13 +117,11 @@ static void op_send(struct model *m, size_t n, size_t sent_hint, int direct)
     if (!n)
         return;
     if (direct && es_pending(&m->c) == 0) {
-        size_t sent = sent_hint % (n + 1);
-        for (size_t i = 0; i < n; i++)
-            scratch[i] = pattern(m->seed, m->in + i);
+        size_t sent = sent_hint % (n + 1), bad;
+        fill(m->seed, m->in, scratch, n);
         /* What the socket took goes straight to the peer: check it like any output. */
-        for (size_t i = 0; i < sent; i++)
-            if (scratch[i] != pattern(m->seed, m->out + i))
-                fail("direct byte", m, m->out + i, pattern(m->seed, m->out + i), scratch[i]);
+        if ((bad = first_diff(m->seed, m->out, scratch, sent)) < sent)
+            fail("direct byte", m, m->out + bad, pattern(m->seed, m->out + bad), scratch[bad]);
         if (sent < n && !es_has_storage(&m->c) && es_attach(&m->c, storage, sizeof storage) != 0)
             fail("attach refused", m, m->out, 0, 1);
         if (es_passthrough(&m->c, scratch, n, sent) != 0)
@@ -89,9 +136,11 @@ static void op_send(struct model *m, size_t n, size_t sent_hint, int direct)
     size_t count, total = es_read_spans(&m->c, sp, &count), k = 0;
     if (total < n)
         fail("read spans smaller than room", m, m->in, (unsigned)n, (unsigned)total);
-    for (size_t i = 0; i < count && k < n; i++)
-        for (size_t j = 0; j < sp[i].n && k < n; j++, k++)
-            sp[i].p[j] = pattern(m->seed, m->in + k);
+    for (size_t i = 0; i < count && k < n; i++) {
+        size_t part = sp[i].n < n - k ? sp[i].n : n - k;
+        fill(m->seed, m->in + k, sp[i].p, part);
+        k += part;
+    }
     if (es_on_read(&m->c, n) != 0)
         fail("on_read refused", m, m->in, 0, 1);
     m->in += n;
@@ -108,10 +157,14 @@ static void op_write(struct model *m, size_t n)
              (unsigned)total);
     if (n > total)
         n = total;
-    for (size_t i = 0; i < count && k < n; i++)
-        for (size_t j = 0; j < sp[i].n && k < n; j++, k++)
-            if (sp[i].p[j] != pattern(m->seed, m->out + k))
-                fail("echoed byte", m, m->out + k, pattern(m->seed, m->out + k), sp[i].p[j]);
+    for (size_t i = 0; i < count && k < n; i++) {
+        size_t part = sp[i].n < n - k ? sp[i].n : n - k;
+        size_t bad = first_diff(m->seed, m->out + k, sp[i].p, part);
+        if (bad < part)
+            fail("echoed byte", m, m->out + k + bad, pattern(m->seed, m->out + k + bad),
+                 sp[i].p[bad]);
+        k += part;
+    }
     if (es_on_written(&m->c, n) != 0)
         fail("on_written refused", m, m->out, 0, 1);
     m->out += n;
@@ -127,6 +180,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size < 8)
         return 0;
+    table_init();
     cap = 1 + (((size_t)data[0] << 8 | data[1]) * 37u) % MAX_CAP;
     memset(&m, 0, sizeof m);
     m.seed = data[2];
@@ -135,10 +189,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     data += 8, size -= 8;
 
     for (unsigned ops = 0; size >= 3 && ops < MAX_OPS; ops++, data += 3, size -= 3) {
+        /* Sizes stay small (cheap executions) unless the op asks for a large one, which
+         * reaches the 64 KiB edges and the cap. */
         size_t arg = (size_t)data[1] << 8 | data[2];
+        size_t len = (data[0] & 0x40) ? arg * 2 + (data[0] >> 7) : arg & 0x3ff;
         switch (data[0] % 5) {
-        case 0: op_send(&m, arg * 3, data[0] >> 3, direct_bias ^ (data[0] >> 7)); break;
-        case 1: op_write(&m, arg * 3); break;
+        case 0: op_send(&m, len, data[0] >> 3, direct_bias ^ (data[0] >> 7)); break;
+        case 1: op_write(&m, len); break;
         case 2:
             if (data[0] & 0x80)
                 es_on_eof(&m.c);

@@ -54,7 +54,7 @@ static inline size_t es_pending(const struct es_conn *c) { return rb_len(&c->pen
 static inline int es_has_storage(const struct es_conn *c) { return c->pending.buf != NULL; }
 
 /* Attaches storage[0..size) for pending bytes; size must be at least the cap. Returns 0,
- * EH_ERR_INVAL (NULL or too small) or EH_ERR_STATE (already attached). The caller keeps
+ * EH_ERR_INVAL (NULL or too small, checked first) or EH_ERR_STATE (already attached). The caller keeps
  * ownership and gets it back from es_detach(). */
 int es_attach(struct es_conn *c, uint8_t *storage, size_t size);
 
@@ -74,7 +74,8 @@ int es_passthrough(struct es_conn *c, const uint8_t *p, size_t n, size_t sent);
 size_t es_read_spans(const struct es_conn *c, struct rb_span sp[2], size_t *count);
 
 /* The glue read n bytes into the spans of es_read_spans(). Returns 0, EH_ERR_NOSPACE
- * (n > es_room()) or EH_ERR_STATE (after EOF). */
+ * (n > es_room(), or more than the attached storage holds, e.g. none) or EH_ERR_STATE
+ * (after EOF). */
 int es_on_read(struct es_conn *c, size_t n);
 
 /* The pending bytes to write, oldest first. Returns the total; *count is 0, 1 or 2. */
