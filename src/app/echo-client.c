@@ -30,7 +30,7 @@
 
 enum {
     EXIT_OK = 0,
-    EXIT_CONN = 1,     /* cannot resolve or connect, connection lost, port unreachable */
+    EXIT_CONN = 1, /* cannot resolve or connect, connection lost, port unreachable */
     EXIT_USAGE = 2,
     EXIT_TIMEOUT = 3,  /* no (whole) echo or no connection within --timeout */
     EXIT_MISMATCH = 4, /* an echo differs from what was sent, or extra bytes came */
@@ -56,28 +56,27 @@ struct client {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: echo-client [options] [HOST:]PORT\n"
-            "Sends each input line to an echo server and prints its echo. HOST defaults to\n"
-            "127.0.0.1; names are resolved; IPv6 literals go in brackets: [::1]:7007.\n"
-            "\n"
-            "  -u, --udp              use UDP (a blank line is sent as an empty datagram)\n"
-            "  -t, --timeout SECONDS  longest wait for a connection or an echo (default 5)\n"
-            "  -4, --ipv4             resolve HOST to IPv4 only\n"
-            "  -6, --ipv6             resolve HOST to IPv6 only\n"
-            "  -h, --help             show this help\n"
-            "  -V, --version          show the version\n"
-            "\n"
-            "Lines are trimmed; a line 'q' quits; over TCP blank lines are skipped. On a\n"
-            "terminal a prompt is shown; otherwise every line is checked silently.\n"
-            "\n"
-            "Exit status:\n"
-            "  0  every echo came back whole and equal\n"
-            "  1  cannot resolve or connect, connection lost, UDP port unreachable\n"
-            "  2  usage error\n"
-            "  3  timeout: no connection or no echo within --timeout\n"
-            "  4  an echo differed from what was sent (or extra bytes came back)\n"
-            "  5  local I/O error (stdin, stdout)\n");
+    fprintf(f, "usage: echo-client [options] [HOST:]PORT\n"
+               "Sends each input line to an echo server and prints its echo. HOST defaults to\n"
+               "127.0.0.1; names are resolved; IPv6 literals go in brackets: [::1]:7007.\n"
+               "\n"
+               "  -u, --udp              use UDP (a blank line is sent as an empty datagram)\n"
+               "  -t, --timeout SECONDS  longest wait for a connection or an echo (default 5)\n"
+               "  -4, --ipv4             resolve HOST to IPv4 only\n"
+               "  -6, --ipv6             resolve HOST to IPv6 only\n"
+               "  -h, --help             show this help\n"
+               "  -V, --version          show the version\n"
+               "\n"
+               "Lines are trimmed; a line 'q' quits; over TCP blank lines are skipped. On a\n"
+               "terminal a prompt is shown; otherwise every line is checked silently.\n"
+               "\n"
+               "Exit status:\n"
+               "  0  every echo came back whole and equal\n"
+               "  1  cannot resolve or connect, connection lost, UDP port unreachable\n"
+               "  2  usage error\n"
+               "  3  timeout: no connection or no echo within --timeout\n"
+               "  4  an echo differed from what was sent (or extra bytes came back)\n"
+               "  5  local I/O error (stdin, stdout)\n");
 }
 
 /* Prints "echo-client: <message>" as one line and returns status. */
@@ -97,8 +96,7 @@ __attribute__((format(printf, 2, 3))) static int fail(int status, const char *fm
 static int io_error(struct client *c, int rc)
 {
     if (c->udp && rc == -ECONNREFUSED)
-        return fail(EXIT_CONN, "no echo from %s: port unreachable (%s)", c->peer,
-                    ns_strerror(rc));
+        return fail(EXIT_CONN, "no echo from %s: port unreachable (%s)", c->peer, ns_strerror(rc));
     return fail(EXIT_CONN, "connection to %s failed: %s", c->peer, ns_strerror(rc));
 }
 
@@ -182,8 +180,8 @@ static int udp_round(struct client *c, const uint8_t *p, size_t n)
     size_t used;
 
     if (n > DGRAM_MAX) {
-        fprintf(stderr, "%s: line of %zu bytes is too long for a datagram (at most %u)\n", prog,
-                n, DGRAM_MAX);
+        fprintf(stderr, "%s: line of %zu bytes is too long for a datagram (at most %u)\n", prog, n,
+                DGRAM_MAX);
         return EXIT_USAGE;
     }
     do
@@ -265,8 +263,8 @@ static int run(struct client *c)
             }
             break;
         }
-        if (cf_line((const uint8_t *)line, (size_t)n, c->udp ? CF_UDP : CF_TCP, &act, &off,
-                    &len) != 0 ||
+        if (cf_line((const uint8_t *)line, (size_t)n, c->udp ? CF_UDP : CF_TCP, &act, &off, &len) !=
+                0 ||
             act == CF_QUIT)
             break;
         if (act == CF_SKIP)
@@ -293,9 +291,12 @@ static int run(struct client *c)
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"udp", no_argument, NULL, 'u'},       {"timeout", required_argument, NULL, 't'},
-        {"ipv4", no_argument, NULL, '4'},      {"ipv6", no_argument, NULL, '6'},
-        {"help", no_argument, NULL, 'h'},      {"version", no_argument, NULL, 'V'},
+        {"udp", no_argument, NULL, 'u'},
+        {"timeout", required_argument, NULL, 't'},
+        {"ipv4", no_argument, NULL, '4'},
+        {"ipv6", no_argument, NULL, '6'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     static struct client cl; /* large receive buffer: not on the stack */
@@ -316,8 +317,7 @@ int main(int argc, char **argv)
         case 't':
             errno = 0;
             timeout_s = strtoul(optarg, &end, 10);
-            if (errno || !*optarg || *end || optarg[0] == '-' || timeout_s < 1 ||
-                timeout_s > 86400)
+            if (errno || !*optarg || *end || optarg[0] == '-' || timeout_s < 1 || timeout_s > 86400)
                 return fail(EXIT_USAGE, "bad --timeout '%s': %s", optarg,
                             "not a number of seconds (1..86400)");
             break;
@@ -334,11 +334,9 @@ int main(int argc, char **argv)
             printf("echo-client %s\n", EH_VERSION);
             return EXIT_OK;
         case ':':
-            return fail(EXIT_USAGE, "option '%s' needs an argument (see --help)",
-                        argv[optind - 1]);
+            return fail(EXIT_USAGE, "option '%s' needs an argument (see --help)", argv[optind - 1]);
         default:
-            return fail(EXIT_USAGE, "unknown option '%s' (see --help)",
-                        argv[optind - 1]);
+            return fail(EXIT_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
         }
     }
     if (optind != argc - 1)
@@ -352,15 +350,13 @@ int main(int argc, char **argv)
     cl.interactive = isatty(STDIN_FILENO);
     signal(SIGPIPE, SIG_IGN);
 
-    rc = ns_resolve(&ep, family, cl.udp ? SOCK_DGRAM : SOCK_STREAM, 0, addrs, MAX_ADDRS,
-                    &count);
+    rc = ns_resolve(&ep, family, cl.udp ? SOCK_DGRAM : SOCK_STREAM, 0, addrs, MAX_ADDRS, &count);
     if (rc)
         return fail(EXIT_CONN, "cannot resolve '%s': %s", ep.host, ns_strerror(rc));
     /* Try each address in turn; report the last failure. */
     for (size_t i = 0; i < count; i++) {
         ns_format(&addrs[i], cl.peer, sizeof cl.peer);
-        rc = ns_connect(&addrs[i], cl.udp ? SOCK_DGRAM : SOCK_STREAM, NULL, cl.timeout_ms,
-                        &cl.fd);
+        rc = ns_connect(&addrs[i], cl.udp ? SOCK_DGRAM : SOCK_STREAM, NULL, cl.timeout_ms, &cl.fd);
         if (!rc)
             break;
     }

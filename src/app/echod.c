@@ -29,12 +29,7 @@
 #define EH_VERSION "0"
 #endif
 
-enum {
-    EXIT_OK = 0,
-    EXIT_RUNTIME = 1,
-    EXIT_USAGE = 2,
-    EXIT_LISTEN = 3
-};
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_LISTEN = 3 };
 
 #define DEFAULT_PORT 7007
 #define DEFAULT_MAX_CONNS 4096
@@ -373,8 +368,8 @@ static int listen_all(struct server *sv, const struct opts *o)
             snprintf(buf, sizeof buf, "127.0.0.1:%u", (unsigned)ep.port);
             (void)parse_listen(buf, port, &ep);
         }
-        rc = ns_resolve(&ep, NS_FAMILY_ANY, o->tcp ? SOCK_STREAM : SOCK_DGRAM, 1, addrs,
-                        MAX_ADDRS, &count);
+        rc = ns_resolve(&ep, NS_FAMILY_ANY, o->tcp ? SOCK_STREAM : SOCK_DGRAM, 1, addrs, MAX_ADDRS,
+                        &count);
         if (rc) {
             fprintf(stderr, "%s: cannot resolve '%s': %s\n", prog, ep.host, ns_strerror(rc));
             return EXIT_LISTEN;
@@ -421,26 +416,29 @@ static void summary(const struct server *sv, int signo)
     const struct nt_stats *t = &sv->tcp.st;
     const struct nu_stats *u = &sv->udp.st;
 
-    fprintf(stderr,
-            "%s: stopped by %s: tcp accepted=%llu refused-full=%llu not-allowed=%llu shed=%llu "
-            "backoffs=%llu "
-            "closed=%llu errors=%llu idle-closed=%llu bytes=%llu; udp received=%llu "
-            "%s=%llu %s=%llu %s=%llu %s=%llu %s=%llu sent=%llu send-dropped=%llu "
-            "truncated=%llu bytes=%llu\n",
-            prog, signo == SIGINT ? "SIGINT" : signo == SIGTERM ? "SIGTERM" : "request",
-            (unsigned long long)t->accepted, (unsigned long long)t->refused_full,
-            (unsigned long long)t->not_allowed, (unsigned long long)t->shed, (unsigned long long)t->backoffs,
-            (unsigned long long)t->closed, (unsigned long long)t->errors,
-            (unsigned long long)t->idle_closed, (unsigned long long)t->bytes,
-            (unsigned long long)u->received, ed_verdict_name(ED_REPLY),
-            (unsigned long long)u->verdict[ED_REPLY], ed_verdict_name(ED_DROP_PORT0),
-            (unsigned long long)u->verdict[ED_DROP_PORT0], ed_verdict_name(ED_DROP_DENIED_PORT),
-            (unsigned long long)u->verdict[ED_DROP_DENIED_PORT],
-            ed_verdict_name(ED_DROP_BAD_SOURCE), (unsigned long long)u->verdict[ED_DROP_BAD_SOURCE],
-            ed_verdict_name(ED_DROP_NOT_ALLOWED),
-            (unsigned long long)u->verdict[ED_DROP_NOT_ALLOWED], (unsigned long long)u->sent,
-            (unsigned long long)u->send_dropped, (unsigned long long)u->truncated,
-            (unsigned long long)u->bytes);
+    fprintf(
+        stderr,
+        "%s: stopped by %s: tcp accepted=%llu refused-full=%llu not-allowed=%llu shed=%llu "
+        "backoffs=%llu "
+        "closed=%llu errors=%llu idle-closed=%llu bytes=%llu; udp received=%llu "
+        "%s=%llu %s=%llu %s=%llu %s=%llu %s=%llu sent=%llu send-dropped=%llu "
+        "truncated=%llu bytes=%llu\n",
+        prog,
+        signo == SIGINT    ? "SIGINT"
+        : signo == SIGTERM ? "SIGTERM"
+                           : "request",
+        (unsigned long long)t->accepted, (unsigned long long)t->refused_full,
+        (unsigned long long)t->not_allowed, (unsigned long long)t->shed,
+        (unsigned long long)t->backoffs, (unsigned long long)t->closed,
+        (unsigned long long)t->errors, (unsigned long long)t->idle_closed,
+        (unsigned long long)t->bytes, (unsigned long long)u->received, ed_verdict_name(ED_REPLY),
+        (unsigned long long)u->verdict[ED_REPLY], ed_verdict_name(ED_DROP_PORT0),
+        (unsigned long long)u->verdict[ED_DROP_PORT0], ed_verdict_name(ED_DROP_DENIED_PORT),
+        (unsigned long long)u->verdict[ED_DROP_DENIED_PORT], ed_verdict_name(ED_DROP_BAD_SOURCE),
+        (unsigned long long)u->verdict[ED_DROP_BAD_SOURCE], ed_verdict_name(ED_DROP_NOT_ALLOWED),
+        (unsigned long long)u->verdict[ED_DROP_NOT_ALLOWED], (unsigned long long)u->sent,
+        (unsigned long long)u->send_dropped, (unsigned long long)u->truncated,
+        (unsigned long long)u->bytes);
 }
 
 /* Raises the soft descriptor limit toward what max_conns needs (never above the hard one). */

@@ -39,14 +39,14 @@ struct nl_timer {
 
 struct nl_loop {
     int epfd;
-    int sigfd;       /* signalfd, -1 when no signal is caught */
-    int stop;        /* set by nl_stop() or a caught signal */
-    int signo;       /* the signal that stopped the loop, 0 if none */
-    int64_t now_ms;  /* cached monotonic time, refreshed after each wait */
+    int sigfd;      /* signalfd, -1 when no signal is caught */
+    int stop;       /* set by nl_stop() or a caught signal */
+    int signo;      /* the signal that stopped the loop, 0 if none */
+    int64_t now_ms; /* cached monotonic time, refreshed after each wait */
     struct nl_timer **heap;
     size_t n_timers, max_timers;
     struct nl_io sigio;
-    void *data;      /* for the caller */
+    void *data; /* for the caller */
 };
 
 /* Creates the epoll instance and a heap for max_timers timers. Returns 0, -errno from
@@ -81,7 +81,10 @@ int nl_timer_arm(struct nl_loop *l, struct nl_timer *t, int64_t due_ms);
 /* Disarms t; nothing happens when it is not armed. */
 void nl_timer_cancel(struct nl_loop *l, struct nl_timer *t);
 
-static inline int nl_timer_armed(const struct nl_timer *t) { return t->pos != 0; }
+static inline int nl_timer_armed(const struct nl_timer *t)
+{
+    return t->pos != 0;
+}
 
 /* Blocks the given signals and makes the loop stop when one arrives (l->signo tells which).
  * Returns 0 or -errno from sigprocmask, signalfd or epoll_ctl. */

@@ -148,8 +148,9 @@ int ns_resolve(const struct ea_endpoint *ep, int family, int socktype, int passi
         return -EINVAL;
 
     memset(&hints, 0, sizeof hints);
-    hints.ai_family = family == NS_FAMILY_V4 ? AF_INET : family == NS_FAMILY_V6 ? AF_INET6
-                                                                                : AF_UNSPEC;
+    hints.ai_family = family == NS_FAMILY_V4   ? AF_INET
+                      : family == NS_FAMILY_V6 ? AF_INET6
+                                               : AF_UNSPEC;
     hints.ai_socktype = socktype;
     hints.ai_flags = passive ? AI_PASSIVE : 0;
     rc = getaddrinfo(ep->host, NULL, &hints, &res);
@@ -292,8 +293,8 @@ int ns_wait(int fd, short events, int timeout_ms)
     }
 }
 
-int ns_connect(const struct ea_addr *a, int socktype, const struct ea_addr *local,
-               int timeout_ms, int *fd)
+int ns_connect(const struct ea_addr *a, int socktype, const struct ea_addr *local, int timeout_ms,
+               int *fd)
 {
     struct sockaddr_storage ss;
     socklen_t len;

@@ -79,8 +79,8 @@ int ns_accept(int lfd, int *fd, struct ea_addr *peer);
  * a connected, non-blocking, close-on-exec socket. Returns 0, -ETIMEDOUT when the time ran
  * out, or -errno of the failing step (-ECONNREFUSED, -ENETUNREACH, -EHOSTUNREACH, ...);
  * nothing is left open on failure. */
-int ns_connect(const struct ea_addr *a, int socktype, const struct ea_addr *local,
-               int timeout_ms, int *fd);
+int ns_connect(const struct ea_addr *a, int socktype, const struct ea_addr *local, int timeout_ms,
+               int *fd);
 
 /* Sets or clears O_NONBLOCK on fd. Returns 0 or -errno from fcntl. */
 int ns_set_nonblock(int fd, int on);

@@ -263,8 +263,8 @@ static void set_listeners(struct nt_server *s, uint32_t ev)
 
 static void backoff_fire(struct nl_loop *l, struct nl_timer *t)
 {
-    struct nt_server *s = (struct nt_server *)(void *)((char *)t -
-                                                       offsetof(struct nt_server, backoff));
+    struct nt_server *s =
+        (struct nt_server *)(void *)((char *)t - offsetof(struct nt_server, backoff));
     s->paused = 0;
     set_listeners(s, EPOLLIN);
 }

@@ -54,10 +54,10 @@ struct nt_server;
 
 /* One connection slot. Kept small on purpose: see nt_slot_size(). */
 struct nt_conn {
-    struct nl_io io;        /* fd -1 when the slot is free */
-    struct es_conn es;      /* the echo machine; storage attached only while bytes wait */
-    struct nl_timer idle;   /* idle timeout, re-armed lazily from last_ms */
-    int64_t last_ms;        /* last time bytes moved */
+    struct nl_io io;      /* fd -1 when the slot is free */
+    struct es_conn es;    /* the echo machine; storage attached only while bytes wait */
+    struct nl_timer idle; /* idle timeout, re-armed lazily from last_ms */
+    int64_t last_ms;      /* last time bytes moved */
     struct nt_server *srv;
 };
 

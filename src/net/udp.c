@@ -49,8 +49,7 @@ static int one_batch(struct nu_server *u, int fd)
         /* A queued ICMP error (ECONNREFUSED...) is consumed by this call; go on. */
         if (errno != EAGAIN && errno != EWOULDBLOCK) {
             u->st.recv_errors++;
-            return errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH ? 1
-                                                                                         : 0;
+            return errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH ? 1 : 0;
         }
         return 0;
     }

@@ -21,14 +21,14 @@
 #define NU_BATCH 8
 
 struct nu_stats {
-    uint64_t received;                  /* datagrams read */
+    uint64_t received;                   /* datagrams read */
     uint64_t verdict[ED__VERDICT_COUNT]; /* per ed_verdict; [ED_REPLY] counts replies decided */
-    uint64_t sent;                      /* replies the socket took */
-    uint64_t send_dropped;              /* replies dropped: EAGAIN or a send error */
-    uint64_t truncated;                 /* datagrams too long for the buffer (MSG_TRUNC) */
-    uint64_t invalid;                   /* refused by ed_handle (e.g. unknown source family) */
-    uint64_t recv_errors;               /* receive errors other than EAGAIN/EINTR */
-    uint64_t bytes;                     /* payload bytes echoed */
+    uint64_t sent;                       /* replies the socket took */
+    uint64_t send_dropped;               /* replies dropped: EAGAIN or a send error */
+    uint64_t truncated;                  /* datagrams too long for the buffer (MSG_TRUNC) */
+    uint64_t invalid;                    /* refused by ed_handle (e.g. unknown source family) */
+    uint64_t recv_errors;                /* receive errors other than EAGAIN/EINTR */
+    uint64_t bytes;                      /* payload bytes echoed */
 };
 
 struct nu_sock {

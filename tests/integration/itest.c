@@ -333,8 +333,7 @@ static int cmd_udp(unsigned port, size_t size, unsigned srcport, int expect_none
     if (r == 0) {
         close(fd);
         if (expect_none) {
-            printf("ok udp-none no answer to a %zu-byte datagram from port %u\n", size,
-                   srcport);
+            printf("ok udp-none no answer to a %zu-byte datagram from port %u\n", size, srcport);
             return 0;
         }
         return failf("no answer to a %zu-byte datagram", size);
@@ -437,8 +436,8 @@ static int cmd_maxconns(unsigned port, size_t max, size_t extra)
     close(fd);
     for (size_t i = 1; i < max; i++)
         close(fds[i]);
-    printf("ok maxconns %zu served, %zu over the limit closed at once, released slot reused\n",
-           max, extra);
+    printf("ok maxconns %zu served, %zu over the limit closed at once, released slot reused\n", max,
+           extra);
     return 0;
 }
 

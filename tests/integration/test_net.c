@@ -71,8 +71,8 @@ START_TEST(timers_fire_in_order)
     }
     for (int k = 0; k < 300; k++) {
         int i = (int)(rnd() % NT);
-        ck_assert_int_eq(
-            nl_timer_arm(&l, &timers[i].t, base + (int64_t)(rnd() % 10000) * NT + i), 0);
+        ck_assert_int_eq(nl_timer_arm(&l, &timers[i].t, base + (int64_t)(rnd() % 10000) * NT + i),
+                         0);
         live[i] = 1;
     }
     want_live = 0;
@@ -141,8 +141,7 @@ START_TEST(addr_round_trip)
     /* Too short, unknown family */
     ck_assert_int_eq(ns_addr_from_sockaddr((struct sockaddr *)&ss, 4, &b), -EINVAL);
     ss.ss_family = AF_UNIX;
-    ck_assert_int_eq(ns_addr_from_sockaddr((struct sockaddr *)&ss, sizeof ss, &b),
-                     -EAFNOSUPPORT);
+    ck_assert_int_eq(ns_addr_from_sockaddr((struct sockaddr *)&ss, sizeof ss, &b), -EAFNOSUPPORT);
     a.family = 0;
     ck_assert_int_eq(ns_addr_to_sockaddr(&a, &ss, &len), -EAFNOSUPPORT);
     ck_assert_str_eq(ns_format(&a, text, sizeof text), "?");
@@ -175,8 +174,8 @@ START_TEST(resolve_table)
     ck_assert_msg(ea_parse(resolve_cases[_i].text, strlen(resolve_cases[_i].text),
                            EA_ALLOW_BARE_PORT, &ep) == 0,
                   "%s: parse", resolve_cases[_i].name);
-    rc = ns_resolve(&ep, resolve_cases[_i].family, SOCK_STREAM, resolve_cases[_i].passive,
-                    out, 4, &count);
+    rc = ns_resolve(&ep, resolve_cases[_i].family, SOCK_STREAM, resolve_cases[_i].passive, out, 4,
+                    &count);
     if (resolve_cases[_i].rc == 1) {
         /* A resolver error, encoded out of errno's range, with a text of its own. */
         ck_assert_msg(rc <= -NS_GAI_BASE, "%s: rc %d", resolve_cases[_i].name, rc);
