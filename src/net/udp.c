@@ -126,6 +126,10 @@ int nu_add_socket(struct nu_server *u, int fd)
         return -ENOSPC;
     us = &u->socks[u->n_socks];
     us->srv = u;
+    /* Best effort: room for bursts of large datagrams both ways (capped by the kernel's
+     * rmem_max / wmem_max), so fewer are dropped for want of buffer space. */
+    (void)ns_set_int(fd, SOL_SOCKET, SO_RCVBUF, NU_SOCK_BUF);
+    (void)ns_set_int(fd, SOL_SOCKET, SO_SNDBUF, NU_SOCK_BUF);
     rc = nl_add(u->loop, &us->io, fd, EPOLLIN, sock_io);
     if (rc)
         return rc;

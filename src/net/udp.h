@@ -19,6 +19,7 @@
 #define NU_MAX_SOCKS 16
 #define NU_BUF_SIZE 65536u
 #define NU_BATCH 8
+#define NU_SOCK_BUF (1 << 20) /* SO_RCVBUF / SO_SNDBUF asked for on each socket */
 
 struct nu_stats {
     uint64_t received;                   /* datagrams read */
@@ -52,7 +53,8 @@ struct nu_server {
 int nu_init(struct nu_server *u, struct nl_loop *l, const struct ed_policy *pol);
 
 /* Serves datagrams from socket fd (non-blocking, bound; the server owns it from now on and
- * closes it in nu_fini). Returns 0, -ENOSPC or -errno from epoll_ctl (fd not owned then). */
+ * closes it in nu_fini). Asks for NU_SOCK_BUF socket buffers both ways (best effort).
+ * Returns 0, -ENOSPC or -errno from epoll_ctl (fd not owned then). */
 int nu_add_socket(struct nu_server *u, int fd);
 
 /* Closes the sockets and frees the buffers. Safe after a failed init. */
