@@ -97,6 +97,8 @@ static int io_error(struct client *c, int rc)
 {
     if (c->udp && rc == -ECONNREFUSED)
         return fail(EXIT_CONN, "no echo from %s: port unreachable (%s)", c->peer, ns_strerror(rc));
+    if (c->udp) /* an ICMP error other than port unreachable: host or network */
+        return fail(EXIT_CONN, "no echo from %s: %s", c->peer, ns_strerror(rc));
     return fail(EXIT_CONN, "connection to %s failed: %s", c->peer, ns_strerror(rc));
 }
 
