@@ -254,6 +254,29 @@ static int cmd_rounds(unsigned port, unsigned n)
     return 0;
 }
 
+/* Connects with small socket buffers (set before connect, so the window is small from the
+ * start): then the kernel cannot hide megabytes in flight, and a client that does not read
+ * makes the server's ring fill and the server stop reading. */
+static int tcp_connect_small(unsigned port, int *fd)
+{
+    struct ea_addr a = loopback(port);
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    if (s < 0)
+        return failf("socket: %s", strerror(errno));
+    (void)ns_set_int(s, SOL_SOCKET, SO_RCVBUF, 65536);
+    (void)ns_set_int(s, SOL_SOCKET, SO_SNDBUF, 65536);
+    ns_addr_to_sockaddr(&a, &ss, &len);
+    if (connect(s, (struct sockaddr *)&ss, len) < 0 || ns_set_nonblock(s, 1) < 0) {
+        close(s);
+        return failf("connect to port %u: %s", port, strerror(errno));
+    }
+    *fd = s;
+    return 0;
+}
+
 static int cmd_writefirst(unsigned port, uint64_t bytes)
 {
     struct st s;
@@ -262,7 +285,7 @@ static int cmd_writefirst(unsigned port, uint64_t bytes)
     memset(&s, 0, sizeof s);
     s.id = 3;
     s.total = bytes;
-    if (tcp_connect(port, &s.fd))
+    if (tcp_connect_small(port, &s.fd))
         return 1;
     /* Write until the server stops taking bytes (backpressure) or all are written. */
     if (pump(&s, 1, 0, 1, 500))
