@@ -1,11 +1,11 @@
 #!/bin/sh
 # Runs echo-conform against echod (and checks its command line contract) for CTest, label
-# "conform". usage: run.sh BIN_DIR CHECK, where BIN_DIR holds echo-conform and echod and
-# CHECK is one of: default tap json junit expect unreachable usage list matrix.
+# "conform". usage: run.sh BIN_DIR CHECK [SOURCE_DIR], where BIN_DIR holds echo-conform and
+# echod and CHECK is one of: default tap json junit expect unreachable usage list matrix docs.
 # Exit 0 when the check holds, 1 otherwise (with the output that shows why). Talks only to
 # loopback; every server it starts is stopped by its PID; every run is bounded by timeout(1).
 set -u
-bin=$1 check=$2
+bin=$1 check=$2 src=${3:-}
 conform="$bin/echo-conform"
 echod="$bin/echod"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/eh-conform.XXXXXX") || exit 1
@@ -149,6 +149,14 @@ matrix)
     [ "$rc" -eq 0 ] || fail "exit $rc, want 0"
     grep -q "^matrix (case x target):" "$tmp/out" || fail "no matrix after several targets"
     grep -q "^  tcp.size.4096 *ok  ok" "$tmp/out" || fail "no row for tcp.size.4096"
+    ;;
+docs)
+    # docs/conform.md holds the catalog table as the program prints it: no drift.
+    "$conform" --list --format markdown >"$tmp/want" || fail "--list failed"
+    sed -n '/^<!-- catalog:begin -->$/,/^<!-- catalog:end -->$/p' "$src/docs/conform.md" |
+        sed '1d;$d' >"$tmp/have"
+    diff -u "$tmp/have" "$tmp/want" >"$tmp/out" ||
+        fail "docs/conform.md's catalog differs from 'echo-conform --list --format markdown'"
     ;;
 *)
     fail "unknown check"

@@ -60,7 +60,7 @@ struct eng {
 static void conn_name(char *buf, size_t size, const char *label, size_t i, size_t n)
 {
     if (n > 1)
-        snprintf(buf, size, "%s %zu: ", label, i);
+        snprintf(buf, size, "%s %zu: ", label, i + 1); /* 1-based, as people count */
     else
         buf[0] = '\0';
 }
