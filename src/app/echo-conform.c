@@ -236,10 +236,17 @@ static int selected(const struct opts *o, const struct cc_case *c)
 
 /* ---- Targets -------------------------------------------------------------------------- */
 
-static int resolve_target(const struct opts *o, const char *text, struct ct_target *t)
+/* Every address a target name resolved to, so the preflight can try each in turn. */
+struct addrs {
+    struct ea_addr a[8];
+    size_t n;
+};
+
+static int resolve_target(const struct opts *o, const char *text, struct ct_target *t,
+                          struct addrs *all)
 {
     struct ea_endpoint ep;
-    struct ea_addr a[8];
+    struct ea_addr *a = all->a;
     size_t n = 0;
     int rc = ea_parse(text, strlen(text), 0, &ep);
 
@@ -251,6 +258,7 @@ static int resolve_target(const struct opts *o, const char *text, struct ct_targ
         return -1;
     }
     rc = ns_resolve(&ep, o->family, 0, 0, a, 8, &n);
+    all->n = rc == 0 ? n : 0;
     if (rc < 0) {
         fprintf(stderr, "%s: cannot resolve '%s': %s\n", prog, text,
                 rc == -EAFNOSUPPORT ? "no address of the requested family" : ns_strerror(rc));
@@ -263,14 +271,23 @@ static int resolve_target(const struct opts *o, const char *text, struct ct_targ
     return 0;
 }
 
-/* Checks that the target can be tested at all. Returns 0, or fills err. */
-static int preflight(const struct opts *o, struct cr_target *t)
+/* Checks that the target can be tested at all. With TCP, a name that resolved to several
+ * addresses is tested at the first one that accepts a connection. Returns 0, or fills err. */
+static int preflight(const struct opts *o, struct cr_target *t, const struct addrs *all)
 {
     char a[EA_FORMAT_MAX];
     int fd, rc;
 
     if (o->tcp) {
         rc = ns_connect(&t->t.tcp, SOCK_STREAM, NULL, o->timeout_ms, &fd);
+        for (size_t i = 1; rc < 0 && all && i < all->n; i++) {
+            if (ns_connect(&all->a[i], SOCK_STREAM, NULL, o->timeout_ms, &fd) == 0) {
+                t->t.tcp = all->a[i];
+                if (o->udp)
+                    t->t.udp = all->a[i];
+                rc = 0;
+            }
+        }
         if (rc < 0) {
             snprintf(t->error, sizeof t->error, "cannot connect to %s: %s",
                      ns_format(&t->t.tcp, a, sizeof a), ns_strerror(rc));
@@ -460,6 +477,7 @@ int main(int argc, char **argv)
     struct opts o;
     struct cr_run run;
     struct cr_target *ts = NULL;
+    struct addrs *addrs = NULL;
     size_t nt = 0, ncat;
     const struct cc_case *cat = cc_catalog(&ncat);
     pid_t echod = -1;
@@ -492,20 +510,25 @@ int main(int argc, char **argv)
         return 2;
     }
     ts = calloc((size_t)(argc - optind > 0 ? argc - optind : 1), sizeof *ts);
-    if (!ts) {
+    addrs = calloc((size_t)(argc - optind > 0 ? argc - optind : 1), sizeof *addrs);
+    if (!ts || !addrs) {
         fprintf(stderr, "%s: out of memory\n", prog);
+        free(ts);
+        free(addrs);
         return 2;
     }
     if (optind == argc) {
         if (echod_start(&o, &ts[0].t, &echod) < 0) {
             free(ts);
+            free(addrs);
             return 2;
         }
         nt = 1;
     }
     for (int i = optind; i < argc; i++, nt++)
-        if (resolve_target(&o, argv[i], &ts[nt].t) < 0) {
+        if (resolve_target(&o, argv[i], &ts[nt].t, &addrs[nt]) < 0) {
             free(ts);
+            free(addrs);
             return 2;
         }
     if (!o.have_seed)
@@ -542,8 +565,9 @@ int main(int argc, char **argv)
             exit_status = 2;
             goto done;
         }
+        rc = preflight(&o, t, &addrs[i]);
         cr_target_begin(&run, t);
-        if (preflight(&o, t) < 0) {
+        if (rc < 0) {
             fprintf(stderr, "%s: %s\n", prog, t->error);
             exit_status = 2;
             cr_target_end(&run, t);
@@ -570,5 +594,6 @@ done:
     for (size_t i = 0; i < nt; i++)
         free(ts[i].cases);
     free(ts);
+    free(addrs);
     return exit_status;
 }
