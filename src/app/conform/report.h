@@ -41,9 +41,17 @@ int cr_case_fails(const struct cr_run *r, const struct ct_ctx *x);
 /* Status names: "pass", "fail", "skip", "xfail", "xpass". */
 const char *cr_status_name(int status);
 
+/* Writes the report's head: "TAP version 13", or the text header with seed and timeout. */
 void cr_begin(struct cr_run *r);
+
+/* Before a target's cases: "# target NAME" (TAP), the name and addresses (text). */
 void cr_target_begin(struct cr_run *r, const struct cr_target *t);
+
+/* One finished case: a text block or a TAP line (with a YAML block for failures). JUnit and
+ * JSON write nothing here. x must stay valid until cr_end (its wire log is read there). */
 void cr_case(struct cr_run *r, const struct cr_target *t, const struct ct_ctx *x);
+
+/* After a target: its summary line (text), or why it was not tested. */
 void cr_target_end(struct cr_run *r, const struct cr_target *t);
 /* Writes what is written at the end: the matrix (text), the plan (TAP), the whole JUnit or
  * JSON document. exit_status is the run's exit status, recorded in JSON. */
