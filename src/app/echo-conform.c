@@ -307,8 +307,10 @@ static int preflight(const struct opts *o, struct cr_target *t, const struct add
             if (rc == 0 && ns_wait(fd, POLLIN, 200) > 0) {
                 if (recv(fd, buf, sizeof buf, 0) < 0 && errno == ECONNREFUSED)
                     rc = -ECONNREFUSED;
-                else
-                    break; /* answered */
+                else {
+                    t->udp_probe_answered = 1;
+                    break;
+                }
             }
         }
         close(fd);
@@ -492,6 +494,21 @@ int main(int argc, char **argv)
         cr_list(stdout, o.format);
         return 0;
     }
+    {
+        /* Test (and require) only the transports that selected cases use. */
+        int tcp = 0, udp = 0;
+        for (size_t k = 0; k < ncat; k++)
+            if (selected(&o, &cat[k])) {
+                tcp |= cat[k].transport == CC_TCP;
+                udp |= cat[k].transport == CC_UDP;
+            }
+        if (!tcp && !udp) {
+            fprintf(stderr, "%s: no case selected (see --list)\n", prog);
+            return 2;
+        }
+        o.tcp = tcp;
+        o.udp = udp;
+    }
     if (o.expect) {
         unsigned bad = 0;
         rc = cx_load(&expect, o.expect, &bad);
@@ -559,6 +576,7 @@ int main(int argc, char **argv)
         struct ct_session s;
         memset(&s, 0, sizeof s);
         s.run_deadline_ms = run.start_ms + o.max_time_ms;
+
         t->cases = calloc(ncat, sizeof *t->cases);
         if (!t->cases) {
             fprintf(stderr, "%s: out of memory\n", prog);
@@ -566,6 +584,10 @@ int main(int argc, char **argv)
             goto done;
         }
         rc = preflight(&o, t, &addrs[i]);
+        if (t->udp_probe_answered) {
+            s.udp_answered = 1;
+            s.udp_last_ok = "the preflight probe";
+        }
         cr_target_begin(&run, t);
         if (rc < 0) {
             fprintf(stderr, "%s: %s\n", prog, t->error);

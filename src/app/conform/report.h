@@ -22,6 +22,7 @@ struct cr_target {
     struct ct_ctx *cases; /* results in run order */
     size_t n;
     char error[300];      /* why it could not be tested ("" when it was) */
+    int udp_probe_answered; /* the UDP preflight probe got a reply */
 };
 
 struct cr_run {

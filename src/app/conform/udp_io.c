@@ -146,7 +146,17 @@ void ct_udp_silence(struct ct_ctx *x, const char *what, int tries, long long wai
         }
         close(fd);
     }
-    if (refused) {
+    if (refused && x->s && x->s->udp_answered) {
+        ct_log_event(x, 0, "ICMP unreachable");
+        ct_fail(x, "%s now answers a new source port with ICMP port unreachable, though it "
+                "answered in %s: it serves one client (source port) only, or has stopped", a,
+                x->s->udp_last_ok ? x->s->udp_last_ok : "an earlier case");
+        ct_detail(x, "a reply datagram", "ICMP port unreachable (ECONNREFUSED)", NULL);
+        x->s->udp_dead = 1;
+        snprintf(x->s->udp_why, sizeof x->s->udp_why, "%s answers new source ports with ICMP "
+                 "port unreachable since %s", a,
+                 x->s->udp_last_ok ? x->s->udp_last_ok : "an earlier case");
+    } else if (refused) {
         ct_log_event(x, 0, "ICMP unreachable");
         ct_fail(x, "no UDP echo service here: %s answers with ICMP port unreachable", a);
         ct_detail(x, "a reply datagram", "ICMP port unreachable (ECONNREFUSED)", NULL);
