@@ -7,7 +7,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <fnmatch.h>
 #include <getopt.h>
 #include <limits.h>
@@ -18,11 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "conform/cases.h"
+#include "conform/embedded.h"
 #include "conform/expect.h"
 #include "conform/report.h"
 #include "core/addr.h"
@@ -324,123 +323,6 @@ static int preflight(const struct opts *o, struct cr_target *t, const struct add
     return 0;
 }
 
-/* ---- The built-in echod --------------------------------------------------------------- */
-
-static int echod_path(const struct opts *o, char *buf, size_t size)
-{
-    ssize_t n;
-    char *slash;
-
-    if (o->echod) {
-        snprintf(buf, size, "%s", o->echod);
-        return 0;
-    }
-    n = readlink("/proc/self/exe", buf, size - 8);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    slash = strrchr(buf, '/');
-    if (!slash)
-        return -1;
-    snprintf(slash + 1, size - (size_t)(slash + 1 - buf), "echod");
-    return 0;
-}
-
-/* Starts echod --port 0 and reads its "listening tcp|udp ADDR" lines into t. */
-static int echod_start(const struct opts *o, struct ct_target *t, pid_t *pid)
-{
-    char path[PATH_MAX], buf[1024];
-    size_t len = 0;
-    int pfd[2], got_tcp = !o->tcp, got_udp = !o->udp;
-    long long end;
-
-    memset(t, 0, sizeof *t);
-    snprintf(t->name, sizeof t->name, "echod");
-    if (echod_path(o, path, sizeof path) < 0 || access(path, X_OK) != 0) {
-        fprintf(stderr, "%s: no target given and the built-in echod was not found at %s\n", prog,
-                path);
-        return -1;
-    }
-    if (pipe2(pfd, O_CLOEXEC) < 0) {
-        fprintf(stderr, "%s: pipe: %s\n", prog, strerror(errno));
-        return -1;
-    }
-    *pid = fork();
-    if (*pid < 0) {
-        fprintf(stderr, "%s: fork: %s\n", prog, strerror(errno));
-        close(pfd[0]);
-        close(pfd[1]);
-        return -1;
-    }
-    if (*pid == 0) {
-        const char *listen = o->family == NS_FAMILY_V6 ? "[::1]" : "127.0.0.1";
-        dup2(pfd[1], 1);
-        if (!o->verbose) {
-            /* Its statistics on stderr at exit are not part of the report. */
-            int nul = open("/dev/null", O_WRONLY);
-            if (nul >= 0)
-                dup2(nul, 2);
-        }
-        execl(path, "echod", "--listen", listen, "--port", "0", (char *)NULL);
-        _exit(127);
-    }
-    close(pfd[1]);
-    end = ct_now_ms() + 5000;
-    while (!(got_tcp && got_udp)) {
-        long long now = ct_now_ms();
-        ssize_t r;
-        char *nl;
-        if (now >= end || ns_wait(pfd[0], POLLIN, (int)(end - now)) <= 0)
-            break;
-        r = read(pfd[0], buf + len, sizeof buf - 1 - len);
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-        buf[len] = '\0';
-        while ((nl = strchr(buf, '\n')) != NULL) {
-            struct ea_endpoint ep;
-            char *addr = NULL;
-            int tcp = 0;
-            *nl = '\0';
-            if (strncmp(buf, "listening tcp ", 14) == 0)
-                addr = buf + 14, tcp = 1;
-            else if (strncmp(buf, "listening udp ", 14) == 0)
-                addr = buf + 14;
-            if (addr && ea_parse(addr, strlen(addr), 0, &ep) == 0 && ep.kind != EA_KIND_NAME) {
-                ep.addr.port = ep.port;
-                if (tcp && o->tcp)
-                    t->tcp = ep.addr, got_tcp = 1;
-                else if (!tcp && o->udp)
-                    t->udp = ep.addr, got_udp = 1;
-            }
-            len -= (size_t)(nl + 1 - buf);
-            memmove(buf, nl + 1, len + 1);
-        }
-    }
-    close(pfd[0]);
-    if (!(got_tcp && got_udp)) {
-        fprintf(stderr, "%s: %s did not report its listening ports\n", prog, path);
-        kill(*pid, SIGTERM);
-        waitpid(*pid, NULL, 0);
-        return -1;
-    }
-    return 0;
-}
-
-static void echod_stop(pid_t pid)
-{
-    long long end = ct_now_ms() + 2000;
-
-    kill(pid, SIGTERM);
-    while (ct_now_ms() < end) {
-        if (waitpid(pid, NULL, WNOHANG) == pid)
-            return;
-        poll(NULL, 0, 10);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-}
-
 /* ---- The run -------------------------------------------------------------------------- */
 
 static void run_case(const struct opts *o, struct cr_run *r, struct cr_target *t,
@@ -535,7 +417,8 @@ int main(int argc, char **argv)
         return 2;
     }
     if (optind == argc) {
-        if (echod_start(&o, &ts[0].t, &echod) < 0) {
+        struct ce_opts eo = {o.echod, o.family == NS_FAMILY_V6, o.tcp, o.udp, o.verbose};
+        if (ce_start(&eo, &ts[0].t, &echod) < 0) {
             free(ts);
             free(addrs);
             return 2;
@@ -612,7 +495,7 @@ done:
     if (out && out != stdout)
         fclose(out);
     if (echod > 0)
-        echod_stop(echod);
+        ce_stop(echod);
     for (size_t i = 0; i < nt; i++)
         free(ts[i].cases);
     free(ts);

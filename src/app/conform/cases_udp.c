@@ -15,14 +15,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "conform/udp_batch.h"
 #include "net/sock.h"
 
-#define MAXD 200      /* most datagrams per socket in one case */
-#define BURST_MAX 1400
 
 static uint8_t rbuf[65536];
 static uint8_t big[65536];
-static uint8_t pool[2][MAXD][BURST_MAX];
 
 /* Fails the case for a single-datagram exchange whose reply was not an exact match. */
 static void judge_one(struct ct_ctx *x, const struct cv_dmatch *m, const struct cv_dresult *r,
@@ -128,291 +126,75 @@ static void run_size_max(struct ct_ctx *x)
     run_size(x, x->t->udp.family == EA_INET6 ? 65527 : 65507);
 }
 
-/* ---- Many datagrams ------------------------------------------------------------------- */
-
-struct coll {
-    int fd[2];
-    size_t nsock;
-    struct cv_dslot slots[2][MAXD];
-    struct cv_dmatch m[2];
-    struct cv_dresult first_bad;   /* the first reply that is not an exact answer */
-    int have_bad, bad_sock, crosstalk;
-    uint32_t replies, reordered, max_index, any_match;
-};
-
-static void coll_init(struct coll *c, size_t nsock)
-{
-    memset(c, 0, sizeof *c);
-    c->nsock = nsock;
-    for (size_t k = 0; k < nsock; k++) {
-        c->fd[k] = -1;
-        cv_dmatch_init(&c->m[k], c->slots[k], MAXD);
-    }
-}
-
-static void coll_close(struct coll *c)
-{
-    for (size_t k = 0; k < c->nsock; k++)
-        if (c->fd[k] >= 0)
-            close(c->fd[k]);
-}
-
-static size_t coll_unanswered(const struct coll *c)
-{
-    size_t u = 0;
-
-    for (size_t k = 0; k < c->nsock; k++)
-        u += cv_dmatch_unanswered(&c->m[k]);
-    return u;
-}
-
-/* Whether p[0..n) is exactly one of the datagrams sent from another socket. */
-static int other_socket_sent(const struct coll *c, size_t k, const uint8_t *p, size_t n)
-{
-    for (size_t o = 0; o < c->nsock; o++) {
-        if (o == k)
-            continue;
-        for (size_t i = 0; i < c->m[o].count; i++)
-            if (c->m[o].slots[i].n == n && memcmp(c->m[o].slots[i].p, p, n) == 0)
-                return 1;
-    }
-    return 0;
-}
-
-/* Receives on every socket for up to wait_ms, returning early once nothing is owed (unless
- * full_wait is set). Returns -errno on a socket error, else 0. */
-static int coll_wait(struct ct_ctx *x, struct coll *c, int wait_ms, int full_wait)
-{
-    long long end = ct_now_ms() + wait_ms;
-
-    for (;;) {
-        struct pollfd pf[2];
-        long long now = ct_now_ms();
-        int rc;
-
-        if (now >= end || now >= x->hard_ms || (!full_wait && coll_unanswered(c) == 0))
-            return 0;
-        for (size_t k = 0; k < c->nsock; k++) {
-            pf[k].fd = c->fd[k];
-            pf[k].events = POLLIN;
-            pf[k].revents = 0;
-        }
-        rc = poll(pf, (nfds_t)c->nsock, (int)(end - now));
-        if (rc < 0 && errno != EINTR)
-            return -errno;
-        for (size_t k = 0; rc > 0 && k < c->nsock; k++) {
-            size_t n;
-            struct cv_dresult r;
-            if (!pf[k].revents)
-                continue;
-            while (ct_udp_recv(x, c->fd[k], (unsigned)k, 0, rbuf, sizeof rbuf, &n, NULL) == 1) {
-                c->replies++;
-                if (n > sizeof rbuf)
-                    n = sizeof rbuf;
-                cv_dmatch_reply(&c->m[k], rbuf, n, &r);
-                if (r.kind == CV_D_MATCH) {
-                    if (!c->any_match)
-                        ct_udp_answered(x);
-                    c->any_match = 1;
-                    if (r.index + 1 < c->max_index)
-                        c->reordered++;
-                    if (r.index + 1 > c->max_index)
-                        c->max_index = (uint32_t)r.index + 1;
-                    continue;
-                }
-                if (r.kind == CV_D_DUPLICATE || r.kind == CV_D_LATE)
-                    continue;
-                if (!c->have_bad) {
-                    c->have_bad = 1;
-                    c->first_bad = r;
-                    c->bad_sock = (int)k;
-                    c->crosstalk = r.kind == CV_D_FOREIGN && other_socket_sent(c, k, rbuf, n);
-                }
-            }
-        }
-    }
-}
-
-/* Sends every unanswered datagram of every socket once more. */
-static int coll_resend(struct ct_ctx *x, struct coll *c)
-{
-    for (size_t k = 0; k < c->nsock; k++)
-        for (size_t i = 0; i < c->m[k].count; i++) {
-            struct cv_dslot *s = &c->m[k].slots[i];
-            int rc;
-            if (s->replies)
-                continue;
-            rc = ct_udp_send(x, c->fd[k], (unsigned)k, s->p, s->n);
-            if (rc < 0)
-                return rc;
-            cv_dmatch_resend(&c->m[k], i);
-        }
-    return 0;
-}
-
-/* Waits, resending what is unanswered, for up to rounds rounds within the timeout. */
-static int coll_settle(struct ct_ctx *x, struct coll *c, int rounds)
-{
-    long long end = ct_now_ms() + x->timeout_ms;
-    int wait = 300;
-
-    for (int i = 0; i < rounds; i++) {
-        long long now = ct_now_ms();
-        int rc;
-        if (now >= end)
-            break;
-        rc = coll_wait(x, c, (int)(end - now < wait ? end - now : wait), 0);
-        if (rc < 0)
-            return rc;
-        if (coll_unanswered(c) == 0 || i + 1 == rounds)
-            break;
-        rc = coll_resend(x, c);
-        if (rc < 0)
-            return rc;
-        wait *= 2;
-    }
-    return 0;
-}
-
-static int coll_open(struct ct_ctx *x, struct coll *c)
-{
-    for (size_t k = 0; k < c->nsock; k++) {
-        int rc = ct_udp_socket(x, 0, &c->fd[k]);
-        if (rc < 0) {
-            ct_fail(x, "cannot open a UDP socket: %s", strerror(-rc));
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* Fills pool datagram i of socket k with its own bytes and registers it. */
-static const uint8_t *make_dgram(struct ct_ctx *x, struct coll *c, size_t k, size_t i, size_t n)
-{
-    uint8_t *p = pool[k][i];
-
-    cv_pattern_fill(cv_seed_derive(x->seed, k * 1000 + i), 0, p, n);
-    cv_dmatch_add(&c->m[k], p, n, NULL);
-    return p;
-}
-
-static void report_bad(struct ct_ctx *x, struct coll *c)
-{
-    char d[200], w[64], s[80];
-
-    if (c->crosstalk) {
-        ct_fail(x, "socket %d received a reply to a datagram sent from the other socket "
-                "(cross-talk)", c->bad_sock);
-        ct_detail(x, "each socket gets only its own replies", "a reply meant for the other socket",
-                  NULL);
-        snprintf(w, sizeof w, "socket %d", c->bad_sock);
-        ct_detail(x, NULL, NULL, w);
-        return;
-    }
-    ct_fail(x, "%s", cv_dresult_describe(&c->m[c->bad_sock], &c->first_bad, d, sizeof d));
-    snprintf(s, sizeof s, "a %zu-byte reply (%s)", c->first_bad.n,
-             cv_dkind_name(c->first_bad.kind));
-    snprintf(w, sizeof w, "datagram %zu%s", c->first_bad.index,
-             c->nsock > 1 ? (c->bad_sock ? " of socket 1" : " of socket 0") : "");
-    ct_detail(x, "every reply exactly one request", s, c->first_bad.kind == CV_D_FOREIGN ? NULL : w);
-}
-
-/* After every retry, more than a quarter of the datagrams still unanswered is not what a
- * lossy network does (even 20% loss each way leaves under 2% unanswered after 4 tries):
- * the server ignores datagrams. Fails the case then and returns 1. */
-static int coll_too_few(struct ct_ctx *x, struct coll *c, size_t total, int tries)
-{
-    size_t un = coll_unanswered(c);
-    char seen[64];
-
-    if (un * 4 <= total)
-        return 0;
-    ct_fail(x, "only %zu of %zu datagrams were answered after %d tries each: far more loss "
-            "than UDP's own (the server ignores or rate-limits datagrams)", total - un, total,
-            tries);
-    snprintf(seen, sizeof seen, "%zu answered", total - un);
-    ct_detail(x, "every datagram answered (after retries)", seen, NULL);
-    return 1;
-}
-
-static int coll_silent(struct ct_ctx *x, struct coll *c, const char *what, int tries,
-                       long long t0)
-{
-    if (c->replies > 0)
-        return 0;
-    ct_udp_silence(x, what, tries, ct_now_ms() - t0);
-    return 1;
-}
-
 static void run_burst(struct ct_ctx *x)
 {
-    static struct coll c;
+    static struct cb_batch c;
     enum { N = 64 };
     long long t0 = ct_now_ms();
     size_t lost_first;
 
-    coll_init(&c, 1);
-    if (coll_open(x, &c) < 0)
+    cb_init(&c, 1);
+    if (cb_open(x, &c) < 0)
         goto out;
     for (size_t i = 0; i < N; i++) {
-        size_t n = 1 + (size_t)(cv_seed_derive(x->seed, i) % BURST_MAX);
-        const uint8_t *p = make_dgram(x, &c, 0, i, n);
+        size_t n = 1 + (size_t)(cv_seed_derive(x->seed, i) % CB_DGRAM_MAX);
+        const uint8_t *p = cb_add(x, &c, 0, i, n);
         if (ct_udp_send(x, c.fd[0], 0, p, n) < 0) {
             ct_fail(x, "sendto: %s", strerror(errno));
             goto out;
         }
     }
-    coll_wait(x, &c, 300, 0);
-    lost_first = coll_unanswered(&c);
-    coll_settle(x, &c, 4);
-    if (coll_silent(x, &c, "a burst of 64 datagrams", 4, t0))
+    cb_wait(x, &c, 300, 0);
+    lost_first = cb_unanswered(&c);
+    cb_settle(x, &c, 4);
+    if (cb_silent(x, &c, "a burst of 64 datagrams", 4, t0))
         goto out;
     if (c.have_bad) {
-        report_bad(x, &c);
+        cb_report_bad(x, &c);
         goto out;
     }
-    if (coll_too_few(x, &c, N, 4))
+    if (cb_too_few(x, &c, N, 4))
         goto out;
     /* Give up on what is still unanswered; a reply to it from now on is late (INFO). */
     for (size_t i = 0; i < c.m[0].count; i++)
         if (!c.slots[0][i].replies)
             cv_dmatch_expire(&c.m[0], i);
-    coll_wait(x, &c, 200, 1);
+    cb_wait(x, &c, 200, 1);
     if (c.have_bad) {
-        report_bad(x, &c);
+        cb_report_bad(x, &c);
         goto out;
     }
     ct_note(x, "%zu of %d answered (%zu unanswered before retries), %u reordered, %u duplicate, "
-            "%u late", N - coll_unanswered(&c) + c.m[0].kinds[CV_D_LATE], N, lost_first,
+            "%u late", N - cb_unanswered(&c) + c.m[0].kinds[CV_D_LATE], N, lost_first,
             c.reordered, c.m[0].kinds[CV_D_DUPLICATE], c.m[0].kinds[CV_D_LATE]);
 out:
-    coll_close(&c);
+    cb_close(&c);
 }
 
 static void run_duplicate(struct ct_ctx *x)
 {
-    static struct coll c;
+    static struct cb_batch c;
     enum { N = 8 };
     long long t0 = ct_now_ms();
 
-    coll_init(&c, 1);
-    if (coll_open(x, &c) < 0)
+    cb_init(&c, 1);
+    if (cb_open(x, &c) < 0)
         goto out;
     /* One at a time, each answered (or given up on) before the next, then a quiet wait in
      * which any further reply is one too many. */
     for (size_t i = 0; i < N; i++) {
-        const uint8_t *p = make_dgram(x, &c, 0, i, 100);
+        const uint8_t *p = cb_add(x, &c, 0, i, 100);
         if (ct_udp_send(x, c.fd[0], 0, p, 100) < 0) {
             ct_fail(x, "sendto: %s", strerror(errno));
             goto out;
         }
-        coll_settle(x, &c, 3);
+        cb_settle(x, &c, 3);
         if (c.replies == 0)
             break; /* nothing answered: no point in sending the rest */
     }
-    if (coll_silent(x, &c, "the first of 8 datagrams", 3, t0))
+    if (cb_silent(x, &c, "the first of 8 datagrams", 3, t0))
         goto out;
-    coll_wait(x, &c, 300, 1);
+    cb_wait(x, &c, 300, 1);
     for (size_t i = 0; i < N; i++) {
         const struct cv_dslot *s = &c.slots[0][i];
         if (s->replies > s->sends) {
@@ -426,9 +208,9 @@ static void run_duplicate(struct ct_ctx *x)
         }
     }
     if (c.have_bad)
-        report_bad(x, &c);
+        cb_report_bad(x, &c);
 out:
-    coll_close(&c);
+    cb_close(&c);
 }
 
 static void run_source(struct ct_ctx *x)
@@ -452,26 +234,26 @@ static void run_source(struct ct_ctx *x)
 
 static void run_interleave(struct ct_ctx *x)
 {
-    static struct coll c;
+    static struct cb_batch c;
     enum { N = 16 };
     long long t0 = ct_now_ms();
 
-    coll_init(&c, 2);
-    if (coll_open(x, &c) < 0)
+    cb_init(&c, 2);
+    if (cb_open(x, &c) < 0)
         goto out;
     for (size_t i = 0; i < N; i++)
         for (size_t k = 0; k < 2; k++) {
-            const uint8_t *p = make_dgram(x, &c, k, i, 200);
+            const uint8_t *p = cb_add(x, &c, k, i, 200);
             if (ct_udp_send(x, c.fd[k], (unsigned)k, p, 200) < 0) {
                 ct_fail(x, "sendto: %s", strerror(errno));
                 goto out;
             }
         }
-    coll_settle(x, &c, 4);
-    if (coll_silent(x, &c, "two sockets' datagrams", 4, t0))
+    cb_settle(x, &c, 4);
+    if (cb_silent(x, &c, "two sockets' datagrams", 4, t0))
         goto out;
     if (c.have_bad) {
-        report_bad(x, &c);
+        cb_report_bad(x, &c);
         goto out;
     }
     for (size_t k = 0; k < 2; k++)
@@ -480,12 +262,12 @@ static void run_interleave(struct ct_ctx *x)
             ct_detail(x, "replies on both sockets", "none on one socket", NULL);
             goto out;
         }
-    if (coll_too_few(x, &c, 2 * N, 4))
+    if (cb_too_few(x, &c, 2 * N, 4))
         goto out;
-    ct_note(x, "%zu of %d datagrams answered on the right socket", 2 * N - coll_unanswered(&c),
+    ct_note(x, "%zu of %d datagrams answered on the right socket", 2 * N - cb_unanswered(&c),
             2 * N);
 out:
-    coll_close(&c);
+    cb_close(&c);
 }
 
 static void run_loop7(struct ct_ctx *x)
@@ -530,29 +312,29 @@ static void run_loop7(struct ct_ctx *x)
 
 static void run_loss(struct ct_ctx *x)
 {
-    static struct coll c;
+    static struct cb_batch c;
     enum { N = 200 };
     long long t0 = ct_now_ms();
     size_t lost;
 
-    coll_init(&c, 1);
-    if (coll_open(x, &c) < 0)
+    cb_init(&c, 1);
+    if (cb_open(x, &c) < 0)
         goto out;
     for (size_t i = 0; i < N; i++) {
-        const uint8_t *p = make_dgram(x, &c, 0, i, 64);
+        const uint8_t *p = cb_add(x, &c, 0, i, 64);
         if (ct_udp_send(x, c.fd[0], 0, p, 64) < 0) {
             ct_fail(x, "sendto: %s", strerror(errno));
             goto out;
         }
     }
-    coll_wait(x, &c, x->timeout_ms < 1000 ? x->timeout_ms : 1000, 0);
-    if (coll_silent(x, &c, "200 datagrams", 1, t0))
+    cb_wait(x, &c, x->timeout_ms < 1000 ? x->timeout_ms : 1000, 0);
+    if (cb_silent(x, &c, "200 datagrams", 1, t0))
         goto out;
-    lost = coll_unanswered(&c);
+    lost = cb_unanswered(&c);
     ct_note(x, "lost %zu of %d (%.1f%%), %u reordered, no retries", lost, N,
             100.0 * (double)lost / N, c.reordered);
 out:
-    coll_close(&c);
+    cb_close(&c);
 }
 
 const struct ct_runner ct_udp_runners[] = {

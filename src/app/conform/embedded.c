@@ -1,0 +1,135 @@
+/*
+ * embedded.c - starts and stops the built-in echod for echo-conform (see embedded.h). Its
+ * stdout is a pipe read with a deadline, so a server that never prints its ports cannot
+ * hang the run.
+ */
+#define _GNU_SOURCE
+#include "conform/embedded.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "net/sock.h"
+
+static int echod_path(const char *given, char *buf, size_t size)
+{
+    ssize_t n;
+    char *slash;
+
+    if (given) {
+        snprintf(buf, size, "%s", given);
+        return 0;
+    }
+    n = readlink("/proc/self/exe", buf, size - 8);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    slash = strrchr(buf, '/');
+    if (!slash)
+        return -1;
+    snprintf(slash + 1, size - (size_t)(slash + 1 - buf), "echod");
+    return 0;
+}
+
+int ce_start(const struct ce_opts *o, struct ct_target *t, pid_t *pid)
+{
+    char path[PATH_MAX], buf[1024];
+    size_t len = 0;
+    int pfd[2], got_tcp = !o->tcp, got_udp = !o->udp;
+    long long end;
+
+    memset(t, 0, sizeof *t);
+    path[0] = '\0';
+    snprintf(t->name, sizeof t->name, "echod");
+    if (echod_path(o->path, path, sizeof path) < 0 || access(path, X_OK) != 0) {
+        fprintf(stderr, "echo-conform: no target given and the built-in echod was not found at "
+                "%s\n", path);
+        return -1;
+    }
+    if (pipe2(pfd, O_CLOEXEC) < 0) {
+        fprintf(stderr, "echo-conform: pipe: %s\n", strerror(errno));
+        return -1;
+    }
+    *pid = fork();
+    if (*pid < 0) {
+        fprintf(stderr, "echo-conform: fork: %s\n", strerror(errno));
+        close(pfd[0]);
+        close(pfd[1]);
+        return -1;
+    }
+    if (*pid == 0) {
+        const char *listen = o->v6 ? "[::1]" : "127.0.0.1";
+        dup2(pfd[1], 1);
+        if (!o->verbose) {
+            /* Its statistics on stderr at exit are not part of the report. */
+            int nul = open("/dev/null", O_WRONLY);
+            if (nul >= 0)
+                dup2(nul, 2);
+        }
+        execl(path, "echod", "--listen", listen, "--port", "0", (char *)NULL);
+        _exit(127);
+    }
+    close(pfd[1]);
+    end = ct_now_ms() + 5000;
+    while (!(got_tcp && got_udp)) {
+        long long now = ct_now_ms();
+        ssize_t r;
+        char *nl;
+        if (now >= end || ns_wait(pfd[0], POLLIN, (int)(end - now)) <= 0)
+            break;
+        r = read(pfd[0], buf + len, sizeof buf - 1 - len);
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+        buf[len] = '\0';
+        while ((nl = strchr(buf, '\n')) != NULL) {
+            struct ea_endpoint ep;
+            char *addr = NULL;
+            int tcp = 0;
+            *nl = '\0';
+            if (strncmp(buf, "listening tcp ", 14) == 0)
+                addr = buf + 14, tcp = 1;
+            else if (strncmp(buf, "listening udp ", 14) == 0)
+                addr = buf + 14;
+            if (addr && ea_parse(addr, strlen(addr), 0, &ep) == 0 && ep.kind != EA_KIND_NAME) {
+                ep.addr.port = ep.port;
+                if (tcp && o->tcp)
+                    t->tcp = ep.addr, got_tcp = 1;
+                else if (!tcp && o->udp)
+                    t->udp = ep.addr, got_udp = 1;
+            }
+            len -= (size_t)(nl + 1 - buf);
+            memmove(buf, nl + 1, len + 1);
+        }
+    }
+    close(pfd[0]);
+    if (!(got_tcp && got_udp)) {
+        fprintf(stderr, "echo-conform: %s did not report its listening ports\n", path);
+        kill(*pid, SIGTERM);
+        waitpid(*pid, NULL, 0);
+        return -1;
+    }
+    return 0;
+}
+
+void ce_stop(pid_t pid)
+{
+    long long end = ct_now_ms() + 2000;
+
+    kill(pid, SIGTERM);
+    while (ct_now_ms() < end) {
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return;
+        poll(NULL, 0, 10);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
