@@ -183,7 +183,7 @@ START_TEST(stream_describe)
     cv_stream_feed(&v, p + 6, 2);
     cv_stream_feed(&v, (const uint8_t *)"\n", 1);
     ck_assert_str_eq(cv_stream_describe(&v, d, sizeof d),
-                     "1 bytes beyond the 8 expected, the first 0x0a");
+                     "1 byte beyond the 8 expected, the first 0x0a");
     ck_assert_str_eq(cv_stream_describe(&v, d, 5), "1 by");
     ck_assert_int_eq(cv_stream_feed(&v, NULL, 0), CV_EXTRA);
 }

@@ -63,7 +63,7 @@ static void usage(FILE *f)
             "      --only GLOB               run only cases whose id matches (repeatable)\n"
             "      --skip GLOB               skip cases whose id matches (repeatable)\n"
             "      --timeout SECONDS         longest wait without progress per case (default 3)\n"
-            "      --max-time SECONDS        cap on the whole run (default 600)\n"
+            "      --max-time SECONDS        cap on the whole run (default 1200)\n"
             "      --strict                  SHOULD failures fail the run too\n"
             "      --seed N                  payload seed (default: from the clock; printed)\n"
             "  -f, --format FMT              text|tap|junit|json (default text)\n"
@@ -147,7 +147,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     memset(o, 0, sizeof *o);
     o->tcp = o->udp = 1;
     o->timeout_ms = 3000;
-    o->max_time_ms = 600000;
+    o->max_time_ms = 1200000;
     o->color = -1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":t:46lf:o:qvhV", lo, NULL)) != -1) {

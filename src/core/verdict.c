@@ -150,8 +150,9 @@ const char *cv_stream_describe(const struct cv_stream *v, char *buf, size_t size
                  v->bad_got);
         break;
     case CV_EXTRA:
-        snprintf(buf, size, "%llu bytes beyond the %llu expected, the first 0x%02x",
-                 (unsigned long long)v->extra, (unsigned long long)v->total, v->extra_first);
+        snprintf(buf, size, "%llu byte%s beyond the %llu expected, the first 0x%02x",
+                 (unsigned long long)v->extra, v->extra == 1 ? "" : "s",
+                 (unsigned long long)v->total, v->extra_first);
         break;
     default:
         snprintf(buf, size, "short: %llu of %llu bytes echoed", (unsigned long long)v->got,

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs echo-conform against echod (and checks its command line contract) for CTest, label
 # "conform". usage: run.sh BIN_DIR CHECK [SOURCE_DIR], where BIN_DIR holds echo-conform and
-# echod and CHECK is one of: default tap json junit expect unreachable usage list matrix docs.
+# echod and CHECK is one of: default tap json junit expect unreachable usage list matrix ipv6 docs.
 # Exit 0 when the check holds, 1 otherwise (with the output that shows why). Talks only to
 # loopback; every server it starts is stopped by its PID; every run is bounded by timeout(1).
 set -u
@@ -149,6 +149,16 @@ matrix)
     [ "$rc" -eq 0 ] || fail "exit $rc, want 0"
     grep -q "^matrix (case x target):" "$tmp/out" || fail "no matrix after several targets"
     grep -q "^  tcp.size.4096 *ok  ok" "$tmp/out" || fail "no row for tcp.size.4096"
+    ;;
+ipv6)
+    # The built-in echod on [::1]: the largest IPv6 datagram is 65527 bytes.
+    grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null || {
+        echo "SKIP: no IPv6 loopback"
+        exit 77
+    }
+    run -6 --format tap --only 'tcp.size.1*' --only udp.size.max --only udp.source.match -v
+    [ "$rc" -eq 0 ] || fail "exit $rc, want 0 over IPv6"
+    grep -q "^ok [0-9]* - udp.size.max$" "$tmp/out" || fail "udp.size.max did not pass"
     ;;
 docs)
     # docs/conform.md holds the catalog table as the program prints it: no drift.

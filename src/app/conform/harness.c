@@ -47,9 +47,9 @@ void ct_begin(struct ct_ctx *x, const struct ct_target *t, const struct cc_case 
     x->start_ms = ct_now_ms();
     /* The timeout bounds each wait without progress; a case as a whole may take longer (a
      * correct server echoing 16 MiB one byte per write is slow), but never more than this. */
-    cap = (long long)timeout_ms * 40;
-    if (cap < 120000)
-        cap = 120000;
+    cap = (long long)timeout_ms * 60;
+    if (cap < 300000)
+        cap = 300000;
     x->hard_ms = x->start_ms + cap;
     if (s && s->run_deadline_ms && x->hard_ms > s->run_deadline_ms)
         x->hard_ms = s->run_deadline_ms;
