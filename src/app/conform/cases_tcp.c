@@ -69,12 +69,12 @@ static void run_banner(struct ct_ctx *x)
 
     if (ct_tcp_connect(x, &fd) < 0)
         return;
-    r = ct_tcp_peek(x, fd, 300, buf, sizeof buf, &eof);
+    r = ct_tcp_peek(x, fd, 500, buf, sizeof buf, &eof);
     if (r > 0) {
         ct_fail(x, "%ld unsolicited bytes arrived before anything was sent: \"%s\"", r,
                 ct_quote(buf, (size_t)r, 48, q, sizeof q));
         snprintf(s, sizeof s, "%ld bytes: \"%s\"", r, q);
-        ct_detail(x, "nothing before the first byte is sent", s, "0.3 s after connect");
+        ct_detail(x, "nothing before the first byte is sent", s, "within 0.5 s of connecting");
     } else if (eof) {
         ct_note(x, "the server closed the connection before anything was sent");
     }

@@ -447,6 +447,7 @@ void cr_target_end(struct cr_run *r, const struct cr_target *t)
 
 static void matrix(struct cr_run *r, const struct cr_target *ts, size_t n)
 {
+    static const char *const cells[] = {"ok", "FAIL", "skip", "xf", "xp"};
     FILE *f = r->out;
     size_t ncat;
     const struct cc_case *cat = cc_catalog(&ncat);
@@ -454,28 +455,27 @@ static void matrix(struct cr_run *r, const struct cr_target *ts, size_t n)
     fputs("\nmatrix (case x target):\n", f);
     fprintf(f, "  %-26s", "");
     for (size_t j = 0; j < n; j++)
-        fprintf(f, " %-3zu", j + 1);
+        fprintf(f, " %-4zu", j + 1);
     fputc('\n', f);
     for (size_t i = 0; i < ncat; i++) {
+        const char *row[64];
         int any = 0;
-        char row[256];
-        int o = snprintf(row, sizeof row, "  %-26s", cat[i].id);
-        for (size_t j = 0; j < n; j++) {
-            const char *cell = " .  ";
+        for (size_t j = 0; j < n && j < 64; j++) {
+            row[j] = ".";
             for (size_t k = 0; k < ts[j].n; k++)
                 if (ts[j].cases[k].c == &cat[i]) {
-                    static const char *const cells[] = {" ok ", " FAIL", " skip", " xf ",
-                                                        " xp "};
                     int st = ts[j].cases[k].status;
-                    cell = st == CT_FAIL && !cr_case_fails(r, &ts[j].cases[k]) ? " fi "
-                                                                                 : cells[st];
+                    row[j] = st == CT_FAIL && !cr_case_fails(r, &ts[j].cases[k]) ? "fi"
+                                                                                  : cells[st];
                     any = 1;
                 }
-            if (o > 0 && (size_t)o < sizeof row)
-                o += snprintf(row + o, sizeof row - (size_t)o, "%-4s", cell);
         }
-        if (any)
-            fprintf(f, "%s\n", row);
+        if (!any)
+            continue;
+        fprintf(f, "  %-26s", cat[i].id);
+        for (size_t j = 0; j < n && j < 64; j++)
+            fprintf(f, " %-4s", row[j]);
+        fputc('\n', f);
     }
     for (size_t j = 0; j < n; j++)
         fprintf(f, "  %zu = %s%s\n", j + 1, ts[j].t.name, ts[j].error[0] ? " (not tested)" : "");
