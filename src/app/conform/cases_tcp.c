@@ -233,14 +233,15 @@ static void run_slowreader(struct ct_ctx *x)
 
     if (ct_tcp_connect(x, &fd) < 0)
         return;
-    /* Small buffers on our side make the server's backpressure start sooner. */
+    /* Small buffers on our side leave the holding back to the server (and its kernel). */
     ns_set_int(fd, SOL_SOCKET, SO_RCVBUF, 64 * 1024);
+    ns_set_int(fd, SOL_SOCKET, SO_SNDBUF, 64 * 1024);
     ct_xfer_init(&t, fd, NULL, x->seed, 8u << 20);
     t.stall_ms = 100;
     t.shut_wr = 1;
     if (ct_xfer_run(x, &t, 1, "client") == 0)
-        ct_note(x, "8 MiB echoed; up to %llu bytes were held back while the client did not read",
-                (unsigned long long)t.max_unread);
+        ct_note(x, "8 MiB echoed intact; up to %llu bytes were in flight, unread by the client, "
+                "held back and not dropped", (unsigned long long)t.max_unread);
     close(fd);
 }
 

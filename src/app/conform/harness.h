@@ -139,7 +139,7 @@ struct ct_xfer {
     uint64_t sent;
     int eof, err;        /* err: -errno of a failed read/write */
     int done;            /* finished (successfully or not) */
-    uint64_t max_unread; /* slow reader: most bytes written while not reading */
+    uint64_t max_unread; /* most bytes written and not yet echoed back, at any moment */
     long long t_first_us, t_done_us;
 };
 

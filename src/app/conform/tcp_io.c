@@ -171,6 +171,8 @@ static void handle_write(struct ct_ctx *x, struct ct_xfer *t, struct eng *g, siz
         if (w > 0) {
             ct_log(x, CT_SENT, (unsigned)i, wbuf, (size_t)w);
             t->sent += (uint64_t)w;
+            if (t->sent - t->v.got > t->max_unread)
+                t->max_unread = t->sent - t->v.got;
             *progress = ct_now_ms();
             if (t->stall_ms)
                 g->phase_since = *progress;
