@@ -1,7 +1,10 @@
 /*
  * catalog.c - the case table. Each row is one case; its runner has the same id in
  * src/app/conform/cases_tcp.c or cases_udp.c, and `echo-conform --list --format markdown`
- * prints this table for the documentation, so the two cannot drift.
+ * prints this table for the documentation, so the two cannot drift. Rows are in run order:
+ * cases that may wear a server down (resets, hundreds of connections, which trip xinetd's
+ * rate limit; an empty datagram, which wedges socat) run last in their transport, so they
+ * cannot hide the results of the others.
  */
 #include "core/catalog.h"
 
@@ -18,6 +21,8 @@ static const struct cc_case cases[] = {
     {"tcp.unsolicited.banner", T, MUST, "RFC 862",
      "nothing arrives before the client sends its first byte (no banner)"},
     {"tcp.roundtrip.single", T, MUST, "RFC 862", "one short message comes back unchanged"},
+    {"tcp.unsolicited.trailing", T, MUST, "RFC 862",
+     "no byte beyond the echo: exactly the data then EOF, nothing extra after a round trip"},
     {"tcp.bytes.all256", T, MUST, "RFC 862; RFC 9293 3.1",
      "all 256 byte values, NUL included, come back unchanged"},
     {"tcp.bytes.utf8", T, MUST, "RFC 862", "multi-byte UTF-8 text comes back unchanged"},
@@ -43,21 +48,17 @@ static const struct cc_case cases[] = {
      "after data and SHUT_WR all data comes back, then EOF"},
     {"tcp.slowreader.8m", T, MUST, "RFC 862; RFC 9293 3.8.6",
      "8 MiB written in bursts while not reading: held back, never dropped or reordered"},
-    {"tcp.concurrent.100", T, MUST, "RFC 862",
-     "100 concurrent clients, interleaved, each gets only its own bytes"},
-    {"tcp.sequential.200", T, MUST, "RFC 862", "200 clients one after another each get their echo"},
-    {"tcp.reset.isolation", T, MUST, "RFC 862; RFC 9293 3.5.2",
-     "a client that resets mid-transfer does not disturb another one or later ones"},
-    {"tcp.unsolicited.trailing", T, MUST, "RFC 862",
-     "no byte beyond the echo: exactly the data then EOF, nothing extra after a round trip"},
     {"tcp.idle.pause", T, SHOULD, "RFC 862 (idle timeouts are left open)",
      "a connection idle for 1.5 s still echoes"},
     {"tcp.perf.rtt", T, INFO, "-", "round-trip time of 32-byte messages (median, p99)"},
     {"tcp.perf.throughput", T, INFO, "-", "echo throughput of an 8 MiB stream"},
+    {"tcp.reset.isolation", T, MUST, "RFC 862; RFC 9293 3.5.2",
+     "a client that resets mid-transfer does not disturb another one or later ones"},
+    {"tcp.concurrent.100", T, MUST, "RFC 862",
+     "100 concurrent clients, interleaved, each gets only its own bytes"},
+    {"tcp.sequential.200", T, MUST, "RFC 862", "200 clients one after another each get their echo"},
 
     {"udp.single", U, MUST, "RFC 862; RFC 768", "one datagram comes back as one equal datagram"},
-    {"udp.empty", U, MUST, "RFC 862; RFC 768",
-     "an empty datagram gets exactly one empty datagram back"},
     {"udp.bytes.all256", U, MUST, "RFC 862; RFC 768",
      "a datagram of all 256 byte values, NUL included, comes back unchanged"},
     {"udp.size.1", U, MUST, "RFC 862; RFC 768", "a 1-byte datagram comes back exactly"},
@@ -76,18 +77,20 @@ static const struct cc_case cases[] = {
     {"udp.size.8193", U, MUST, "RFC 862; RFC 768", "an 8193-byte datagram comes back exactly"},
     {"udp.size.max", U, MUST, "RFC 862; RFC 768",
      "the largest datagram (65507 bytes on IPv4, 65527 on IPv6) comes back exactly"},
-    {"udp.burst", U, MUST, "RFC 862; RFC 768",
-     "64 distinct datagrams sent at once: every reply is exactly one request"},
-    {"udp.duplicate", U, MUST, "RFC 862",
-     "each datagram is answered once: no duplicate replies"},
     {"udp.source.match", U, MUST, "RFC 862; RFC 768",
      "the reply comes from the address and port the request went to"},
+    {"udp.burst", U, MUST, "RFC 862; RFC 768",
+     "64 distinct datagrams sent at once: every reply is exactly one request"},
     {"udp.interleave.2sockets", U, MUST, "RFC 862; RFC 768",
      "two client sockets interleaved each get only their own replies"},
-    {"udp.loop.port7", U, SHOULD, "RFC 862 (loop protection left open); CVE-1999-0103",
-     "a datagram from source port 7 gets no reply (needs privilege)"},
+    {"udp.duplicate", U, MUST, "RFC 862",
+     "each datagram is answered once: no duplicate replies"},
     {"udp.perf.loss", U, INFO, "RFC 768 (UDP may lose)",
      "loss and reordering of 200 datagrams sent back to back, no retries"},
+    {"udp.loop.port7", U, SHOULD, "RFC 862 (loop protection left open); CVE-1999-0103",
+     "a datagram from source port 7 gets no reply (needs privilege)"},
+    {"udp.empty", U, MUST, "RFC 862; RFC 768",
+     "an empty datagram gets exactly one empty datagram back"},
 };
 
 const struct cc_case *cc_catalog(size_t *count)

@@ -167,7 +167,8 @@ void ct_udp_silence(struct ct_ctx *x, const char *what, int tries, long long wai
         ct_detail(x, "a reply datagram", "no reply at all", NULL);
     } else if (x->s && x->s->udp_answered) {
         ct_fail(x, "no reply to %s after %d tries in %.3g s: the server has stopped answering "
-                "UDP altogether (it last answered in %s)", what, tries, waited_ms / 1000.0,
+                "UDP altogether (it last answered in %s; what this case sent may have stopped "
+                "it)", what, tries, waited_ms / 1000.0,
                 x->s->udp_last_ok ? x->s->udp_last_ok : "an earlier case");
         ct_detail(x, "a reply datagram", "no reply at all, not even to a short datagram", NULL);
         x->s->udp_dead = 1;
