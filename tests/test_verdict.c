@@ -311,6 +311,16 @@ START_TEST(dgram_altered_foreign_late)
     ck_assert_int_eq(r.kind, CV_D_ALTERED);
     ck_assert_uint_eq(r.index, 0);
     ck_assert_uint_eq(r.bad_off, 100);
+    /* A header in front of the datagram: altered from offset 0, not foreign. */
+    {
+        uint8_t hdr[106];
+        memcpy(hdr, "ECHO: ", 6);
+        memcpy(hdr + 6, d1, 100);
+        r = reply(&m, hdr, sizeof hdr);
+        ck_assert_int_eq(r.kind, CV_D_ALTERED);
+        ck_assert_uint_eq(r.index, 1);
+        ck_assert_uint_eq(r.bad_off, 0);
+    }
     r = reply(&m, (const uint8_t *)"banner", 6);
     ck_assert_int_eq(r.kind, CV_D_FOREIGN);
     ck_assert_int_eq(cv_dmatch_expire(&m, 0), 0);

@@ -295,6 +295,16 @@ static void classify(struct cv_dmatch *m, const uint8_t *p, size_t n, struct cv_
             }
         }
     }
+    /* A whole datagram inside a longer reply (a header or prefix added): altered at 0. */
+    for (i = 0; i < m->count; i++) {
+        struct cv_dslot *s = &m->slots[i];
+        if (s->n > 0 && n > s->n && find_piece(p, n, s->p, s->n) < n) {
+            r->index = i;
+            r->kind = CV_D_ALTERED;
+            r->bad_off = 0;
+            return;
+        }
+    }
     /* Same length with other bytes: altered, blamed on the longest common prefix. */
     for (i = 0; i < m->count; i++) {
         struct cv_dslot *s = &m->slots[i];
