@@ -18,8 +18,12 @@ struct cb_batch {
     struct cv_dslot slots[2][CB_MAXD];
     struct cv_dmatch m[2];
     struct cv_dresult first_bad;   /* the first reply that is not an exact answer */
-    int have_bad, bad_sock, crosstalk;
-    uint32_t replies, reordered, max_index, any_match;
+    int have_bad, bad_sock;         /* whether first_bad is set, and on which socket */
+    int crosstalk;                  /* first_bad is exactly another socket's datagram */
+    uint32_t replies;               /* every datagram received */
+    uint32_t reordered;             /* exact replies that came after one to a later datagram */
+    uint32_t max_index;             /* 1 + the highest datagram index answered so far */
+    uint32_t any_match;             /* some exact reply arrived */
 };
 
 /* Starts an empty batch over nsock (1 or 2) sockets, none open yet. Cannot fail. */
