@@ -11,6 +11,7 @@
 #include "core/addr.h"
 #include "core/err.h"
 #include "guard.h"
+#include "suite_main.h"
 
 Suite *ea_suite(void);
 
@@ -648,11 +649,5 @@ Suite *ea_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(ea_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return eh_run_suite(ea_suite());
 }

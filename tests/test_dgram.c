@@ -11,6 +11,7 @@
 #include "core/dgram.h"
 #include "core/err.h"
 #include "guard.h"
+#include "suite_main.h"
 
 Suite *ed_suite(void);
 
@@ -270,11 +271,5 @@ Suite *ed_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(ed_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return eh_run_suite(ed_suite());
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "suite_main.h"
 
 Suite *eh_suite(void);
 
@@ -104,11 +105,5 @@ Suite *eh_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(eh_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return eh_run_suite(eh_suite());
 }

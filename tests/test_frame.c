@@ -12,6 +12,7 @@
 #include "core/err.h"
 #include "core/frame.h"
 #include "guard.h"
+#include "suite_main.h"
 
 Suite *cf_suite(void);
 
@@ -300,11 +301,5 @@ Suite *cf_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(cf_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return eh_run_suite(cf_suite());
 }

@@ -9,6 +9,7 @@
 
 #include "core/err.h"
 #include "core/ring.h"
+#include "suite_main.h"
 
 Suite *rb_suite(void);
 
@@ -396,11 +397,5 @@ Suite *rb_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(rb_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return eh_run_suite(rb_suite());
 }

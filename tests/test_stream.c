@@ -13,6 +13,7 @@
 
 #include "core/err.h"
 #include "core/stream.h"
+#include "suite_main.h"
 
 Suite *es_suite(void);
 
@@ -583,11 +584,5 @@ Suite *es_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(es_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return eh_run_suite(es_suite());
 }

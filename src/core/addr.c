@@ -159,13 +159,10 @@ static int parse_v6(const char *s, size_t n, struct ea_addr *a)
     return 0;
 }
 
-int ea_parse(const char *s, size_t n, unsigned flags, struct ea_endpoint *out)
+/* The checks every parser runs first on its text s[0..n). */
+static int check_text(const char *s, size_t n)
 {
-    const char *colon;
-    size_t colons;
-    int rc;
-
-    if (!out || (!s && n))
+    if (!s && n)
         return EH_ERR_INVAL;
     if (n == 0)
         return EH_ERR_ADDR_EMPTY;
@@ -174,6 +171,19 @@ int ea_parse(const char *s, size_t n, unsigned flags, struct ea_endpoint *out)
     /* A NUL would end the text early for inet_pton; it is never part of a host. */
     if (memchr(s, '\0', n))
         return EH_ERR_ADDR_BAD_HOST;
+    return 0;
+}
+
+int ea_parse(const char *s, size_t n, unsigned flags, struct ea_endpoint *out)
+{
+    const char *colon;
+    size_t colons;
+    int rc;
+
+    if (!out)
+        return EH_ERR_INVAL;
+    if ((rc = check_text(s, n)) != 0)
+        return rc;
     memset(out, 0, sizeof *out);
 
     if (s[0] == '[') {
@@ -306,16 +316,12 @@ int ea_parse_net(const char *s, size_t n, struct ea_net *out)
     const char *slash;
     size_t alen;
     unsigned max, prefix;
-    int all_num = 1;
+    int all_num = 1, rc;
 
-    if (!out || (!s && n))
+    if (!out)
         return EH_ERR_INVAL;
-    if (n == 0)
-        return EH_ERR_ADDR_EMPTY;
-    if (n > EA_TEXT_MAX)
-        return EH_ERR_ADDR_TOO_LONG;
-    if (memchr(s, '\0', n))
-        return EH_ERR_ADDR_BAD_HOST;
+    if ((rc = check_text(s, n)) != 0)
+        return rc;
     memset(out, 0, sizeof *out);
     if (memchr(s, '[', n) || memchr(s, ']', n))
         return EH_ERR_ADDR_BRACKET;

@@ -18,6 +18,7 @@
 #include "net/loop.h"
 #include "net/sock.h"
 #include "net/tcp.h"
+#include "../suite_main.h"
 
 /* --- timers ---------------------------------------------------------------------------- */
 
@@ -256,11 +257,5 @@ static Suite *net_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(net_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return eh_run_suite(net_suite());
 }
