@@ -238,6 +238,34 @@ START_TEST(dgram_match_and_duplicate)
 }
 END_TEST
 
+START_TEST(dgram_excess)
+{
+    /* Replies beyond the sends are excess wherever they are seen; replies to retries and
+     * late replies to a datagram sent again are not. */
+    struct cv_dslot slots[4];
+    struct cv_dmatch m;
+    size_t first = 99;
+
+    dg_setup(&m, slots, 4);
+    ck_assert_uint_eq(cv_dmatch_excess(&m, &first), 0);
+    ck_assert_uint_eq(first, 99);
+    ck_assert_int_eq(cv_dmatch_resend(&m, 2), 0);
+    ck_assert_int_eq(reply(&m, d2, sizeof d2).kind, CV_D_MATCH);
+    ck_assert_int_eq(cv_dmatch_expire(&m, 2), 0);
+    ck_assert_int_eq(reply(&m, d2, sizeof d2).kind, CV_D_LATE);
+    ck_assert_uint_eq(cv_dmatch_excess(&m, &first), 0);
+    ck_assert_int_eq(reply(&m, d2, sizeof d2).kind, CV_D_DUPLICATE);
+    ck_assert_int_eq(reply(&m, d1, sizeof d1).kind, CV_D_MATCH);
+    ck_assert_int_eq(reply(&m, d1, sizeof d1).kind, CV_D_DUPLICATE);
+    ck_assert_uint_eq(cv_dmatch_excess(&m, &first), 2);
+    ck_assert_uint_eq(first, 1);
+    ck_assert_uint_eq(cv_dmatch_excess(&m, NULL), 2);
+    /* A truncated copy is not an exact reply: it is the size cases' finding, not excess. */
+    ck_assert_int_eq(reply(&m, d0, sizeof d0 - 1).kind, CV_D_TRUNCATED);
+    ck_assert_uint_eq(cv_dmatch_excess(&m, NULL), 2);
+}
+END_TEST
+
 START_TEST(dgram_identical_payloads)
 {
     /* Two equal datagrams sent: two replies are both matches, a third is a duplicate. */
@@ -411,6 +439,7 @@ Suite *cv_suite(void)
     tcase_add_test(basic, pattern_offsets_agree);
     tcase_add_test(basic, stream_buffer_source);
     tcase_add_test(basic, dgram_match_and_duplicate);
+    tcase_add_test(basic, dgram_excess);
     tcase_add_test(basic, dgram_names);
     tcase_add_test(basic, catalog_contract);
     tcase_add_test(limits, pattern_all_byte_values);

@@ -84,7 +84,8 @@ static const struct cc_case cases[] = {
     {"udp.interleave.2sockets", U, MUST, "RFC 862; RFC 768",
      "two client sockets interleaved each get only their own replies"},
     {"udp.duplicate", U, MUST, "RFC 862",
-     "each datagram is answered once: no duplicate replies"},
+     "datagrams of 1 byte to the largest, one at a time, are each answered once (watched 1 s "
+     "for late copies)"},
     {"udp.perf.loss", U, INFO, "RFC 768 (UDP may lose)",
      "loss and reordering of 200 datagrams sent back to back, no retries"},
     {"udp.loop.port7", U, SHOULD, "RFC 862 (loop protection left open); CVE-1999-0103",

@@ -214,6 +214,18 @@ size_t cv_dmatch_unanswered(const struct cv_dmatch *m)
     return k;
 }
 
+size_t cv_dmatch_excess(const struct cv_dmatch *m, size_t *first)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < m->count; i++)
+        if (m->slots[i].replies > m->slots[i].sends) {
+            if (k++ == 0 && first)
+                *first = i;
+        }
+    return k;
+}
+
 static int starts_with(const uint8_t *p, size_t n, const uint8_t *q, size_t k)
 {
     return k <= n && (k == 0 || memcmp(p, q, k) == 0);

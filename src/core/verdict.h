@@ -132,6 +132,11 @@ int cv_dmatch_reply(struct cv_dmatch *m, const uint8_t *p, size_t n, struct cv_d
 /* Number of slots with no exact reply yet. */
 size_t cv_dmatch_unanswered(const struct cv_dmatch *m);
 
+/* Number of slots answered more often than they were sent (RFC 862: one answering datagram
+ * per datagram; replies to retries are not excess). *first (when not NULL) gets the lowest
+ * such slot, untouched when there is none. */
+size_t cv_dmatch_excess(const struct cv_dmatch *m, size_t *first);
+
 /* A short name for a kind ("match", "duplicate", "truncated", "split", "merged", "altered",
  * "foreign", "late"); "?" for an unknown value. */
 const char *cv_dkind_name(int kind);

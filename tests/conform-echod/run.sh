@@ -1,11 +1,12 @@
 #!/bin/sh
 # Runs echo-conform against echod (and checks its command line contract) for CTest, label
-# "conform". usage: run.sh BIN_DIR CHECK [SOURCE_DIR], where BIN_DIR holds echo-conform and
-# echod and CHECK is one of: default tap json junit expect unreachable usage list matrix ipv6 docs.
+# "conform". usage: run.sh BIN_DIR CHECK [SOURCE_DIR [QUIRK]], where BIN_DIR holds echo-conform
+# and echod, QUIRK is tests/conform-echod/quirk.c built, and CHECK is one of: default tap json
+# junit expect unreachable usage list matrix ipv6 docs dupbig duplate.
 # Exit 0 when the check holds, 1 otherwise (with the output that shows why). Talks only to
 # loopback; every server it starts is stopped by its PID; every run is bounded by timeout(1).
 set -u
-bin=$1 check=$2 src=${3:-}
+bin=$1 check=$2 src=${3:-} quirk=${4:-}
 conform="$bin/echo-conform"
 echod="$bin/echod"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/eh-conform.XXXXXX") || exit 1
@@ -42,6 +43,33 @@ start_echod() {
         i=$((i + 1))
     done
     fail "echod printed no listening lines"
+}
+
+# Starts quirk MODE --port 0 and sets $port (TCP and UDP share it).
+start_quirk() {
+    [ -x "$quirk" ] || fail "no quirk server given"
+    "$quirk" "$1" --port 0 --lifetime 100 >"$tmp/quirk.out" 2>"$tmp/quirk.err" &
+    pids="$pids $!"
+    i=0
+    while [ "$i" -lt 100 ]; do
+        port=$(sed -n 's/^listening [a-z]* 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/quirk.out" |
+            head -n 1)
+        [ -n "$port" ] && return 0
+        sleep 0.05
+        i=$((i + 1))
+    done
+    fail "quirk $1 printed no listening line"
+}
+
+# want_tap ID ok|fail: the TAP line of case ID in $tmp/out says so.
+want_tap() {
+    l=$(grep -E "^(not )?ok [0-9]+ - $1( #.*)?\$" "$tmp/out" | head -n 1)
+    case $2:$l in
+    ok:"ok "*"# SKIP"*) fail "$1 skipped, want ok" ;;
+    ok:"ok "*) ;;
+    fail:"not ok "*) ;;
+    *) fail "$1: '$l', want $2" ;;
+    esac
 }
 
 run() { # run echo-conform with a time bound; sets rc
@@ -167,6 +195,29 @@ docs)
         sed '1d;$d' >"$tmp/have"
     diff -u "$tmp/have" "$tmp/want" >"$tmp/out" ||
         fail "docs/conform.md's catalog differs from 'echo-conform --list --format markdown'"
+    ;;
+dupbig)
+    # Datagrams over 1024 bytes answered twice, at once: the size cases see the second copy,
+    # udp.duplicate (mixed sizes) too; small ones stay correct.
+    start_quirk udp-dup-big
+    run --format tap --seed 6 --transport udp --only udp.single --only 'udp.size.1*' \
+        --only udp.duplicate --only udp.burst "127.0.0.1:$port"
+    [ "$rc" -eq 1 ] || fail "exit $rc, want 1"
+    want_tap udp.single ok
+    want_tap udp.size.1024 ok
+    want_tap udp.size.1025 fail
+    want_tap udp.size.1473 fail
+    want_tap udp.duplicate fail
+    grep -q 'seen: "2 replies to 1 send"' "$tmp/out" || fail "no '2 replies to 1 send'"
+    ;;
+duplate)
+    # Every datagram answered again 600 ms later: udp.duplicate watches long enough.
+    start_quirk udp-dup-late
+    run --format tap --seed 7 --transport udp --only udp.single --only udp.duplicate \
+        "127.0.0.1:$port"
+    [ "$rc" -eq 1 ] || fail "exit $rc, want 1"
+    want_tap udp.single ok
+    want_tap udp.duplicate fail
     ;;
 *)
     fail "unknown check"

@@ -41,19 +41,28 @@ static void judge_one(struct ct_ctx *x, const struct cv_dmatch *m, const struct 
     ct_detail(x, e, s, "datagram 0");
 }
 
-/* One datagram p[0..n) must come back exactly. */
-static int one_datagram(struct ct_ctx *x, const uint8_t *p, size_t n)
+/* One datagram p[0..n) must come back exactly; with linger_ms > 0, exactly once: an exact
+ * reply beyond the tries seen within linger_ms after the first one is a duplicate. */
+static int one_datagram(struct ct_ctx *x, const uint8_t *p, size_t n, int linger_ms)
 {
     struct cv_dslot slot;
     struct cv_dmatch m;
     struct cv_dresult r;
-    int rc = ct_udp_roundtrip(x, p, n, rbuf, &r, 0, NULL, NULL);
+    unsigned extra = 0;
+    int rc = ct_udp_roundtrip(x, p, n, rbuf, &r, linger_ms, &extra, NULL);
 
     if (rc != 1)
         return -1;
     cv_dmatch_init(&m, &slot, 1);
     cv_dmatch_add(&m, p, n, NULL);
     judge_one(x, &m, &r, n);
+    if (extra) {
+        char seen[64];
+        ct_fail(x, "datagram 0 (%zu bytes) was answered %u more time%s than it was sent", n,
+                extra, extra == 1 ? "" : "s");
+        snprintf(seen, sizeof seen, "%u exact replies beyond the tries", extra);
+        ct_detail(x, "one reply per datagram sent", seen, "datagram 0");
+    }
     return x->status == CT_FAIL ? -1 : 0;
 }
 
@@ -61,7 +70,7 @@ static void run_single(struct ct_ctx *x)
 {
     static const uint8_t msg[] = "Hello, UDP echo! RFC 862\r\n";
 
-    if (one_datagram(x, msg, sizeof msg - 1) < 0 && x->s && !x->s->udp_answered) {
+    if (one_datagram(x, msg, sizeof msg - 1, 0) < 0 && x->s && !x->s->udp_answered) {
         x->s->udp_dead = 1;
         snprintf(x->s->udp_why, sizeof x->s->udp_why, "udp.single failed: %.360s", x->message);
     }
@@ -93,13 +102,17 @@ static void run_all256(struct ct_ctx *x)
 
     for (int i = 0; i < 256; i++)
         buf[i] = (uint8_t)i;
-    one_datagram(x, buf, sizeof buf);
+    one_datagram(x, buf, sizeof buf, 0);
 }
+
+/* How long a size case watches for a second copy of its reply. A server that sends a reply
+ * twice sends the copies back to back; udp.duplicate watches longer for late copies. */
+#define SIZE_LINGER_MS 30
 
 static void run_size(struct ct_ctx *x, size_t n)
 {
     cv_pattern_fill(x->seed, 0, big, n);
-    one_datagram(x, big, n);
+    one_datagram(x, big, n, SIZE_LINGER_MS);
 }
 
 #define SIZE_CASE(name, n)                                                                        \
@@ -171,46 +184,110 @@ out:
     cb_close(&c);
 }
 
+/* Receives on fd until end_ms (or, when stop is not NULL, until *stop turns non-zero), and
+ * classifies every reply with m; got[i] counts the replies given to slot i, exact or not. */
+static int dup_drain(struct ct_ctx *x, int fd, struct cv_dmatch *m, unsigned *got,
+                     long long end_ms, const unsigned *stop)
+{
+    for (;;) {
+        long long now = ct_now_ms();
+        struct cv_dresult r;
+        size_t rn;
+        int rc;
+
+        if (now >= end_ms || now >= x->hard_ms || (stop && *stop))
+            return 0;
+        rc = ct_udp_recv(x, fd, 0, (int)(end_ms - now), rbuf, sizeof rbuf, &rn, NULL);
+        if (rc < 0 && rc != -ECONNREFUSED)
+            return rc;
+        if (rc != 1)
+            continue;
+        cv_dmatch_reply(m, rbuf, rn < sizeof rbuf ? rn : sizeof rbuf, &r);
+        if (r.kind != CV_D_FOREIGN)
+            got[r.index]++;
+        if (r.kind == CV_D_MATCH || r.kind == CV_D_LATE)
+            ct_udp_answered(x);
+    }
+}
+
 static void run_duplicate(struct ct_ctx *x)
 {
-    static struct cb_batch c;
-    enum { N = 8 };
+    /* Sizes on both sides of the usual buffer and MTU limits, up to the largest datagram: a
+     * server may duplicate only the datagrams that take another path through it. */
+    enum { N = 9, WATCH_MS = 1000 };
+    size_t sizes[N] = {1, 100, 1024, 1025, 1472, 1473, 4097, 8193, 65507};
+    static uint8_t pay[1 + 100 + 1024 + 1025 + 1472 + 1473 + 4097 + 8193 + 65527];
+    struct cv_dslot slots[N];
+    struct cv_dmatch m;
+    unsigned got[N];
     long long t0 = ct_now_ms();
+    size_t off = 0, first = 0, sent = 0;
+    int fd, rc, tries = 0;
 
-    cb_init(&c, 1);
-    if (cb_open(x, &c) < 0)
-        goto out;
-    /* One at a time, each answered (or given up on) before the next, then a quiet wait in
-     * which any further reply is one too many. */
-    for (size_t i = 0; i < N; i++) {
-        const uint8_t *p = cb_add(x, &c, 0, i, 100);
-        if (ct_udp_send(x, c.fd[0], 0, p, 100) < 0) {
-            ct_fail(x, "sendto: %s", strerror(errno));
-            goto out;
-        }
-        cb_settle(x, &c, 3);
-        if (c.replies == 0)
-            break; /* nothing answered: no point in sending the rest */
+    if (x->t->udp.family == EA_INET6)
+        sizes[N - 1] = 65527;
+    memset(got, 0, sizeof got);
+    cv_dmatch_init(&m, slots, N);
+    rc = ct_udp_socket(x, 0, &fd);
+    if (rc < 0) {
+        ct_fail(x, "cannot open a UDP socket: %s", strerror(-rc));
+        return;
     }
-    if (cb_silent(x, &c, "the first of 8 datagrams", 3, t0))
-        goto out;
-    cb_wait(x, &c, 300, 1);
-    for (size_t i = 0; i < N; i++) {
-        const struct cv_dslot *s = &c.slots[0][i];
-        if (s->replies > s->sends) {
-            char seen[64], w[32];
-            ct_fail(x, "datagram %zu was answered %u times but sent %u time%s", i, s->replies,
-                    s->sends, s->sends == 1 ? "" : "s");
-            snprintf(seen, sizeof seen, "%u replies", s->replies);
-            snprintf(w, sizeof w, "datagram %zu", i);
-            ct_detail(x, "at most one reply per datagram sent", seen, w);
-            goto out;
+    /* One at a time, each answered (exactly or not: truncation is the size cases' finding)
+     * or given up on before the next, resent after 250, 500, 1000 ms; then a quiet watch in
+     * which any exact reply beyond the sends is one too many, however late. */
+    for (size_t i = 0; i < N && x->status != CT_FAIL; i++) {
+        uint8_t *p = pay + off;
+        long long end = ct_now_ms() + x->timeout_ms;
+        int wait = 250;
+        cv_pattern_fill(cv_seed_derive(x->seed, i), 0, p, sizes[i]);
+        off += sizes[i];
+        cv_dmatch_add(&m, p, sizes[i], NULL);
+        sent++;
+        for (int k = 0; !got[i]; k++) {
+            long long now = ct_now_ms(), until = now + wait;
+            if (now >= end || now >= x->hard_ms)
+                break;
+            if (k > 0)
+                cv_dmatch_resend(&m, i);
+            rc = ct_udp_send(x, fd, 0, p, sizes[i]);
+            if (rc < 0) {
+                ct_fail(x, "sendto: %s (a %zu-byte datagram)", strerror(-rc), sizes[i]);
+                goto out;
+            }
+            tries++;
+            rc = dup_drain(x, fd, &m, got, until < end ? until : end, &got[i]);
+            if (rc < 0) {
+                ct_fail(x, "recvfrom: %s", strerror(-rc));
+                goto out;
+            }
+            wait *= 2;
+        }
+        if (!got[i])
+            cv_dmatch_expire(&m, i);
+        if (i == 0 && !got[0]) {
+            close(fd);
+            ct_udp_silence(x, "the first datagram of udp.duplicate", tries, ct_now_ms() - t0);
+            return;
         }
     }
-    if (c.have_bad)
-        cb_report_bad(x, &c);
+    rc = dup_drain(x, fd, &m, got, ct_now_ms() + WATCH_MS, NULL);
+    if (cv_dmatch_excess(&m, &first) > 0) {
+        const struct cv_dslot *sl = &slots[first];
+        char seen[64], w[64];
+        ct_fail(x, "datagram %zu (%zu bytes) was answered %u times but sent %u time%s", first,
+                sl->n, sl->replies, sl->sends, sl->sends == 1 ? "" : "s");
+        snprintf(seen, sizeof seen, "%u replies to %u send%s", sl->replies, sl->sends,
+                 sl->sends == 1 ? "" : "s");
+        snprintf(w, sizeof w, "datagram %zu (%zu bytes), %.3g s after the first send", first,
+                 sl->n, (ct_now_ms() - t0) / 1000.0);
+        ct_detail(x, "one reply per datagram sent", seen, w);
+    } else {
+        ct_note(x, "%zu datagrams of 1 to %zu bytes, none answered more often than sent "
+                "(watched %.3g s more)", sent, sizes[N - 1], WATCH_MS / 1000.0);
+    }
 out:
-    cb_close(&c);
+    close(fd);
 }
 
 static void run_source(struct ct_ctx *x)

@@ -177,7 +177,8 @@ int ct_udp_recv(struct ct_ctx *x, int fd, unsigned conn, int wait_ms, uint8_t *b
 /* Sends datagram p[0..n) from a fresh socket and waits for the reply, resending after
  * 250, 500, 1000 ... ms within the timeout. The first reply is classified by a one-slot
  * matcher into *r (its bytes land in rbuf, 65536 bytes); linger_ms > 0 then watches for
- * more replies that are not answers to a try (counted in *extra_replies; rbuf is reused).
+ * more replies; exact replies beyond the tries (duplicates) are counted in *extra_replies
+ * (rbuf is reused).
  * *from (when not NULL) gets the first reply's source. Returns 1 when a reply came, 0 when
  * none did (the case is failed with a diagnosis), -1 on a socket error (failed too). */
 int ct_udp_roundtrip(struct ct_ctx *x, const uint8_t *p, size_t n, uint8_t *rbuf,

@@ -96,7 +96,9 @@ int cb_wait(struct ct_ctx *x, struct cb_batch *c, int wait_ms, int full_wait)
                         c->max_index = (uint32_t)r.index + 1;
                     continue;
                 }
-                if (r.kind == CV_D_DUPLICATE || r.kind == CV_D_LATE)
+                /* A late reply answers a send; a duplicate (more exact replies than sends,
+                 * retries counted) answers none and is kept as the first bad reply. */
+                if (r.kind == CV_D_LATE)
                     continue;
                 if (!c->have_bad) {
                     c->have_bad = 1;
@@ -183,6 +185,17 @@ void cb_report_bad(struct ct_ctx *x, struct cb_batch *c)
                   NULL);
         snprintf(w, sizeof w, "socket %d", c->bad_sock);
         ct_detail(x, NULL, NULL, w);
+        return;
+    }
+    if (c->first_bad.kind == CV_D_DUPLICATE) {
+        const struct cv_dslot *sl = &c->m[c->bad_sock].slots[c->first_bad.index];
+        ct_fail(x, "datagram %zu (%zu bytes) was answered %u times but sent %u time%s",
+                c->first_bad.index, sl->n, sl->replies, sl->sends, sl->sends == 1 ? "" : "s");
+        snprintf(s, sizeof s, "%u replies to %u send%s", sl->replies, sl->sends,
+                 sl->sends == 1 ? "" : "s");
+        snprintf(w, sizeof w, "datagram %zu%s", c->first_bad.index,
+                 c->nsock > 1 ? (c->bad_sock ? " of socket 1" : " of socket 0") : "");
+        ct_detail(x, "one reply per datagram sent", s, w);
         return;
     }
     ct_fail(x, "%s", cv_dresult_describe(&c->m[c->bad_sock], &c->first_bad, d, sizeof d));

@@ -1,8 +1,8 @@
 /*
  * udp_batch.h - many datagrams in flight at once on one or two UDP sockets, for the UDP cases
  * that send bursts: every reply is classified by the core matcher (one per socket), datagrams
- * still unanswered are sent again, and the first reply that is not an exact answer is kept
- * for the report. Loss alone is never a failure here; the cases decide what is.
+ * still unanswered are sent again, and the first reply that is not an exact answer (or is
+ * one answer too many: more replies than sends, retries counted) is kept for the report. Loss alone is never a failure here; the cases decide what is.
  */
 #ifndef EH_APP_CONFORM_UDP_BATCH_H
 #define EH_APP_CONFORM_UDP_BATCH_H
@@ -53,7 +53,8 @@ int cb_resend(struct ct_ctx *x, struct cb_batch *c);
  * rounds waits within the timeout. Returns 0 or -errno. */
 int cb_settle(struct ct_ctx *x, struct cb_batch *c, int rounds);
 
-/* Fails the case with the first reply that was not an exact answer (or cross-talk). */
+/* Fails the case with the first reply that was not an exact answer (a duplicate, or
+ * cross-talk). */
 void cb_report_bad(struct ct_ctx *x, struct cb_batch *c);
 
 /* Fails the case and returns 1 when more than a quarter of total datagrams stayed unanswered

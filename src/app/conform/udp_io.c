@@ -248,13 +248,17 @@ int ct_udp_roundtrip(struct ct_ctx *x, const uint8_t *p, size_t n, uint8_t *rbuf
         while (ct_now_ms() < lend &&
                ct_udp_recv(x, fd, 0, (int)(lend - ct_now_ms()), rbuf, 65536, &rn, NULL) == 1) {
             cv_dmatch_reply(&m, rbuf, rn, &extra);
+            if (extra.kind == CV_D_DUPLICATE && extra_replies)
+                (*extra_replies)++;
             if (extra.kind == CV_D_SPLIT) {
                 r->kind = CV_D_SPLIT;
                 r->bad_off = 0;
             }
         }
     }
-    /* Replies to earlier tries may still come: they are not duplicates (replies <= sends). */
+    /* Replies to earlier tries may still come: they are not duplicates (replies <= sends).
+     * Only an exact reply beyond the sends is one too many; other odd replies are the
+     * first reply's business (split pieces, say). */
     if (linger_ms > 0) {
         long long lend = ct_now_ms() + linger_ms;
         for (;;) {
@@ -265,7 +269,7 @@ int ct_udp_roundtrip(struct ct_ctx *x, const uint8_t *p, size_t n, uint8_t *rbuf
             if (rc != 1)
                 break;
             cv_dmatch_reply(&m, rbuf, rn, &extra);
-            if (extra.kind != CV_D_MATCH && extra_replies)
+            if (extra.kind == CV_D_DUPLICATE && extra_replies)
                 (*extra_replies)++;
         }
     }

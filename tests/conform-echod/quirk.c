@@ -1,0 +1,163 @@
+/*
+ * quirk.c - echo servers with one subtle defect each, for echo-conform's own tests
+ * (tests/conform-echod/run.sh): defects that only show with large datagrams, late, or on an
+ * idle connection, which the fixtures in tests/fixtures/ do not cover. It reuses their
+ * correct poll() engine (fixture.h, read-only) and overrides one hook per mode. Not an RFC
+ * 862 server by design: each mode breaks RFC 862 (or RFC 768 for the reply's source) once.
+ *
+ * usage: quirk MODE [--port N] [--lifetime SECONDS], MODE one of:
+ *   udp-dup-big      answers datagrams of more than 1024 bytes twice
+ *   udp-dup-late     answers every datagram, and again 600 ms later
+ *   udp-port-big     answers datagrams of more than 1024 bytes from a second socket (port)
+ *   tcp-idle-talk    sends 14 bytes of its own on a connection idle for 1 s (once)
+ *   tcp-idle-deaf    stops echoing on a connection once it has been idle for 1 s
+ *   tcp-halfclose-rst  after the client's FIN, echoes everything, then resets (RST), no FIN
+ *   tcp-rst-4k       resets a connection once it has echoed 4096 bytes
+ */
+#include "fixture.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+enum { IDLE_MS = 1000, LATE_MS = 600, MAX_FD = 1024, LATE_Q = 16 };
+
+static unsigned char flag[MAX_FD]; /* per connection fd: the mode's one-off has happened */
+
+static void tcp_open(struct fx_conn *c)
+{
+    if (c->fd >= 0 && c->fd < MAX_FD)
+        flag[c->fd] = 0;
+}
+
+static int idle_now(const struct fx_conn *c, int64_t now_ms)
+{
+    return c->fd >= 0 && c->fd < MAX_FD && !flag[c->fd] && c->nwritten > 0 &&
+           fx_pending(c) == 0 && now_ms - c->last_ms > IDLE_MS;
+}
+
+static void talk_tick(struct fx_conn *c, int64_t now_ms)
+{
+    if (idle_now(c, now_ms)) {
+        flag[c->fd] = 1;
+        fx_put(c, "idle\x01" "chatter\r\n\x00", 14);
+    }
+}
+
+static void deaf_tick(struct fx_conn *c, int64_t now_ms)
+{
+    if (idle_now(c, now_ms))
+        flag[c->fd] = 1;
+}
+
+static void deaf_data(struct fx_conn *c, const uint8_t *p, size_t n)
+{
+    if (!(c->fd >= 0 && c->fd < MAX_FD && flag[c->fd]))
+        fx_put(c, p, n);
+}
+
+static void set_rst(int fd)
+{
+    struct linger lg = {1, 0};
+
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+}
+
+static int halfclose_eof(struct fx_conn *c)
+{
+    set_rst(c->fd); /* the engine flushes, then close() sends RST instead of FIN */
+    return 0;
+}
+
+static void rst4k_tick(struct fx_conn *c, int64_t now_ms)
+{
+    (void)now_ms;
+    if (c->nwritten >= 4096) {
+        set_rst(c->fd);
+        c->closing = 1;
+    }
+}
+
+static void reply(int fd, const uint8_t *p, size_t n, const struct sockaddr_in *from)
+{
+    sendto(fd, p, n, 0, (const struct sockaddr *)from, sizeof *from);
+}
+
+static void dup_big(int fd, const uint8_t *p, size_t n, const struct sockaddr_in *from)
+{
+    reply(fd, p, n, from);
+    if (n > 1024)
+        reply(fd, p, n, from);
+}
+
+static void port_big(int fd, const uint8_t *p, size_t n, const struct sockaddr_in *from)
+{
+    static int other = -1;
+
+    if (n <= 1024) {
+        reply(fd, p, n, from);
+        return;
+    }
+    if (other < 0)
+        other = socket(AF_INET, SOCK_DGRAM, 0);
+    reply(other, p, n, from);
+}
+
+static struct late {
+    int64_t due;
+    struct sockaddr_in to;
+    size_t n;
+    uint8_t p[65536];
+} late[LATE_Q];
+
+static void dup_late(int fd, const uint8_t *p, size_t n, const struct sockaddr_in *from)
+{
+    reply(fd, p, n, from);
+    for (int i = 0; i < LATE_Q; i++)
+        if (!late[i].due) {
+            late[i].due = fx_now_ms() + LATE_MS;
+            late[i].to = *from;
+            late[i].n = n;
+            memcpy(late[i].p, p, n);
+            return;
+        }
+}
+
+static void late_tick(int fd, int64_t now_ms)
+{
+    for (int i = 0; i < LATE_Q; i++)
+        if (late[i].due && now_ms >= late[i].due) {
+            reply(fd, late[i].p, late[i].n, &late[i].to);
+            late[i].due = 0;
+        }
+}
+
+int main(int argc, char **argv)
+{
+    struct fx_ops ops;
+    const char *mode = argc > 1 ? argv[1] : "";
+
+    memset(&ops, 0, sizeof ops);
+    ops.transports = FX_TCP | FX_UDP;
+    ops.tcp_open = tcp_open;
+    if (strcmp(mode, "udp-dup-big") == 0)
+        ops.udp_data = dup_big;
+    else if (strcmp(mode, "udp-dup-late") == 0)
+        ops.udp_data = dup_late, ops.udp_tick = late_tick;
+    else if (strcmp(mode, "udp-port-big") == 0)
+        ops.udp_data = port_big;
+    else if (strcmp(mode, "tcp-idle-talk") == 0)
+        ops.tcp_tick = talk_tick;
+    else if (strcmp(mode, "tcp-idle-deaf") == 0)
+        ops.tcp_tick = deaf_tick, ops.tcp_data = deaf_data;
+    else if (strcmp(mode, "tcp-halfclose-rst") == 0)
+        ops.tcp_eof = halfclose_eof;
+    else if (strcmp(mode, "tcp-rst-4k") == 0)
+        ops.tcp_tick = rst4k_tick;
+    else {
+        fprintf(stderr, "quirk: unknown mode '%s'\n", mode);
+        return 2;
+    }
+    /* argv + 1: the engine reads its own options after the mode, as if it were argv[0]. */
+    return fx_serve(argc - 1, argv + 1, &ops);
+}
