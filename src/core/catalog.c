@@ -78,7 +78,8 @@ static const struct cc_case cases[] = {
     {"udp.size.max", U, MUST, "RFC 862; RFC 768",
      "the largest datagram (65507 bytes on IPv4, 65527 on IPv6) comes back exactly"},
     {"udp.source.match", U, MUST, "RFC 862; RFC 768",
-     "the reply comes from the address and port the request went to"},
+     "replies to datagrams of 29 to 8193 bytes come from the address and port the requests went "
+     "to (every UDP case checks every reply's source too)"},
     {"udp.burst", U, MUST, "RFC 862; RFC 768",
      "64 distinct datagrams sent at once: every reply is exactly one request"},
     {"udp.interleave.2sockets", U, MUST, "RFC 862; RFC 768",

@@ -2,7 +2,7 @@
 # Runs echo-conform against echod (and checks its command line contract) for CTest, label
 # "conform". usage: run.sh BIN_DIR CHECK [SOURCE_DIR [QUIRK]], where BIN_DIR holds echo-conform
 # and echod, QUIRK is tests/conform-echod/quirk.c built, and CHECK is one of: default tap json
-# junit expect unreachable usage list matrix ipv6 docs dupbig duplate.
+# junit expect unreachable usage list matrix ipv6 docs dupbig duplate portbig.
 # Exit 0 when the check holds, 1 otherwise (with the output that shows why). Talks only to
 # loopback; every server it starts is stopped by its PID; every run is bounded by timeout(1).
 set -u
@@ -218,6 +218,23 @@ duplate)
     [ "$rc" -eq 1 ] || fail "exit $rc, want 1"
     want_tap udp.single ok
     want_tap udp.duplicate fail
+    ;;
+portbig)
+    # Replies to datagrams over 1024 bytes sent from a second socket: every UDP case checks the
+    # source of every reply, udp.source.match covers several sizes.
+    start_quirk udp-port-big
+    run --format tap --seed 8 --transport udp --only udp.single --only udp.size.1024 \
+        --only udp.size.1025 --only udp.size.max --only udp.source.match --only udp.duplicate \
+        "127.0.0.1:$port"
+    [ "$rc" -eq 1 ] || fail "exit $rc, want 1"
+    want_tap udp.single ok
+    want_tap udp.size.1024 ok
+    want_tap udp.size.1025 fail
+    want_tap udp.size.max fail
+    want_tap udp.source.match fail
+    want_tap udp.duplicate fail
+    grep -q "expected: \"replies from 127.0.0.1:$port\"" "$tmp/out" || fail "no expected source"
+    grep -q 'seen: "a reply from 127.0.0.1:[0-9]*"' "$tmp/out" || fail "no seen source"
     ;;
 *)
     fail "unknown check"

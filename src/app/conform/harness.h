@@ -170,7 +170,9 @@ int ct_udp_socket(struct ct_ctx *x, uint16_t local_port, int *fd);
 int ct_udp_send(struct ct_ctx *x, int fd, unsigned conn, const uint8_t *p, size_t n);
 
 /* Waits up to wait_ms for one datagram: 1 and *n (true length, even past cap), *from;
- * 0 on timeout; -errno. buf must hold 65536 bytes to see every datagram whole. */
+ * 0 on timeout; -errno. buf must hold 65536 bytes to see every datagram whole. A datagram
+ * from anywhere but the target's UDP address and port fails the case (expected and seen
+ * source in the account) and is still returned. */
 int ct_udp_recv(struct ct_ctx *x, int fd, unsigned conn, int wait_ms, uint8_t *buf, size_t cap,
                 size_t *n, struct ea_addr *from);
 

@@ -67,6 +67,29 @@ int ct_udp_send(struct ct_ctx *x, int fd, unsigned conn, const uint8_t *p, size_
     }
 }
 
+/* RFC 768 with RFC 862: the answer comes from the address and port the request went to (a
+ * connected client or a firewall drops anything else). Checked on every reply of every case;
+ * the target's address is where each request was sent, so a server with several addresses
+ * passes as long as it answers from the one it was asked on. */
+static void check_source(struct ct_ctx *x, unsigned conn, size_t n, const struct ea_addr *src)
+{
+    char a[EA_FORMAT_MAX], b[EA_FORMAT_MAX], e[EA_FORMAT_MAX + 40], s[EA_FORMAT_MAX + 40], w[64];
+
+    if (ea_equal(src, &x->t->udp))
+        return;
+    ns_format(&x->t->udp, a, sizeof a);
+    if (src->family)
+        ns_format(src, b, sizeof b);
+    else
+        snprintf(b, sizeof b, "an unknown address");
+    ct_log_event(x, conn, "wrong source");
+    ct_fail(x, "a %zu-byte reply came from %s, not from %s where the request went", n, b, a);
+    snprintf(e, sizeof e, "replies from %s", a);
+    snprintf(s, sizeof s, "a reply from %s", b);
+    snprintf(w, sizeof w, "a %zu-byte reply on socket %u", n, conn);
+    ct_detail(x, e, s, w);
+}
+
 int ct_udp_recv(struct ct_ctx *x, int fd, unsigned conn, int wait_ms, uint8_t *buf, size_t cap,
                 size_t *n, struct ea_addr *from)
 {
@@ -82,10 +105,14 @@ int ct_udp_recv(struct ct_ctx *x, int fd, unsigned conn, int wait_ms, uint8_t *b
         /* MSG_TRUNC makes recvfrom return the real length of a datagram longer than cap. */
         r = recvfrom(fd, buf, cap, MSG_TRUNC, (struct sockaddr *)&ss, &len);
         if (r >= 0) {
+            struct ea_addr src;
             *n = (size_t)r;
             ct_log(x, CT_RECV, conn, buf, (size_t)r < cap ? (size_t)r : cap);
-            if (from && ns_addr_from_sockaddr((struct sockaddr *)&ss, len, from) != 0)
-                memset(from, 0, sizeof *from);
+            if (ns_addr_from_sockaddr((struct sockaddr *)&ss, len, &src) != 0)
+                memset(&src, 0, sizeof src);
+            check_source(x, conn, (size_t)r, &src);
+            if (from)
+                *from = src;
             return 1;
         }
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
