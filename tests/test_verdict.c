@@ -395,7 +395,8 @@ START_TEST(catalog_contract)
         "tcp.size.1m", "tcp.roundtrip.multi", "tcp.pipeline", "tcp.nodelay.bytewise",
         "tcp.large.16m", "tcp.halfclose.flush", "tcp.slowreader.8m", "tcp.concurrent.100",
         "tcp.sequential.200", "tcp.reset.isolation", "tcp.unsolicited.banner",
-        "tcp.unsolicited.trailing", "tcp.idle.pause", "tcp.perf.rtt", "tcp.perf.throughput",
+        "tcp.unsolicited.trailing", "tcp.unsolicited.idle", "tcp.idle.pause", "tcp.perf.rtt",
+        "tcp.perf.throughput",
         "udp.single", "udp.empty", "udp.bytes.all256", "udp.size.1", "udp.size.512",
         "udp.size.1024", "udp.size.1025", "udp.size.1472", "udp.size.1473", "udp.size.2048",
         "udp.size.2049", "udp.size.4096", "udp.size.4097", "udp.size.8192", "udp.size.8193",
@@ -408,6 +409,9 @@ START_TEST(catalog_contract)
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
         ck_assert_msg(cc_find(ids[i]) != NULL, "%s missing from the catalog", ids[i]);
     ck_assert_int_eq(cc_find("tcp.idle.pause")->level, CC_SHOULD);
+    ck_assert_int_eq(cc_find("tcp.unsolicited.idle")->level, CC_MUST);
+    /* tcp.idle.pause reuses the pause tcp.unsolicited.idle watched: it must run right after. */
+    ck_assert_ptr_eq(cc_find("tcp.unsolicited.idle") + 1, cc_find("tcp.idle.pause"));
     ck_assert_int_eq(cc_find("udp.loop.port7")->level, CC_SHOULD);
     ck_assert_int_eq(cc_find("tcp.perf.rtt")->level, CC_INFO);
     ck_assert_int_eq(cc_find("udp.perf.loss")->level, CC_INFO);

@@ -48,8 +48,12 @@ static const struct cc_case cases[] = {
      "after data and SHUT_WR all data comes back, then EOF"},
     {"tcp.slowreader.8m", T, MUST, "RFC 862; RFC 9293 3.8.6",
      "8 MiB written in bursts while not reading: held back, never dropped or reordered"},
+    {"tcp.unsolicited.idle", T, MUST, "RFC 862",
+     "nothing arrives during a 1.5 s idle pause, and the connection, if still open, echoes "
+     "after it"},
     {"tcp.idle.pause", T, SHOULD, "RFC 862 (idle timeouts are left open)",
-     "a connection idle for 1.5 s still echoes"},
+     "the server does not close or reset a connection idle for 1.5 s (the pause of "
+     "tcp.unsolicited.idle)"},
     {"tcp.perf.rtt", T, INFO, "-", "round-trip time of 32-byte messages (median, p99)"},
     {"tcp.perf.throughput", T, INFO, "-", "echo throughput of an 8 MiB stream"},
     {"tcp.reset.isolation", T, MUST, "RFC 862; RFC 9293 3.5.2",

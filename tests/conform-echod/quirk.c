@@ -40,7 +40,7 @@ static void talk_tick(struct fx_conn *c, int64_t now_ms)
 {
     if (idle_now(c, now_ms)) {
         flag[c->fd] = 1;
-        fx_put(c, "idle\x01" "chatter\r\n\x00", 14);
+        fx_put(c, "idle\x01" "chatter\r\n", 14);
     }
 }
 

@@ -2,7 +2,8 @@
 # Runs echo-conform against echod (and checks its command line contract) for CTest, label
 # "conform". usage: run.sh BIN_DIR CHECK [SOURCE_DIR [QUIRK]], where BIN_DIR holds echo-conform
 # and echod, QUIRK is tests/conform-echod/quirk.c built, and CHECK is one of: default tap json
-# junit expect unreachable usage list matrix ipv6 docs dupbig duplate portbig.
+# junit expect unreachable usage list matrix ipv6 docs dupbig duplate portbig idletalk
+# idledeaf.
 # Exit 0 when the check holds, 1 otherwise (with the output that shows why). Talks only to
 # loopback; every server it starts is stopped by its PID; every run is bounded by timeout(1).
 set -u
@@ -78,7 +79,7 @@ run() { # run echo-conform with a time bound; sets rc
 }
 
 ncases=$("$conform" --list | wc -l)
-[ "$ncases" -ge 51 ] || fail "--list prints $ncases cases, want at least 51"
+[ "$ncases" -ge 52 ] || fail "--list prints $ncases cases, want at least 52"
 
 case $check in
 default)
@@ -168,6 +169,7 @@ list)
     rows=$(grep -c '^| `[a-z0-9.]*` | \(MUST\|SHOULD\|INFO\) |' "$tmp/out")
     [ "$rows" -eq "$ncases" ] || fail "$rows Markdown rows, want $ncases"
     grep -q '^| `tcp.idle.pause` | SHOULD |' "$tmp/out" || fail "tcp.idle.pause is not SHOULD"
+    grep -q '^| `tcp.unsolicited.idle` | MUST |' "$tmp/out" || fail "tcp.unsolicited.idle is not MUST"
     ;;
 matrix)
     start_echod 1
@@ -235,6 +237,28 @@ portbig)
     want_tap udp.duplicate fail
     grep -q "expected: \"replies from 127.0.0.1:$port\"" "$tmp/out" || fail "no expected source"
     grep -q 'seen: "a reply from 127.0.0.1:[0-9]*"' "$tmp/out" || fail "no seen source"
+    ;;
+idletalk)
+    # 14 bytes of its own on a connection idle for 1 s: a MUST failure (unsolicited), quoted;
+    # the connection stays open, so tcp.idle.pause passes. One pause for both.
+    start_quirk tcp-idle-talk
+    run --format tap --seed 9 --transport tcp --only 'tcp.*idle*' "127.0.0.1:$port"
+    [ "$rc" -eq 1 ] || fail "exit $rc, want 1"
+    want_tap tcp.unsolicited.idle fail
+    want_tap tcp.idle.pause ok
+    grep -qF 'seen: "14 bytes: \"idle\\x01chatter\\x0d\\x0a\""' "$tmp/out" ||
+        fail "the unsolicited bytes are not quoted"
+    grep -q 'expected: "nothing while the client is idle' "$tmp/out" || fail "no expected"
+    ;;
+idledeaf)
+    # Stops echoing once idle for 1 s, connection left open: a MUST failure.
+    start_quirk tcp-idle-deaf
+    run --format tap --seed 10 --timeout 1 --transport tcp --only 'tcp.*idle*' "127.0.0.1:$port"
+    [ "$rc" -eq 1 ] || fail "exit $rc, want 1"
+    want_tap tcp.unsolicited.idle fail
+    want_tap tcp.idle.pause ok
+    grep -q 'seen: "short: 0 of 64 bytes echoed, connection still open"' "$tmp/out" ||
+        fail "no seen account"
     ;;
 *)
     fail "unknown check"

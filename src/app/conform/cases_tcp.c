@@ -375,35 +375,132 @@ static void run_trailing(struct ct_ctx *x)
     }
 }
 
-static void run_idle(struct ct_ctx *x)
+/* The idle pause: long enough for an aggressive idle timer or a keepalive chatter, short
+ * enough for the default suite. Watched once, judged by two cases. */
+#define IDLE_MS 1500
+
+enum idle_kind {
+    IDLE_OPEN = 0, /* quiet during the pause, echoes after it */
+    IDLE_CLOSED,   /* closed or reset during or right after the pause (SHOULD) */
+    IDLE_MUST,     /* unsolicited bytes, or no (or a wrong) echo on the open connection */
+    IDLE_SETUP     /* the pause was never reached (connect or first round trip failed) */
+};
+
+static void clear_fail(struct ct_ctx *x)
+{
+    x->status = CT_PASS;
+    x->message[0] = x->expected[0] = x->seen[0] = x->where[0] = '\0';
+}
+
+/* Connects, echoes 64 bytes, watches IDLE_MS of silence, then echoes 64 bytes more. Leaves a
+ * failure with a full account in x for every outcome but IDLE_OPEN. */
+static int idle_probe(struct ct_ctx *x)
 {
     struct ct_xfer t;
-    uint8_t buf[64];
-    int fd, eof = 0;
+    uint8_t buf[512];
+    char q[200], s[260], d[160];
+    int fd, eof = 0, kind = IDLE_OPEN;
     long r;
 
     if (ct_tcp_connect(x, &fd) < 0)
-        return;
+        return IDLE_SETUP;
     ct_xfer_init(&t, fd, NULL, cv_seed_derive(x->seed, 1), 64);
-    if (ct_xfer_run(x, &t, 1, "client") < 0)
-        goto out;
-    r = ct_tcp_peek(x, fd, 1500, buf, sizeof buf, &eof);
-    if (eof || r < 0) {
-        ct_fail(x, "the server %s the connection during a 1.5 s pause",
-                eof ? "closed" : "reset");
-        ct_detail(x, "the connection stays open while idle", eof ? "EOF" : "RST",
-                  "within 1.5 s of idleness");
-        goto out;
+    if (ct_xfer_run(x, &t, 1, "client") < 0) {
+        close(fd);
+        return IDLE_SETUP;
     }
+    r = ct_tcp_peek(x, fd, IDLE_MS, buf, sizeof buf, &eof);
     if (r > 0) {
-        ct_fail(x, "%ld unsolicited bytes arrived during the pause", r);
-        goto out;
+        ct_quote(buf, (size_t)r, 48, q, sizeof q);
+        ct_fail(x, "%ld unsolicited byte%s arrived during a %.3g s pause in which the client "
+                "sent nothing%s: \"%s\"", r, r == 1 ? "" : "s", IDLE_MS / 1000.0,
+                eof ? ", then EOF" : "", q);
+        snprintf(s, sizeof s, "%ld byte%s: \"%s\"%s", r, r == 1 ? "" : "s", q,
+                 eof ? ", then EOF" : "");
+        ct_detail(x, "nothing while the client is idle (every byte echoed)", s,
+                  "during the pause after a 64-byte round trip");
+        kind = IDLE_MUST;
+    } else if (eof || r < 0) {
+        ct_fail(x, "the server %s the connection during a %.3g s pause",
+                eof ? "closed" : "reset", IDLE_MS / 1000.0);
+        ct_detail(x, "the connection stays open while idle", eof ? "EOF (FIN)" : "a reset (RST)",
+                  "within 1.5 s of idleness");
+        kind = IDLE_CLOSED;
+    } else {
+        ct_xfer_init(&t, fd, NULL, cv_seed_derive(x->seed, 2), 64);
+        if (ct_xfer_run(x, &t, 1, "client") < 0) {
+            if (t.eof || t.err) {
+                prefix_message(x, "after a %.3g s pause: ", IDLE_MS / 1000.0);
+                kind = IDLE_CLOSED;
+            } else if (t.v.status == CV_MISMATCH || t.v.status == CV_EXTRA) {
+                prefix_message(x, "after a %.3g s pause: ", IDLE_MS / 1000.0);
+                kind = IDLE_MUST;
+            } else {
+                /* Still open, and the echo stopped: the server went deaf while idle. */
+                cv_stream_describe(&t.v, d, sizeof d);
+                clear_fail(x);
+                ct_fail(x, "after a %.3g s pause the connection stayed open, but the echo "
+                        "stopped: %s within %.3g s", IDLE_MS / 1000.0, d,
+                        x->timeout_ms / 1000.0);
+                snprintf(s, sizeof s, "%s, connection still open", d);
+                ct_detail(x, "all 64 bytes echoed", s, "the first write after the pause");
+                kind = IDLE_MUST;
+            }
+        }
     }
-    ct_xfer_init(&t, fd, NULL, cv_seed_derive(x->seed, 2), 64);
-    if (ct_xfer_run(x, &t, 1, "client") < 0)
-        prefix_message(x, "after a 1.5 s pause: ");
-out:
     close(fd);
+    return kind;
+}
+
+static void run_unsolicited_idle(struct ct_ctx *x)
+{
+    int kind = idle_probe(x);
+
+    if (x->s && kind != IDLE_SETUP) {
+        x->s->idle_done = 1;
+        x->s->idle_closed = kind == IDLE_CLOSED;
+        if (kind == IDLE_CLOSED) {
+            snprintf(x->s->idle_msg, sizeof x->s->idle_msg, "%s", x->message);
+            snprintf(x->s->idle_expected, sizeof x->s->idle_expected, "%s", x->expected);
+            snprintf(x->s->idle_seen, sizeof x->s->idle_seen, "%s", x->seen);
+            snprintf(x->s->idle_where, sizeof x->s->idle_where, "%s", x->where);
+        }
+    }
+    if (kind == IDLE_CLOSED) {
+        /* Closing an idle connection is the SHOULD of tcp.idle.pause, not a lost echo. */
+        clear_fail(x);
+        ct_note(x, "nothing unsolicited; the server closed the idle connection (see "
+                "tcp.idle.pause)");
+    } else if (kind == IDLE_OPEN) {
+        ct_note(x, "nothing arrived during the %.3g s pause; the connection still echoes",
+                IDLE_MS / 1000.0);
+    }
+}
+
+static void run_idle(struct ct_ctx *x)
+{
+    int kind;
+
+    if (x->s && x->s->idle_done) {
+        /* tcp.unsolicited.idle (just before) watched the pause: judge it, do not wait again. */
+        if (x->s->idle_closed) {
+            ct_fail(x, "%s", x->s->idle_msg);
+            ct_detail(x, x->s->idle_expected, x->s->idle_seen, x->s->idle_where);
+        } else {
+            ct_note(x, "the connection stayed open through the %.3g s pause (watched in "
+                    "tcp.unsolicited.idle)", IDLE_MS / 1000.0);
+        }
+        return;
+    }
+    kind = idle_probe(x);
+    if (kind == IDLE_MUST) {
+        /* Run without tcp.unsolicited.idle: what happened on the open connection is its
+         * concern; this case only asks whether the server closed it. */
+        char m[sizeof x->message];
+        snprintf(m, sizeof m, "%s", x->message);
+        clear_fail(x);
+        ct_note(x, "the connection stayed open (tcp.unsolicited.idle fails: %.300s)", m);
+    }
 }
 
 static int cmp_ll(const void *a, const void *b)
@@ -473,6 +570,7 @@ const struct ct_runner ct_tcp_runners[] = {
     {"tcp.sequential.200", run_sequential},
     {"tcp.reset.isolation", run_reset},
     {"tcp.unsolicited.trailing", run_trailing},
+    {"tcp.unsolicited.idle", run_unsolicited_idle},
     {"tcp.idle.pause", run_idle},
     {"tcp.perf.rtt", run_rtt},
     {"tcp.perf.throughput", run_throughput},

@@ -56,6 +56,11 @@ struct ct_session {
     char udp_why[400];  /* the diagnosis when udp_dead */
     const char *udp_last_ok; /* id of the last case in which a datagram was answered */
     long long run_deadline_ms; /* the whole run's cap */
+    /* The idle pause, watched once per target by tcp.unsolicited.idle (MUST: unsolicited bytes,
+     * no echo after it) and judged again by tcp.idle.pause (SHOULD: closed or reset). */
+    int idle_done;      /* the pause was watched (the connection got that far) */
+    int idle_closed;    /* the server closed or reset the idle connection: account below */
+    char idle_msg[400], idle_expected[200], idle_seen[300], idle_where[200];
 };
 
 /* One case's context and result. */
