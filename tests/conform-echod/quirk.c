@@ -13,6 +13,8 @@
  *   tcp-idle-deaf    stops echoing on a connection once it has been idle for 1 s
  *   tcp-halfclose-rst  after the client's FIN, echoes everything, then resets (RST), no FIN
  *   tcp-rst-4k       resets a connection once it has echoed 4096 bytes
+ *   tcp-flip-20      flips the byte at offset 20 of every connection's echo
+ *   tcp-reset-7th    resets the 7th connection it accepts at once (the 1st is the preflight)
  */
 #include "fixture.h"
 
@@ -24,10 +26,29 @@ enum { IDLE_MS = 1000, LATE_MS = 600, MAX_FD = 1024, LATE_Q = 16 };
 
 static unsigned char flag[MAX_FD]; /* per connection fd: the mode's one-off has happened */
 
+static int reset_7th;
+
 static void tcp_open(struct fx_conn *c)
 {
+    static unsigned accepted;
+
     if (c->fd >= 0 && c->fd < MAX_FD)
         flag[c->fd] = 0;
+    if (++accepted == 7 && reset_7th) {
+        struct linger lg = {1, 0};
+        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        c->closing = 1;
+    }
+}
+
+static void flip_data(struct fx_conn *c, const uint8_t *p, size_t n)
+{
+    uint8_t b[FX_READ_MAX];
+
+    memcpy(b, p, n);
+    if (c->nread <= 20 && c->nread + n > 20)
+        b[20 - c->nread] ^= 1;
+    fx_put(c, b, n);
 }
 
 static int idle_now(const struct fx_conn *c, int64_t now_ms)
@@ -154,6 +175,10 @@ int main(int argc, char **argv)
         ops.tcp_eof = halfclose_eof;
     else if (strcmp(mode, "tcp-rst-4k") == 0)
         ops.tcp_tick = rst4k_tick;
+    else if (strcmp(mode, "tcp-flip-20") == 0)
+        ops.tcp_data = flip_data;
+    else if (strcmp(mode, "tcp-reset-7th") == 0)
+        reset_7th = 1;
     else {
         fprintf(stderr, "quirk: unknown mode '%s'\n", mode);
         return 2;

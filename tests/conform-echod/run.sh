@@ -3,7 +3,7 @@
 # "conform". usage: run.sh BIN_DIR CHECK [SOURCE_DIR [QUIRK]], where BIN_DIR holds echo-conform
 # and echod, QUIRK is tests/conform-echod/quirk.c built, and CHECK is one of: default tap json
 # junit expect unreachable usage list matrix ipv6 docs dupbig duplate portbig idletalk
-# idledeaf.
+# idledeaf concurrent.
 # Exit 0 when the check holds, 1 otherwise (with the output that shows why). Talks only to
 # loopback; every server it starts is stopped by its PID; every run is bounded by timeout(1).
 set -u
@@ -259,6 +259,24 @@ idledeaf)
     want_tap tcp.idle.pause ok
     grep -q 'seen: "short: 0 of 64 bytes echoed, connection still open"' "$tmp/out" ||
         fail "no seen account"
+    ;;
+concurrent)
+    # Every connection's byte 20 (byte 4 after the 16-byte hello) is wrong: the account names
+    # one client throughout.
+    start_quirk tcp-flip-20
+    run --seed 11 --transport tcp --only tcp.concurrent.100 "127.0.0.1:$port"
+    [ "$rc" -eq 1 ] || fail "exit $rc, want 1"
+    who=$(sed -n 's/^         \(client [0-9]*\): echo differs.*/\1/p' "$tmp/out")
+    [ -n "$who" ] || fail "no 'client N: echo differs' message"
+    grep -q "^         where: *$who: offset 4 of 2048\$" "$tmp/out" ||
+        fail "the where line is not $who's"
+    # The 7th connection (client 6 after the preflight) is reset: clients are numbered 1..100.
+    start_quirk tcp-reset-7th
+    run --seed 11 --transport tcp --only tcp.concurrent.100 "127.0.0.1:$port"
+    [ "$rc" -eq 1 ] || fail "exit $rc, want 1"
+    # (The reset may come before connect() returns: then "client 6 of 100: cannot connect".)
+    grep -Eq "(clients 5-8 of 100, while 4 earlier ones stay connected: client 6: |client 6 of 100: )" \
+        "$tmp/out" || fail "client 6 (of 5-8) not named"
     ;;
 *)
     fail "unknown check"

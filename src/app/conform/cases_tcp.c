@@ -270,6 +270,7 @@ static void run_concurrent(struct ct_ctx *x)
             }
             ct_xfer_init(&hello[k], fds[n + k], NULL,
                          cv_seed_derive(x->seed, 1000u + (unsigned)(n + k)), 16);
+            hello[k].id = (unsigned)(n + k + 1); /* clients are numbered 1..N, not per group */
         }
         if (ct_xfer_run(x, hello, (size_t)k, "client") < 0) {
             if (n == 0)
@@ -365,8 +366,7 @@ static void run_trailing(struct ct_ctx *x)
         if (t.eof && t.v.status == CV_MORE) {
             /* Closed before the echo was complete: lost data, which tcp.halfclose.flush
              * reports; nothing extra was seen, which is what this case is about. */
-            x->status = CT_PASS;
-            x->expected[0] = x->seen[0] = x->where[0] = '\0';
+            ct_unfail(x);
             ct_note(x, "no extra bytes; the echo after SHUT_WR was short (see "
                     "tcp.halfclose.flush)");
             return;
@@ -385,12 +385,6 @@ enum idle_kind {
     IDLE_MUST,     /* unsolicited bytes, or no (or a wrong) echo on the open connection */
     IDLE_SETUP     /* the pause was never reached (connect or first round trip failed) */
 };
-
-static void clear_fail(struct ct_ctx *x)
-{
-    x->status = CT_PASS;
-    x->message[0] = x->expected[0] = x->seen[0] = x->where[0] = '\0';
-}
 
 /* Connects, echoes 64 bytes, watches IDLE_MS of silence, then echoes 64 bytes more. Leaves a
  * failure with a full account in x for every outcome but IDLE_OPEN. */
@@ -438,7 +432,7 @@ static int idle_probe(struct ct_ctx *x)
             } else {
                 /* Still open, and the echo stopped: the server went deaf while idle. */
                 cv_stream_describe(&t.v, d, sizeof d);
-                clear_fail(x);
+                ct_unfail(x);
                 ct_fail(x, "after a %.3g s pause the connection stayed open, but the echo "
                         "stopped: %s within %.3g s", IDLE_MS / 1000.0, d,
                         x->timeout_ms / 1000.0);
@@ -468,7 +462,7 @@ static void run_unsolicited_idle(struct ct_ctx *x)
     }
     if (kind == IDLE_CLOSED) {
         /* Closing an idle connection is the SHOULD of tcp.idle.pause, not a lost echo. */
-        clear_fail(x);
+        ct_unfail(x);
         ct_note(x, "nothing unsolicited; the server closed the idle connection (see "
                 "tcp.idle.pause)");
     } else if (kind == IDLE_OPEN) {
@@ -498,7 +492,7 @@ static void run_idle(struct ct_ctx *x)
          * concern; this case only asks whether the server closed it. */
         char m[sizeof x->message];
         snprintf(m, sizeof m, "%s", x->message);
-        clear_fail(x);
+        ct_unfail(x);
         ct_note(x, "the connection stayed open (tcp.unsolicited.idle fails: %.300s)", m);
     }
 }

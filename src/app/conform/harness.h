@@ -77,6 +77,7 @@ struct ct_ctx {
     int status;            /* enum ct_status */
     char message[400];     /* one line: what went wrong, or the figures of an INFO case */
     char expected[200], seen[300], where[200];
+    int detail_open;       /* the failure being described is the first one (ct_detail writes) */
     struct ct_wire wire;
 };
 
@@ -97,8 +98,13 @@ int ct_hard_left(const struct ct_ctx *x);
 /* Sets the result to fail with a message (printf format) unless it already failed; the
  * first failure is the one reported. */
 void ct_fail(struct ct_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Sets expected / seen / where (any may be NULL to leave it). */
+/* Sets expected / seen / where (any may be NULL to leave it) of the failure just reported by
+ * ct_fail(). After a ct_fail() that was ignored (the case had failed already) it does nothing,
+ * so a later problem (another client's, say) never mixes into the first one's account. */
 void ct_detail(struct ct_ctx *x, const char *expected, const char *seen, const char *where);
+/* Takes a failure back: status pass, message and account empty (a case that decides the
+ * problem belongs to another case). */
+void ct_unfail(struct ct_ctx *x);
 /* Sets the INFO figures or a pass note (keeps the status). */
 void ct_note(struct ct_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ct_skip(struct ct_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -139,6 +145,7 @@ struct ct_xfer {
     int after;           /* enum ct_after */
     int linger_ms;
     int stall_ms;        /* > 0: slow reader; do not read until writes stall this long */
+    unsigned id;         /* number in messages ("client 7"); 0: position in the run + 1 */
     /* results */
     struct cv_stream v;
     uint64_t sent;

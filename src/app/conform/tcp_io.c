@@ -57,10 +57,12 @@ struct eng {
     int shut;               /* SHUT_WR done */
 };
 
-static void conn_name(char *buf, size_t size, const char *label, size_t i, size_t n)
+/* "client 7: " for connection number no (1-based, as people count) of a multi-connection
+ * run; "" for a single connection. */
+static void conn_name(char *buf, size_t size, const char *label, size_t no, size_t n)
 {
     if (n > 1)
-        snprintf(buf, size, "%s %zu: ", label, i + 1); /* 1-based, as people count */
+        snprintf(buf, size, "%s %zu: ", label, no);
     else
         buf[0] = '\0';
 }
@@ -89,9 +91,9 @@ static void fail_mismatch(struct ct_ctx *x, struct ct_xfer *t, const char *who,
 static void handle_read(struct ct_ctx *x, struct ct_xfer *t, struct eng *g, size_t i, size_t n,
                         const char *label, uint8_t *rbuf, long long *progress)
 {
-    char who[32], d[160], e[64];
+    char who[32], d[160], e[64], w[120];
 
-    conn_name(who, sizeof who, label, i, n);
+    conn_name(who, sizeof who, label, t->id ? t->id : i + 1, n);
     for (int rounds = 0; rounds < 16 && !t->done; rounds++) {
         ssize_t r = recv(t->fd, rbuf, CT_IO_CHUNK, 0);
         if (r > 0) {
@@ -132,9 +134,9 @@ static void handle_read(struct ct_ctx *x, struct ct_xfer *t, struct eng *g, size
                         who, (unsigned long long)t->v.got, (unsigned long long)t->total);
                 snprintf(e, sizeof e, "%llu bytes", (unsigned long long)t->total);
                 snprintf(d, sizeof d, "%llu bytes, then EOF", (unsigned long long)t->v.got);
-                ct_detail(x, e, d, NULL);
-                snprintf(x->where, sizeof x->where, "%soffset %llu (%llu bytes had been sent)",
-                         who, (unsigned long long)t->v.got, (unsigned long long)t->sent);
+                snprintf(w, sizeof w, "%soffset %llu (%llu bytes had been sent)", who,
+                         (unsigned long long)t->v.got, (unsigned long long)t->sent);
+                ct_detail(x, e, d, w);
             }
             return;
         }
@@ -147,7 +149,8 @@ static void handle_read(struct ct_ctx *x, struct ct_xfer *t, struct eng *g, size
         ct_log_event(x, (unsigned)i, errno == ECONNRESET ? "RST" : "recv error");
         ct_fail(x, "%srecv: %s after %llu of %llu bytes echoed", who, strerror(errno),
                 (unsigned long long)t->v.got, (unsigned long long)t->total);
-        snprintf(x->where, sizeof x->where, "%soffset %llu", who, (unsigned long long)t->v.got);
+        snprintf(w, sizeof w, "%soffset %llu", who, (unsigned long long)t->v.got);
+        ct_detail(x, NULL, NULL, w);
         return;
     }
 }
@@ -156,6 +159,7 @@ static void handle_write(struct ct_ctx *x, struct ct_xfer *t, struct eng *g, siz
                          const char *who, uint8_t *wbuf, long long *progress)
 {
     size_t lim = t->wchunk ? t->wchunk : CT_IO_CHUNK;
+    char wh[120];
 
     while (t->sent < t->total) {
         uint64_t left = t->total - t->sent;
@@ -190,7 +194,8 @@ static void handle_write(struct ct_ctx *x, struct ct_xfer *t, struct eng *g, siz
         ct_fail(x, "%ssend: %s after %llu of %llu bytes sent (%llu echoed)", who, strerror(errno),
                 (unsigned long long)t->sent, (unsigned long long)t->total,
                 (unsigned long long)t->v.got);
-        snprintf(x->where, sizeof x->where, "%soffset %llu", who, (unsigned long long)t->sent);
+        snprintf(wh, sizeof wh, "%soffset %llu", who, (unsigned long long)t->sent);
+        ct_detail(x, NULL, NULL, wh);
         return;
     }
     if (t->sent == t->total && t->shut_wr && !g->shut) {
@@ -204,7 +209,7 @@ static void fail_timeout(struct ct_ctx *x, struct ct_xfer *t, size_t n, const ch
                          int hard)
 {
     size_t open = 0, first = n;
-    char d[160], who[32], e[64];
+    char d[160], who[32], e[64], w[120];
     double secs = hard ? (double)(ct_now_ms() - x->start_ms) / 1000.0 : x->timeout_ms / 1000.0;
 
     for (size_t i = 0; i < n; i++)
@@ -215,7 +220,7 @@ static void fail_timeout(struct ct_ctx *x, struct ct_xfer *t, size_t n, const ch
         }
     if (first == n)
         return;
-    conn_name(who, sizeof who, label, first, n);
+    conn_name(who, sizeof who, label, t[first].id ? t[first].id : first + 1, n);
     if (t[first].v.status == CV_DONE && t[first].after == CT_AFTER_EOF) {
         ct_fail(x, "timed out after %.3g s: %sall %llu bytes echoed but no EOF after SHUT_WR",
                 secs, who, (unsigned long long)t[first].total);
@@ -231,8 +236,9 @@ static void fail_timeout(struct ct_ctx *x, struct ct_xfer *t, size_t n, const ch
                 (unsigned long long)t[first].sent);
     snprintf(e, sizeof e, "%llu bytes", (unsigned long long)t[first].total);
     ct_detail(x, e, d, NULL);
-    snprintf(x->where, sizeof x->where, "%soffset %llu, %.3g s waited", who,
+    snprintf(w, sizeof w, "%soffset %llu, %.3g s waited", who,
              (unsigned long long)t[first].v.got, secs);
+    ct_detail(x, NULL, NULL, w);
 }
 
 int ct_xfer_run(struct ct_ctx *x, struct ct_xfer *t, size_t n, const char *label)
@@ -265,7 +271,7 @@ int ct_xfer_run(struct ct_ctx *x, struct ct_xfer *t, size_t n, const char *label
                 continue;
             if (t[i].err)
                 fail = 1;
-            conn_name(who, sizeof who, label, i, n);
+            conn_name(who, sizeof who, label, t[i].id ? t[i].id : i + 1, n);
             if (t[i].stall_ms && !g[i].reading && t[i].sent < t[i].total &&
                 now - g[i].phase_since >= t[i].stall_ms) {
                 /* Writes stalled: the server holds back. Now read what it kept for us. */
@@ -327,7 +333,7 @@ int ct_xfer_run(struct ct_ctx *x, struct ct_xfer *t, size_t n, const char *label
             size_t i = map[k];
             if (!pf[k].revents)
                 continue;
-            conn_name(who, sizeof who, label, i, n);
+            conn_name(who, sizeof who, label, t[i].id ? t[i].id : i + 1, n);
             if (pf[k].revents & (POLLIN | POLLHUP | POLLERR))
                 handle_read(x, &t[i], &g[i], i, n, label, rbuf, &progress);
             if (!t[i].done && (pf[k].revents & POLLOUT))

@@ -206,7 +206,8 @@ void ct_udp_silence(struct ct_ctx *x, const char *what, int tries, long long wai
                 "or no UDP service at %s)", what, tries, waited_ms / 1000.0, a);
         ct_detail(x, "a reply datagram", "no reply at all", NULL);
     }
-    snprintf(x->where, sizeof x->where, "%.3g s waited, %d tries", waited_ms / 1000.0, tries);
+    snprintf(buf, sizeof buf, "%.3g s waited, %d tries", waited_ms / 1000.0, tries);
+    ct_detail(x, NULL, NULL, buf);
 }
 
 int ct_udp_roundtrip(struct ct_ctx *x, const uint8_t *p, size_t n, uint8_t *rbuf,
