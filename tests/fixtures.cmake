@@ -61,3 +61,12 @@ foreach(name IN LISTS eh_fx_names)
     set_tests_properties(conform.fixture.${name} PROPERTIES
         LABELS conform SKIP_RETURN_CODE 77 TIMEOUT 120)
 endforeach()
+
+# The driver checks itself: against a manifest that promises the wrong verdicts for the
+# correct fixture, it must name each broken promise (the output is matched, not the status).
+add_test(NAME conform.fixture.selftest
+         COMMAND sh "${eh_fx_dir}/run-fixture.sh" "${eh_conform_bin}"
+                 "$<TARGET_FILE:fixture_correct>" "${eh_fx_dir}/selftest-manifest.md")
+set_tests_properties(conform.fixture.selftest PROPERTIES
+    LABELS conform SKIP_RETURN_CODE 77 TIMEOUT 60
+    PASS_REGULAR_EXPRESSION "exit status 0, want 1.*tcp.roundtrip.single: passed, want not ok.*tcp.bytes.all256: no TAP line")
