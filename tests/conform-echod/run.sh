@@ -3,7 +3,7 @@
 # "conform". usage: run.sh BIN_DIR CHECK [SOURCE_DIR [QUIRK]], where BIN_DIR holds echo-conform
 # and echod, QUIRK is tests/conform-echod/quirk.c built, and CHECK is one of: default tap json
 # junit expect unreachable usage list matrix ipv6 docs dupbig duplate portbig idletalk
-# idledeaf concurrent.
+# idledeaf concurrent maxtime.
 # Exit 0 when the check holds, 1 otherwise (with the output that shows why). Talks only to
 # loopback; every server it starts is stopped by its PID; every run is bounded by timeout(1).
 set -u
@@ -277,6 +277,23 @@ concurrent)
     # (The reset may come before connect() returns: then "client 6 of 100: cannot connect".)
     grep -Eq "(clients 5-8 of 100, while 4 earlier ones stay connected: client 6: |client 6 of 100: )" \
         "$tmp/out" || fail "client 6 (of 5-8) not named"
+    ;;
+maxtime)
+    # --max-time cuts a correct server's run short: the cut-off case and the later ones are
+    # "not run" (SKIP), not failures, and the run is incomplete (2), not NOT conformant (1).
+    run --seed 12 --max-time 1.5
+    [ "$rc" -eq 2 ] || fail "exit $rc, want 2 for a run cut short"
+    grep -q "^  FAIL" "$tmp/out" && fail "a case cut off by --max-time failed"
+    grep -q "not run: the run's time limit (1.5 s) ran out" "$tmp/out" || fail "no 'not run'"
+    grep -q "^incomplete: " "$tmp/out" || fail "no 'incomplete' line"
+    run --format tap --seed 12 --max-time 1.5
+    [ "$rc" -eq 2 ] || fail "TAP: exit $rc, want 2"
+    grep -q "^ok [0-9]* - udp.single # SKIP not run: the run's time limit" "$tmp/out" ||
+        fail "TAP: no SKIP line"
+    # A real failure outranks the cut (1), and an untestable target too.
+    start_quirk tcp-flip-20
+    run --seed 12 --max-time 1.5 --transport tcp "127.0.0.1:$port" 127.0.0.1:1
+    [ "$rc" -eq 1 ] || fail "exit $rc, want 1: a MUST failure and a cut run"
     ;;
 *)
     fail "unknown check"

@@ -77,6 +77,7 @@ void ct_fail(struct ct_ctx *x, const char *fmt, ...)
     }
     x->status = CT_FAIL;
     x->detail_open = 1;
+    x->fail_ms = ct_now_ms();
     va_start(ap, fmt);
     vsnprintf(x->message, sizeof x->message, fmt, ap);
     va_end(ap);
@@ -86,6 +87,7 @@ void ct_unfail(struct ct_ctx *x)
 {
     x->status = CT_PASS;
     x->detail_open = 0;
+    x->fail_ms = 0;
     x->message[0] = x->expected[0] = x->seen[0] = x->where[0] = '\0';
 }
 

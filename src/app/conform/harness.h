@@ -56,6 +56,7 @@ struct ct_session {
     char udp_why[400];  /* the diagnosis when udp_dead */
     const char *udp_last_ok; /* id of the last case in which a datagram was answered */
     long long run_deadline_ms; /* the whole run's cap */
+    int cut_short;      /* a case was cut off or not run because the run's cap ran out */
     /* The idle pause, watched once per target by tcp.unsolicited.idle (MUST: unsolicited bytes,
      * no echo after it) and judged again by tcp.idle.pause (SHOULD: closed or reset). */
     int idle_done;      /* the pause was watched (the connection got that far) */
@@ -78,6 +79,7 @@ struct ct_ctx {
     char message[400];     /* one line: what went wrong, or the figures of an INFO case */
     char expected[200], seen[300], where[200];
     int detail_open;       /* the failure being described is the first one (ct_detail writes) */
+    long long fail_ms;     /* monotonic time of the first failure (0: none) */
     struct ct_wire wire;
 };
 
@@ -164,8 +166,8 @@ void ct_xfer_init(struct ct_xfer *t, int fd, const uint8_t *buf, uint64_t seed, 
  * verified, -1 otherwise. */
 int ct_xfer_run(struct ct_ctx *x, struct ct_xfer *t, size_t n, const char *label);
 
-/* Reads whatever arrives on fd within wait_ms into buf (up to cap). Returns bytes (>= 0),
- * with *eof set on EOF; -errno on error. */
+/* Reads whatever arrives on fd within wait_ms (and the case's cap) into buf (up to cap).
+ * Returns bytes (>= 0), with *eof set on EOF; -errno on error. */
 long ct_tcp_peek(struct ct_ctx *x, int fd, int wait_ms, uint8_t *buf, size_t cap, int *eof);
 
 /* Writes all of p[0..n) within the case's deadlines (non-blocking fd). Returns 0, -ETIMEDOUT

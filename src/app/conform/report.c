@@ -497,7 +497,8 @@ void cr_end(struct cr_run *r, const struct cr_target *ts, size_t n, int exit_sta
         fprintf(r->out, "%s (seed %llu, %.2f s)\n",
                 exit_status == 0 ? "conformant: every MUST case passed"
                 : exit_status == 1 ? "NOT conformant: a case that fails the run failed"
-                                   : "incomplete: a target could not be tested",
+                                   : "incomplete: a target could not be tested, or the "
+                                     "run's time limit ran out",
                 (unsigned long long)r->seed, (ct_now_ms() - r->start_ms) / 1000.0);
         break;
     }

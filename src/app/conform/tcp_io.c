@@ -351,6 +351,9 @@ long ct_tcp_peek(struct ct_ctx *x, int fd, int wait_ms, uint8_t *buf, size_t cap
     long long end = ct_now_ms() + wait_ms;
     size_t got = 0;
 
+    if (end > x->hard_ms)
+        end = x->hard_ms;
+
     *eof = 0;
     for (;;) {
         long long now = ct_now_ms();

@@ -259,6 +259,12 @@ int ct_udp_roundtrip(struct ct_ctx *x, const uint8_t *p, size_t n, uint8_t *rbuf
         }
         wait *= 2;
     }
+    if (!got && ct_now_ms() >= x->hard_ms) {
+        /* The case's (or the run's) cap ran out: no diagnosis, the caller reports the cut. */
+        close(fd);
+        ct_fail(x, "no reply before the time cap (%d tries)", tries);
+        return 0;
+    }
     if (!got) {
         if (n)
             snprintf(what, sizeof what, "a %zu-byte datagram", n);
