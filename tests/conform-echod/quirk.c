@@ -12,7 +12,7 @@
  *   tcp-idle-talk    sends 14 bytes of its own on a connection idle for 1 s (once)
  *   tcp-idle-deaf    stops echoing on a connection once it has been idle for 1 s
  *   tcp-halfclose-rst  after the client's FIN, echoes everything, then resets (RST), no FIN
- *   tcp-rst-4k       resets a connection once it has echoed 4096 bytes
+ *   tcp-rst-4k       echoes the first 4096 bytes of a connection, then resets it
  *   tcp-flip-20      flips the byte at offset 20 of every connection's echo
  *   tcp-reset-7th    resets the 7th connection it accepts at once (the 1st is the preflight)
  */
@@ -90,10 +90,18 @@ static int halfclose_eof(struct fx_conn *c)
     return 0;
 }
 
+static void rst4k_data(struct fx_conn *c, const uint8_t *p, size_t n)
+{
+    if (c->nread < 4096)
+        fx_put(c, p, n < 4096 - c->nread ? n : (size_t)(4096 - c->nread));
+    if (c->nread + n >= 4096 && c->fd >= 0 && c->fd < MAX_FD)
+        flag[c->fd] = 1;
+}
+
 static void rst4k_tick(struct fx_conn *c, int64_t now_ms)
 {
     (void)now_ms;
-    if (c->nwritten >= 4096) {
+    if (c->fd >= 0 && c->fd < MAX_FD && flag[c->fd] && fx_pending(c) == 0) {
         set_rst(c->fd);
         c->closing = 1;
     }
@@ -174,7 +182,7 @@ int main(int argc, char **argv)
     else if (strcmp(mode, "tcp-halfclose-rst") == 0)
         ops.tcp_eof = halfclose_eof;
     else if (strcmp(mode, "tcp-rst-4k") == 0)
-        ops.tcp_tick = rst4k_tick;
+        ops.tcp_tick = rst4k_tick, ops.tcp_data = rst4k_data;
     else if (strcmp(mode, "tcp-flip-20") == 0)
         ops.tcp_data = flip_data;
     else if (strcmp(mode, "tcp-reset-7th") == 0)

@@ -3,7 +3,7 @@
 # "conform". usage: run.sh BIN_DIR CHECK [SOURCE_DIR [QUIRK]], where BIN_DIR holds echo-conform
 # and echod, QUIRK is tests/conform-echod/quirk.c built, and CHECK is one of: default tap json
 # junit expect unreachable usage list matrix ipv6 docs dupbig duplate portbig idletalk
-# idledeaf concurrent maxtime.
+# idledeaf concurrent maxtime reset.
 # Exit 0 when the check holds, 1 otherwise (with the output that shows why). Talks only to
 # loopback; every server it starts is stopped by its PID; every run is bounded by timeout(1).
 set -u
@@ -294,6 +294,28 @@ maxtime)
     start_quirk tcp-flip-20
     run --seed 12 --max-time 1.5 --transport tcp "127.0.0.1:$port" 127.0.0.1:1
     [ "$rc" -eq 1 ] || fail "exit $rc, want 1: a MUST failure and a cut run"
+    ;;
+reset)
+    # Everything echoed after SHUT_WR, then RST instead of FIN: tcp.halfclose.flush says so;
+    # tcp.unsolicited.trailing saw no extra byte and passes.
+    start_quirk tcp-halfclose-rst
+    run --format tap --seed 13 --transport tcp --only tcp.halfclose.flush \
+        --only tcp.unsolicited.trailing "127.0.0.1:$port"
+    [ "$rc" -eq 1 ] || fail "exit $rc, want 1"
+    want_tap tcp.halfclose.flush fail
+    want_tap tcp.unsolicited.trailing ok
+    grep -q 'expected: "100 bytes, then EOF (FIN)"' "$tmp/out" || fail "no expected FIN"
+    grep -q 'seen: "100 bytes, then a reset (RST)"' "$tmp/out" || fail "no seen RST"
+    # 4096 bytes echoed, then RST: the account counts them (and says expected / seen).
+    start_quirk tcp-rst-4k
+    run --format tap --seed 13 --transport tcp --only tcp.size.1m --only tcp.large.16m \
+        "127.0.0.1:$port"
+    [ "$rc" -eq 1 ] || fail "exit $rc, want 1"
+    want_tap tcp.size.1m fail
+    want_tap tcp.large.16m fail
+    [ "$(grep -c 'seen: "4096 bytes, then a reset (RST)"' "$tmp/out")" -eq 2 ] ||
+        fail "not two '4096 bytes, then a reset' accounts"
+    [ "$(grep -c 'message: ".*(4096 echoed)"' "$tmp/out")" -eq 2 ] || fail "not '(4096 echoed)'"
     ;;
 *)
     fail "unknown check"

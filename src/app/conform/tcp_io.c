@@ -88,6 +88,61 @@ static void fail_mismatch(struct ct_ctx *x, struct ct_xfer *t, const char *who,
     }
 }
 
+/* The connection broke (a reset, or another socket error err) in op ("recv", "send"). The
+ * account says how much of the echo came back and what should have followed: EOF (FIN) once
+ * the client has shut down its side, an open connection otherwise. */
+static void fail_broken(struct ct_ctx *x, const struct ct_xfer *t, const char *who,
+                        const char *op, int err)
+{
+    char e[96], d[128], w[120];
+    int reset = err == ECONNRESET || err == EPIPE;
+    int want_eof = t->shut_wr || t->after == CT_AFTER_EOF;
+    unsigned long long got = t->v.got, sent = t->sent, total = t->total;
+
+    if (t->v.status == CV_DONE && want_eof && reset)
+        ct_fail(x, "%sall %llu bytes echoed, then the server reset the connection (RST) instead "
+                "of closing it (FIN)", who, total);
+    else if (t->v.status == CV_DONE)
+        ct_fail(x, "%sall %llu bytes echoed, then %s: %s while the client kept the connection "
+                "open", who, total, op, strerror(err));
+    else
+        ct_fail(x, "%s%s: %s after %llu of %llu bytes sent (%llu echoed)", who, op,
+                strerror(err), sent, total, got);
+    snprintf(e, sizeof e, want_eof ? "%llu bytes, then EOF (FIN)" : "%llu bytes, connection open",
+             total);
+    if (reset)
+        snprintf(d, sizeof d, "%llu byte%s, then a reset (RST)", got, got == 1 ? "" : "s");
+    else
+        snprintf(d, sizeof d, "%llu byte%s, then %s: %s", got, got == 1 ? "" : "s", op,
+                 strerror(err));
+    snprintf(w, sizeof w, "%soffset %llu of the echo (%llu bytes sent)", who, got, sent);
+    ct_detail(x, e, d, w);
+}
+
+/* Feeds whatever the server had already echoed (waiting in our receive queue when a send
+ * fails) to the verifier, so the account counts it. Returns 1 when that showed a wrong or
+ * extra byte (reported), 0 otherwise. */
+static int drain_waiting(struct ct_ctx *x, struct ct_xfer *t, size_t i, const char *who)
+{
+    static uint8_t buf[CT_IO_CHUNK];
+
+    for (int k = 0; k < 256; k++) {
+        uint64_t before = t->v.got;
+        ssize_t r = recv(t->fd, buf, sizeof buf, MSG_DONTWAIT);
+        int st;
+        if (r <= 0)
+            return 0;
+        ct_log(x, CT_RECV, (unsigned)i, buf, (size_t)r);
+        st = cv_stream_feed(&t->v, buf, (size_t)r);
+        if (st == CV_MISMATCH || st == CV_EXTRA) {
+            size_t at = (size_t)((st == CV_MISMATCH ? t->v.bad_off : t->total) - before);
+            fail_mismatch(x, t, who, buf + at, (size_t)r - at);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void handle_read(struct ct_ctx *x, struct ct_xfer *t, struct eng *g, size_t i, size_t n,
                         const char *label, uint8_t *rbuf, long long *progress)
 {
@@ -147,10 +202,7 @@ static void handle_read(struct ct_ctx *x, struct ct_xfer *t, struct eng *g, size
         t->err = -errno;
         t->done = 1;
         ct_log_event(x, (unsigned)i, errno == ECONNRESET ? "RST" : "recv error");
-        ct_fail(x, "%srecv: %s after %llu of %llu bytes echoed", who, strerror(errno),
-                (unsigned long long)t->v.got, (unsigned long long)t->total);
-        snprintf(w, sizeof w, "%soffset %llu", who, (unsigned long long)t->v.got);
-        ct_detail(x, NULL, NULL, w);
+        fail_broken(x, t, who, "recv", -t->err);
         return;
     }
 }
@@ -159,7 +211,6 @@ static void handle_write(struct ct_ctx *x, struct ct_xfer *t, struct eng *g, siz
                          const char *who, uint8_t *wbuf, long long *progress)
 {
     size_t lim = t->wchunk ? t->wchunk : CT_IO_CHUNK;
-    char wh[120];
 
     while (t->sent < t->total) {
         uint64_t left = t->total - t->sent;
@@ -191,11 +242,9 @@ static void handle_write(struct ct_ctx *x, struct ct_xfer *t, struct eng *g, siz
         t->err = -errno;
         t->done = 1;
         ct_log_event(x, (unsigned)i, errno == ECONNRESET || errno == EPIPE ? "RST" : "send error");
-        ct_fail(x, "%ssend: %s after %llu of %llu bytes sent (%llu echoed)", who, strerror(errno),
-                (unsigned long long)t->sent, (unsigned long long)t->total,
-                (unsigned long long)t->v.got);
-        snprintf(wh, sizeof wh, "%soffset %llu", who, (unsigned long long)t->sent);
-        ct_detail(x, NULL, NULL, wh);
+        /* What the server echoed before the reset is still queued for us: count it. */
+        if (!drain_waiting(x, t, i, who))
+            fail_broken(x, t, who, "send", -t->err);
         return;
     }
     if (t->sent == t->total && t->shut_wr && !g->shut) {
