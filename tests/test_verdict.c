@@ -238,6 +238,63 @@ START_TEST(dgram_match_and_duplicate)
 }
 END_TEST
 
+/* Wording: "1 byte", "an 8193-byte datagram". */
+static const struct {
+    const char *name;
+    uint64_t n;
+    const char *article, *plural;
+} words[] = {
+    {"zero", 0, "a", "s"},        {"one", 1, "a", ""},          {"two", 2, "a", "s"},
+    {"eight", 8, "an", "s"},      {"eleven", 11, "an", "s"},    {"eighteen", 18, "an", "s"},
+    {"eighty", 80, "an", "s"},    {"eighty-nine", 89, "an", "s"}, {"ninety", 90, "a", "s"},
+    {"one hundred", 100, "a", "s"}, {"eight hundred", 800, "an", "s"},
+    {"one thousand", 1000, "a", "s"}, {"1800", 1800, "a", "s"}, {"8192", 8192, "an", "s"},
+    {"8193", 8193, "an", "s"},    {"11000", 11000, "an", "s"},  {"18432", 18432, "an", "s"},
+    {"65507", 65507, "a", "s"},   {"80000", 80000, "an", "s"},  {"8 million", 8000000, "an", "s"},
+};
+
+START_TEST(wording_table)
+{
+    ck_assert_msg(strcmp(cv_article(words[_i].n), words[_i].article) == 0, "%s: article %s",
+                  words[_i].name, cv_article(words[_i].n));
+    ck_assert_msg(strcmp(cv_plural(words[_i].n), words[_i].plural) == 0, "%s: plural",
+                  words[_i].name);
+}
+END_TEST
+
+START_TEST(wording_one_byte)
+{
+    /* regress: "all 1 bytes echoed", "datagram 0 (1 bytes)", "a 8193-byte piece". */
+    static const uint8_t one[1] = {0x41};
+    static uint8_t wide[8194];
+    struct cv_stream v;
+    struct cv_dslot slots[2];
+    struct cv_dmatch m;
+    struct cv_dresult r;
+    char d[200];
+
+    cv_pattern_fill(77, 0, wide, sizeof wide);
+    wide[0] = 0x42;
+    cv_stream_init_buf(&v, one, 1);
+    ck_assert_str_eq(cv_stream_describe(&v, d, sizeof d), "short: 0 of 1 byte echoed");
+    cv_stream_feed(&v, one, 1);
+    ck_assert_str_eq(cv_stream_describe(&v, d, sizeof d), "all 1 byte echoed");
+    cv_dmatch_init(&m, slots, 2);
+    cv_dmatch_add(&m, one, 1, NULL);
+    cv_dmatch_add(&m, wide, sizeof wide, NULL);
+    ck_assert_int_eq(cv_dmatch_reply(&m, one, 1, &r), 0);
+    ck_assert_str_eq(cv_dresult_describe(&m, &r, d, sizeof d),
+                     "datagram 0 (1 byte) came back exactly");
+    ck_assert_int_eq(cv_dmatch_reply(&m, wide, 1, &r), 0);
+    ck_assert_str_eq(cv_dresult_describe(&m, &r, d, sizeof d),
+                     "datagram 1 (8194 bytes) came back truncated to 1 byte");
+    ck_assert_int_eq(cv_dmatch_reply(&m, wide + 1, 8193, &r), 0);
+    ck_assert_str_eq(cv_dresult_describe(&m, &r, d, sizeof d),
+                     "datagram 1 (8194 bytes) came back split over several datagrams: an "
+                     "8193-byte piece from offset 1");
+}
+END_TEST
+
 START_TEST(dgram_excess)
 {
     /* Replies beyond the sends are excess wherever they are seen; replies to retries and
@@ -451,6 +508,8 @@ Suite *cv_suite(void)
     tcase_add_test(limits, dgram_identical_payloads);
     tcase_add_test(limits, dgram_empty_reply);
     tcase_add_test(errors, stream_describe);
+    tcase_add_loop_test(basic, wording_table, 0, sizeof words / sizeof words[0]);
+    tcase_add_test(errors, wording_one_byte);
     tcase_add_test(errors, dgram_truncated_split_merged);
     tcase_add_test(errors, dgram_altered_foreign_late);
     suite_add_tcase(s, basic);

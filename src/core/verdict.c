@@ -55,6 +55,21 @@ void cv_pattern_fill(uint64_t seed, uint64_t off, uint8_t *out, size_t n)
     }
 }
 
+const char *cv_plural(uint64_t n)
+{
+    return n == 1 ? "" : "s";
+}
+
+const char *cv_article(uint64_t n)
+{
+    /* English reads a number by its leading group of three digits: "an" for eight, eleven,
+     * eighteen, eighty-, eight hundred (8, 8193, 11000, 18432, 80, 800), "a" otherwise. */
+    while (n >= 1000)
+        n /= 1000;
+    return n == 8 || n == 11 || n == 18 || (n >= 80 && n <= 89) || (n >= 800 && n <= 899) ? "an"
+                                                                                            : "a";
+}
+
 /* ---- Stream verifier ------------------------------------------------------------------ */
 
 void cv_stream_init_pattern(struct cv_stream *v, uint64_t seed, uint64_t total)
@@ -142,7 +157,8 @@ const char *cv_stream_describe(const struct cv_stream *v, char *buf, size_t size
         return buf;
     switch (v->status) {
     case CV_DONE:
-        snprintf(buf, size, "all %llu bytes echoed", (unsigned long long)v->total);
+        snprintf(buf, size, "all %llu byte%s echoed", (unsigned long long)v->total,
+                 cv_plural(v->total));
         break;
     case CV_MISMATCH:
         snprintf(buf, size, "byte %llu of %llu differs: expected 0x%02x, got 0x%02x",
@@ -155,8 +171,8 @@ const char *cv_stream_describe(const struct cv_stream *v, char *buf, size_t size
                  (unsigned long long)v->total, v->extra_first);
         break;
     default:
-        snprintf(buf, size, "short: %llu of %llu bytes echoed", (unsigned long long)v->got,
-                 (unsigned long long)v->total);
+        snprintf(buf, size, "short: %llu of %llu byte%s echoed", (unsigned long long)v->got,
+                 (unsigned long long)v->total, cv_plural(v->total));
         break;
     }
     return buf;
@@ -366,38 +382,39 @@ const char *cv_dresult_describe(const struct cv_dmatch *m, const struct cv_dresu
                                    : NULL;
     size_t sn = s ? s->n : 0;
 
+    char head[80];
+
     if (size == 0)
         return buf;
+    snprintf(head, sizeof head, "datagram %zu (%zu byte%s)", r->index, sn, cv_plural(sn));
     switch (r->kind) {
     case CV_D_MATCH:
-        snprintf(buf, size, "datagram %zu (%zu bytes) came back exactly", r->index, sn);
+        snprintf(buf, size, "%s came back exactly", head);
         break;
     case CV_D_DUPLICATE:
-        snprintf(buf, size, "datagram %zu (%zu bytes) came back more often than it was sent",
-                 r->index, sn);
+        snprintf(buf, size, "%s came back more often than it was sent", head);
         break;
     case CV_D_TRUNCATED:
-        snprintf(buf, size, "datagram %zu (%zu bytes) came back truncated to %zu bytes", r->index,
-                 sn, r->n);
+        snprintf(buf, size, "%s came back truncated to %zu byte%s", head, r->n, cv_plural(r->n));
         break;
     case CV_D_SPLIT:
-        snprintf(buf, size, "datagram %zu (%zu bytes) came back split over several datagrams: "
-                 "a %zu-byte piece from offset %zu", r->index, sn, r->n, r->bad_off);
+        snprintf(buf, size, "%s came back split over several datagrams: %s %zu-byte piece from "
+                 "offset %zu", head, cv_article(r->n), r->n, r->bad_off);
         break;
     case CV_D_MERGED:
-        snprintf(buf, size, "datagram %zu (%zu bytes) came back merged with datagram %zu in "
-                 "one %zu-byte reply", r->index, sn, r->other, r->n);
+        snprintf(buf, size, "%s came back merged with datagram %zu in one %zu-byte reply", head,
+                 r->other, r->n);
         break;
     case CV_D_ALTERED:
-        snprintf(buf, size, "datagram %zu (%zu bytes) came back altered: %zu bytes, first "
-                 "difference at offset %zu", r->index, sn, r->n, r->bad_off);
+        snprintf(buf, size, "%s came back altered: %zu byte%s, first difference at offset %zu",
+                 head, r->n, cv_plural(r->n), r->bad_off);
         break;
     case CV_D_LATE:
-        snprintf(buf, size, "datagram %zu (%zu bytes) came back after it was given up on",
-                 r->index, sn);
+        snprintf(buf, size, "%s came back after it was given up on", head);
         break;
     default:
-        snprintf(buf, size, "a %zu-byte reply matches nothing that was sent", r->n);
+        snprintf(buf, size, "%s %zu-byte reply matches nothing that was sent", cv_article(r->n),
+                 r->n);
         break;
     }
     return buf;

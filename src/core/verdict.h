@@ -28,6 +28,15 @@ void cv_pattern_fill(uint64_t seed, uint64_t off, uint8_t *out, size_t n);
 /* Derives an independent seed for sub-stream k (a client, a datagram) from seed. */
 uint64_t cv_seed_derive(uint64_t seed, uint64_t k);
 
+/* ---- Wording -------------------------------------------------------------------------- */
+
+/* "" for 1, "s" otherwise: "1 byte", "2 bytes". Static string. */
+const char *cv_plural(uint64_t n);
+
+/* The indefinite article for the number n as English reads it: "an" for 8, 11, 18, 80-89,
+ * 800-899 and their thousands (an 8193-byte datagram), "a" otherwise. Static string. */
+const char *cv_article(uint64_t n);
+
 /* ---- Stream verifier ------------------------------------------------------------------ */
 
 enum cv_status {

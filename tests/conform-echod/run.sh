@@ -154,6 +154,13 @@ unreachable)
     run --transport udp "127.0.0.1:$uport"
     [ "$rc" -eq 2 ] || fail "exit $rc, want 2 for UDP answered by ICMP port unreachable"
     grep -q "no UDP echo service at 127.0.0.1:$uport" "$tmp/err" || fail "no ICMP message"
+    # TAP: an untested target is an error a consumer must see ("Bail out!"), not "1..0".
+    run --format tap --transport tcp "127.0.0.1:$tport"
+    [ "$rc" -eq 2 ] || fail "TAP: exit $rc, want 2"
+    [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "TAP: more than one line on stderr"
+    grep -qx "Bail out! 127.0.0.1:$tport not tested: cannot connect to 127.0.0.1:$tport: Connection refused" \
+        "$tmp/out" || fail "TAP: no Bail out! line"
+    grep -q "^1\.\." "$tmp/out" && fail "TAP: a plan although nothing ran"
     ;;
 usage)
     for args in "--format nope" "--transport sctp" "--timeout 0" "--timeout x" "--bogus" \

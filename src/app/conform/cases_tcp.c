@@ -71,9 +71,9 @@ static void run_banner(struct ct_ctx *x)
         return;
     r = ct_tcp_peek(x, fd, 500, buf, sizeof buf, &eof);
     if (r > 0) {
-        ct_fail(x, "%ld unsolicited bytes arrived before anything was sent: \"%s\"", r,
-                ct_quote(buf, (size_t)r, 48, q, sizeof q));
-        snprintf(s, sizeof s, "%ld bytes: \"%s\"", r, q);
+        ct_fail(x, "%ld unsolicited byte%s arrived before anything was sent: \"%s\"", r,
+                cv_plural((uint64_t)r), ct_quote(buf, (size_t)r, 48, q, sizeof q));
+        snprintf(s, sizeof s, "%ld byte%s: \"%s\"", r, cv_plural((uint64_t)r), q);
         ct_detail(x, "nothing before the first byte is sent", s, "within 0.5 s of connecting");
     } else if (eof) {
         ct_note(x, "the server closed the connection before anything was sent");

@@ -33,11 +33,12 @@ static void judge_one(struct ct_ctx *x, const struct cv_dmatch *m, const struct 
     ct_fail(x, "%s", cv_dresult_describe(m, r, d, sizeof d));
     snprintf(e, sizeof e, "one %zu-byte datagram equal to the request", n);
     if (r->kind == CV_D_TRUNCATED)
-        snprintf(s, sizeof s, "%zu bytes (truncated)", r->n);
+        snprintf(s, sizeof s, "%zu byte%s (truncated)", r->n, cv_plural(r->n));
     else if (r->kind == CV_D_ALTERED)
-        snprintf(s, sizeof s, "%zu bytes, first difference at offset %zu", r->n, r->bad_off);
+        snprintf(s, sizeof s, "%zu byte%s, first difference at offset %zu", r->n,
+                 cv_plural(r->n), r->bad_off);
     else
-        snprintf(s, sizeof s, "%zu bytes (%s)", r->n, cv_dkind_name(r->kind));
+        snprintf(s, sizeof s, "%zu byte%s (%s)", r->n, cv_plural(r->n), cv_dkind_name(r->kind));
     ct_detail(x, e, s, "datagram 0");
 }
 
@@ -58,8 +59,8 @@ static int one_datagram(struct ct_ctx *x, const uint8_t *p, size_t n, int linger
     judge_one(x, &m, &r, n);
     if (extra) {
         char seen[64];
-        ct_fail(x, "datagram 0 (%zu bytes) was answered %u more time%s than it was sent", n,
-                extra, extra == 1 ? "" : "s");
+        ct_fail(x, "datagram 0 (%zu byte%s) was answered %u more time%s than it was sent", n,
+                cv_plural(n), extra, cv_plural(extra));
         snprintf(seen, sizeof seen, "%u exact replies beyond the tries", extra);
         ct_detail(x, "one reply per datagram sent", seen, "datagram 0");
     }
@@ -88,10 +89,12 @@ static void run_empty(struct ct_ctx *x)
     cv_dmatch_init(&m, &slot, 1);
     cv_dmatch_add(&m, NULL, 0, NULL);
     if (r.kind != CV_D_MATCH) {
-        ct_fail(x, "an empty datagram was answered with a %zu-byte datagram", r.n);
+        ct_fail(x, "an empty datagram was answered with %s %zu-byte datagram", cv_article(r.n),
+                r.n);
         ct_detail(x, "one empty datagram", "a non-empty datagram", "datagram 0");
     } else if (extra) {
-        ct_fail(x, "an empty datagram got %u replies more than it was sent", extra);
+        ct_fail(x, "an empty datagram got %u repl%s more than it was sent", extra,
+                extra == 1 ? "y" : "ies");
         ct_detail(x, "exactly one empty datagram", "more than one reply", "datagram 0");
     }
 }
@@ -252,7 +255,8 @@ static void run_duplicate(struct ct_ctx *x)
                 cv_dmatch_resend(&m, i);
             rc = ct_udp_send(x, fd, 0, p, sizes[i]);
             if (rc < 0) {
-                ct_fail(x, "sendto: %s (a %zu-byte datagram)", strerror(-rc), sizes[i]);
+                ct_fail(x, "sendto: %s (%s %zu-byte datagram)", strerror(-rc),
+                        cv_article(sizes[i]), sizes[i]);
                 goto out;
             }
             tries++;
@@ -275,12 +279,12 @@ static void run_duplicate(struct ct_ctx *x)
     if (cv_dmatch_excess(&m, &first) > 0) {
         const struct cv_dslot *sl = &slots[first];
         char seen[64], w[64];
-        ct_fail(x, "datagram %zu (%zu bytes) was answered %u times but sent %u time%s", first,
-                sl->n, sl->replies, sl->sends, sl->sends == 1 ? "" : "s");
+        ct_fail(x, "datagram %zu (%zu byte%s) was answered %u times but sent %u time%s", first,
+                sl->n, cv_plural(sl->n), sl->replies, sl->sends, cv_plural(sl->sends));
         snprintf(seen, sizeof seen, "%u replies to %u send%s", sl->replies, sl->sends,
                  sl->sends == 1 ? "" : "s");
-        snprintf(w, sizeof w, "datagram %zu (%zu bytes), %.3g s after the first send", first,
-                 sl->n, (ct_now_ms() - t0) / 1000.0);
+        snprintf(w, sizeof w, "datagram %zu (%zu byte%s), %.3g s after the first send", first,
+                 sl->n, cv_plural(sl->n), (ct_now_ms() - t0) / 1000.0);
         ct_detail(x, "one reply per datagram sent", seen, w);
     } else {
         ct_note(x, "%zu datagrams of 1 to %zu bytes, none answered more often than sent "

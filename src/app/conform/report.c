@@ -487,7 +487,16 @@ void cr_end(struct cr_run *r, const struct cr_target *ts, size_t n, int exit_sta
 {
     switch (r->format) {
     case CR_TAP:
-        fprintf(r->out, "1..%zu\n", r->tap_number);
+        /* A target that could not be tested is an error, not a pass: after the plan of the
+         * cases that ran (none: no plan), "Bail out!" makes any TAP consumer fail the run,
+         * where "1..0 # SKIP" would count as success. The results before it still stand. */
+        if (r->tap_number > 0)
+            fprintf(r->out, "1..%zu\n", r->tap_number);
+        for (size_t i = 0; i < n; i++)
+            if (ts[i].error[0]) {
+                fprintf(r->out, "Bail out! %s not tested: %s\n", ts[i].t.name, ts[i].error);
+                break;
+            }
         break;
     case CR_JSON: json_doc(r, ts, n, exit_status); break;
     case CR_JUNIT: junit_doc(r, ts, n); break;

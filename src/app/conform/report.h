@@ -54,8 +54,9 @@ void cr_case(struct cr_run *r, const struct cr_target *t, const struct ct_ctx *x
 
 /* After a target: its summary line (text), or why it was not tested. */
 void cr_target_end(struct cr_run *r, const struct cr_target *t);
-/* Writes what is written at the end: the matrix (text), the plan (TAP), the whole JUnit or
- * JSON document. exit_status is the run's exit status, recorded in JSON. */
+/* Writes what is written at the end: the matrix (text), the plan (TAP; then "Bail out!" when
+ * a target could not be tested), the whole JUnit or JSON document. exit_status is the run's
+ * exit status, recorded in JSON. */
 void cr_end(struct cr_run *r, const struct cr_target *ts, size_t n, int exit_status);
 
 /* Prints the catalog in format (CR_TEXT, CR_MARKDOWN, CR_JSON; others print text). */

@@ -82,7 +82,8 @@ static void fail_mismatch(struct ct_ctx *x, struct ct_xfer *t, const char *who,
         ct_detail(x, e, ct_quote(p, n, 24, q, sizeof q), w);
     } else {
         ct_fail(x, "%sextra bytes after the echo: %s", who, d);
-        snprintf(e, sizeof e, "exactly %llu bytes", (unsigned long long)t->total);
+        snprintf(e, sizeof e, "exactly %llu byte%s", (unsigned long long)t->total,
+                 cv_plural(t->total));
         snprintf(w, sizeof w, "%soffset %llu", who, (unsigned long long)t->total);
         ct_detail(x, e, ct_quote(p, n, 24, q, sizeof q), w);
     }
@@ -100,22 +101,23 @@ static void fail_broken(struct ct_ctx *x, const struct ct_xfer *t, const char *w
     unsigned long long got = t->v.got, sent = t->sent, total = t->total;
 
     if (t->v.status == CV_DONE && want_eof && reset)
-        ct_fail(x, "%sall %llu bytes echoed, then the server reset the connection (RST) instead "
-                "of closing it (FIN)", who, total);
+        ct_fail(x, "%sall %llu byte%s echoed, then the server reset the connection (RST) "
+                "instead of closing it (FIN)", who, total, cv_plural(total));
     else if (t->v.status == CV_DONE)
-        ct_fail(x, "%sall %llu bytes echoed, then %s: %s while the client kept the connection "
-                "open", who, total, op, strerror(err));
+        ct_fail(x, "%sall %llu byte%s echoed, then %s: %s while the client kept the "
+                "connection open", who, total, cv_plural(total), op, strerror(err));
     else
-        ct_fail(x, "%s%s: %s after %llu of %llu bytes sent (%llu echoed)", who, op,
-                strerror(err), sent, total, got);
-    snprintf(e, sizeof e, want_eof ? "%llu bytes, then EOF (FIN)" : "%llu bytes, connection open",
-             total);
+        ct_fail(x, "%s%s: %s after %llu of %llu byte%s sent (%llu echoed)", who, op,
+                strerror(err), sent, total, cv_plural(total), got);
+    snprintf(e, sizeof e, want_eof ? "%llu byte%s, then EOF (FIN)" : "%llu byte%s, connection open",
+             total, cv_plural(total));
     if (reset)
         snprintf(d, sizeof d, "%llu byte%s, then a reset (RST)", got, got == 1 ? "" : "s");
     else
         snprintf(d, sizeof d, "%llu byte%s, then %s: %s", got, got == 1 ? "" : "s", op,
                  strerror(err));
-    snprintf(w, sizeof w, "%soffset %llu of the echo (%llu bytes sent)", who, got, sent);
+    snprintf(w, sizeof w, "%soffset %llu of the echo (%llu byte%s sent)", who, got, sent,
+             cv_plural(sent));
     ct_detail(x, e, d, w);
 }
 
@@ -185,12 +187,16 @@ static void handle_read(struct ct_ctx *x, struct ct_xfer *t, struct eng *g, size
             ct_log_event(x, (unsigned)i, "EOF");
             *progress = ct_now_ms();
             if (t->v.status == CV_MORE) {
-                ct_fail(x, "%sconnection closed by the server after %llu of %llu bytes echoed",
-                        who, (unsigned long long)t->v.got, (unsigned long long)t->total);
-                snprintf(e, sizeof e, "%llu bytes", (unsigned long long)t->total);
-                snprintf(d, sizeof d, "%llu bytes, then EOF", (unsigned long long)t->v.got);
-                snprintf(w, sizeof w, "%soffset %llu (%llu bytes had been sent)", who,
-                         (unsigned long long)t->v.got, (unsigned long long)t->sent);
+                ct_fail(x, "%sconnection closed by the server after %llu of %llu byte%s "
+                        "echoed", who, (unsigned long long)t->v.got,
+                        (unsigned long long)t->total, cv_plural(t->total));
+                snprintf(e, sizeof e, "%llu byte%s", (unsigned long long)t->total,
+                         cv_plural(t->total));
+                snprintf(d, sizeof d, "%llu byte%s, then EOF", (unsigned long long)t->v.got,
+                         cv_plural(t->v.got));
+                snprintf(w, sizeof w, "%soffset %llu (%llu byte%s had been sent)", who,
+                         (unsigned long long)t->v.got, (unsigned long long)t->sent,
+                         cv_plural(t->sent));
                 ct_detail(x, e, d, w);
             }
             return;
@@ -271,8 +277,8 @@ static void fail_timeout(struct ct_ctx *x, struct ct_xfer *t, size_t n, const ch
         return;
     conn_name(who, sizeof who, label, t[first].id ? t[first].id : first + 1, n);
     if (t[first].v.status == CV_DONE && t[first].after == CT_AFTER_EOF) {
-        ct_fail(x, "timed out after %.3g s: %sall %llu bytes echoed but no EOF after SHUT_WR",
-                secs, who, (unsigned long long)t[first].total);
+        ct_fail(x, "timed out after %.3g s: %sall %llu byte%s echoed but no EOF after SHUT_WR",
+                secs, who, (unsigned long long)t[first].total, cv_plural(t[first].total));
         ct_detail(x, "EOF after the echo", "the connection stayed open", NULL);
         return;
     }
@@ -281,9 +287,10 @@ static void fail_timeout(struct ct_ctx *x, struct ct_xfer *t, size_t n, const ch
         ct_fail(x, "timed out after %.3g s: %zu of %zu %ss unfinished; %s%s", secs, open, n,
                 label, who, d);
     else
-        ct_fail(x, "timed out after %.3g s: %s (%llu bytes sent)", secs, d,
-                (unsigned long long)t[first].sent);
-    snprintf(e, sizeof e, "%llu bytes", (unsigned long long)t[first].total);
+        ct_fail(x, "timed out after %.3g s: %s (%llu byte%s sent)", secs, d,
+                (unsigned long long)t[first].sent, cv_plural(t[first].sent));
+    snprintf(e, sizeof e, "%llu byte%s", (unsigned long long)t[first].total,
+             cv_plural(t[first].total));
     ct_detail(x, e, d, NULL);
     snprintf(w, sizeof w, "%soffset %llu, %.3g s waited", who,
              (unsigned long long)t[first].v.got, secs);

@@ -189,8 +189,9 @@ void cb_report_bad(struct ct_ctx *x, struct cb_batch *c)
     }
     if (c->first_bad.kind == CV_D_DUPLICATE) {
         const struct cv_dslot *sl = &c->m[c->bad_sock].slots[c->first_bad.index];
-        ct_fail(x, "datagram %zu (%zu bytes) was answered %u times but sent %u time%s",
-                c->first_bad.index, sl->n, sl->replies, sl->sends, sl->sends == 1 ? "" : "s");
+        ct_fail(x, "datagram %zu (%zu byte%s) was answered %u times but sent %u time%s",
+                c->first_bad.index, sl->n, cv_plural(sl->n), sl->replies, sl->sends,
+                cv_plural(sl->sends));
         snprintf(s, sizeof s, "%u replies to %u send%s", sl->replies, sl->sends,
                  sl->sends == 1 ? "" : "s");
         snprintf(w, sizeof w, "datagram %zu%s", c->first_bad.index,
@@ -199,7 +200,7 @@ void cb_report_bad(struct ct_ctx *x, struct cb_batch *c)
         return;
     }
     ct_fail(x, "%s", cv_dresult_describe(&c->m[c->bad_sock], &c->first_bad, d, sizeof d));
-    snprintf(s, sizeof s, "a %zu-byte reply (%s)", c->first_bad.n,
+    snprintf(s, sizeof s, "%s %zu-byte reply (%s)", cv_article(c->first_bad.n), c->first_bad.n,
              cv_dkind_name(c->first_bad.kind));
     snprintf(w, sizeof w, "datagram %zu%s", c->first_bad.index,
              c->nsock > 1 ? (c->bad_sock ? " of socket 1" : " of socket 0") : "");

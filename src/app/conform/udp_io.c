@@ -83,10 +83,11 @@ static void check_source(struct ct_ctx *x, unsigned conn, size_t n, const struct
     else
         snprintf(b, sizeof b, "an unknown address");
     ct_log_event(x, conn, "wrong source");
-    ct_fail(x, "a %zu-byte reply came from %s, not from %s where the request went", n, b, a);
+    ct_fail(x, "%s %zu-byte reply came from %s, not from %s where the request went",
+            cv_article(n), n, b, a);
     snprintf(e, sizeof e, "replies from %s", a);
     snprintf(s, sizeof s, "a reply from %s", b);
-    snprintf(w, sizeof w, "a %zu-byte reply on socket %u", n, conn);
+    snprintf(w, sizeof w, "%s %zu-byte reply on socket %u", cv_article(n), n, conn);
     ct_detail(x, e, s, w);
 }
 
@@ -238,7 +239,7 @@ int ct_udp_roundtrip(struct ct_ctx *x, const uint8_t *p, size_t n, uint8_t *rbuf
             break;
         rc = ct_udp_send(x, fd, 0, p, n);
         if (rc < 0) {
-            ct_fail(x, "sendto: %s (a %zu-byte datagram)", strerror(-rc), n);
+            ct_fail(x, "sendto: %s (%s %zu-byte datagram)", strerror(-rc), cv_article(n), n);
             close(fd);
             return -1;
         }
@@ -267,7 +268,7 @@ int ct_udp_roundtrip(struct ct_ctx *x, const uint8_t *p, size_t n, uint8_t *rbuf
     }
     if (!got) {
         if (n)
-            snprintf(what, sizeof what, "a %zu-byte datagram", n);
+            snprintf(what, sizeof what, "%s %zu-byte datagram", cv_article(n), n);
         else
             snprintf(what, sizeof what, "an empty datagram");
         close(fd);
