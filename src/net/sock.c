@@ -177,6 +177,15 @@ int ns_set_int(int fd, int level, int name, int value)
     return 0;
 }
 
+int ns_set_pktinfo(int fd, int family)
+{
+    if (family == EA_INET)
+        return ns_set_int(fd, IPPROTO_IP, IP_PKTINFO, 1);
+    if (family == EA_INET6)
+        return ns_set_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
+    return -EAFNOSUPPORT;
+}
+
 int ns_set_nonblock(int fd, int on)
 {
     int fl = fcntl(fd, F_GETFL);

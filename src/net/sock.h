@@ -88,6 +88,12 @@ int ns_set_nonblock(int fd, int on);
 /* Sets an int socket option. Returns 0 or -errno from setsockopt. */
 int ns_set_int(int fd, int level, int name, int value);
 
+/* Asks for the destination address of each datagram received on UDP socket fd of family
+ * (EA_INET: IP_PKTINFO; EA_INET6: IPV6_RECVPKTINFO), delivered as a control message, so a
+ * reply can be sent from that address (RFC 1122 3.3.4.2). Only a wildcard-bound socket
+ * needs it. Returns 0, -EAFNOSUPPORT for another family, or -errno from setsockopt. */
+int ns_set_pktinfo(int fd, int family);
+
 /* Waits until fd is ready for events (POLLIN, POLLOUT) or timeout_ms passes (< 0: no limit),
  * retrying EINTR with the time left (CLOCK_MONOTONIC). Returns the revents (> 0), 0 on
  * timeout, or -errno from poll. */

@@ -1,12 +1,14 @@
 /*
  * udp.c - UDP glue: recvmmsg a batch, ask ed_handle() about each datagram, sendmmsg the
- * replies it decided (the same buffer, to the same source address). Buffers are allocated
- * once at init; nothing is allocated per datagram.
+ * replies it decided (the same buffer, to the same source address, and on a wildcard-bound
+ * socket from the request's destination address). Buffers are allocated once at init;
+ * nothing is allocated per datagram.
  */
 #define _GNU_SOURCE
 #include "net/udp.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -17,17 +19,72 @@
 
 #define BATCHES_PER_EVENT 8 /* fairness: then let other descriptors run */
 
+/* Room for one packet-info control message (in6_pktinfo is the larger of the two), aligned
+ * as struct cmsghdr needs (size_t cmsg_len is its widest member, as CMSG_ALIGN assumes; the
+ * struct itself ends in a flexible array, so it cannot be a member here). A request brings
+ * one in; its reply takes one out. */
+union ctl {
+    size_t align;
+    uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+};
+
 struct nu_batch {
     struct mmsghdr in[NU_BATCH];
     struct iovec in_iov[NU_BATCH];
     struct sockaddr_storage from[NU_BATCH];
+    union ctl in_ctl[NU_BATCH];
     struct mmsghdr out[NU_BATCH];
+    union ctl out_ctl[NU_BATCH];
     struct iovec out_iov[NU_BATCH];
     uint8_t buf[NU_BATCH][NU_BUF_SIZE];
 };
 
+/* Writes into *out the control message that sends a reply from the address the request in
+ * mh was sent to, read from the request's packet info. Returns the control length, or 0 when
+ * there is none to use (the kernel then chooses the source, as for a bound socket). The v4
+ * ipi_spec_dst is that address for unicast (a local address of the interface for broadcast);
+ * an IPv6 multicast destination cannot be a source, so it gets no control message. */
+static size_t reply_ctl(struct msghdr *mh, union ctl *out)
+{
+    struct cmsghdr *o = (struct cmsghdr *)(void *)out->buf;
+
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+            c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+            struct in_pktinfo pi;
+
+            memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            pi.ipi_ifindex = 0; /* route as usual; only the source address is fixed */
+            pi.ipi_addr.s_addr = 0;
+            memset(out, 0, sizeof *out);
+            o->cmsg_level = IPPROTO_IP;
+            o->cmsg_type = IP_PKTINFO;
+            o->cmsg_len = CMSG_LEN(sizeof pi);
+            memcpy(CMSG_DATA(o), &pi, sizeof pi);
+            return CMSG_SPACE(sizeof pi);
+        }
+        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+            c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+            struct in6_pktinfo pi;
+
+            memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            if (IN6_IS_ADDR_MULTICAST(&pi.ipi6_addr))
+                return 0;
+            if (!IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr))
+                pi.ipi6_ifindex = 0; /* a link-local source keeps its interface */
+            memset(out, 0, sizeof *out);
+            o->cmsg_level = IPPROTO_IPV6;
+            o->cmsg_type = IPV6_PKTINFO;
+            o->cmsg_len = CMSG_LEN(sizeof pi);
+            memcpy(CMSG_DATA(o), &pi, sizeof pi);
+            return CMSG_SPACE(sizeof pi);
+        }
+    }
+    return 0;
+}
+
 /* Handles one batch; returns how many datagrams were read (0: none waiting). */
-static int one_batch(struct nu_server *u, int fd)
+static int one_batch(struct nu_server *u, int fd, int pktinfo)
 {
     struct nu_batch *b = u->b;
     unsigned n_out = 0;
@@ -41,6 +98,10 @@ static int one_batch(struct nu_server *u, int fd)
         b->in[i].msg_hdr.msg_namelen = sizeof b->from[i];
         b->in[i].msg_hdr.msg_iov = &b->in_iov[i];
         b->in[i].msg_hdr.msg_iovlen = 1;
+        if (pktinfo) {
+            b->in[i].msg_hdr.msg_control = b->in_ctl[i].buf;
+            b->in[i].msg_hdr.msg_controllen = sizeof b->in_ctl[i].buf;
+        }
     }
     do
         n = recvmmsg(fd, b->in, NU_BATCH, MSG_DONTWAIT, NULL);
@@ -78,6 +139,13 @@ static int one_batch(struct nu_server *u, int fd)
         b->out[n_out].msg_hdr.msg_namelen = mh->msg_namelen;
         b->out[n_out].msg_hdr.msg_iov = &b->out_iov[n_out];
         b->out[n_out].msg_hdr.msg_iovlen = 1;
+        if (pktinfo) {
+            size_t clen = reply_ctl(mh, &b->out_ctl[n_out]);
+            if (clen) {
+                b->out[n_out].msg_hdr.msg_control = b->out_ctl[n_out].buf;
+                b->out[n_out].msg_hdr.msg_controllen = clen;
+            }
+        }
         n_out++;
     }
     while ((unsigned)sent < n_out) {
@@ -104,8 +172,18 @@ static void sock_io(struct nl_loop *l, struct nl_io *io, uint32_t revents)
     struct nu_sock *us = (struct nu_sock *)(void *)io;
 
     for (int i = 0; i < BATCHES_PER_EVENT; i++)
-        if (one_batch(us->srv, io->fd) <= 0)
+        if (one_batch(us->srv, io->fd, us->pktinfo) <= 0)
             break;
+}
+
+static int is_wildcard(const struct ea_addr *a)
+{
+    size_t n = a->family == EA_INET ? 4 : 16;
+
+    for (size_t i = 0; i < n; i++)
+        if (a->ip[i])
+            return 0;
+    return 1;
 }
 
 int nu_init(struct nu_server *u, struct nl_loop *l, const struct ed_policy *pol)
@@ -120,16 +198,23 @@ int nu_init(struct nu_server *u, struct nl_loop *l, const struct ed_policy *pol)
 int nu_add_socket(struct nu_server *u, int fd)
 {
     struct nu_sock *us;
+    struct ea_addr local;
     int rc;
 
     if (u->n_socks >= NU_MAX_SOCKS)
         return -ENOSPC;
     us = &u->socks[u->n_socks];
     us->srv = u;
+    us->pktinfo = 0;
     /* Best effort: room for bursts of large datagrams both ways (capped by the kernel's
      * rmem_max / wmem_max), so fewer are dropped for want of buffer space. */
     (void)ns_set_int(fd, SOL_SOCKET, SO_RCVBUF, NU_SOCK_BUF);
     (void)ns_set_int(fd, SOL_SOCKET, SO_SNDBUF, NU_SOCK_BUF);
+    /* Bound to 0.0.0.0 or ::, the socket answers for every local address: learn which one
+     * each request was sent to and reply from it (RFC 1122 3.3.4.2). */
+    if (ns_local_addr(fd, &local) == 0 && is_wildcard(&local) &&
+        ns_set_pktinfo(fd, local.family) == 0)
+        us->pktinfo = 1;
     rc = nl_add(u->loop, &us->io, fd, EPOLLIN, sock_io);
     if (rc)
         return rc;

@@ -6,6 +6,11 @@
  * datagram, so truncation is detected, never silent), answers with sendmmsg, and counts
  * every verdict. Whether to answer is decided by ed_handle() and its policy alone. A reply
  * the socket cannot take right now (EAGAIN) is dropped and counted, as UDP allows.
+ *
+ * On a wildcard-bound socket (0.0.0.0, ::) each request's destination address comes with it
+ * (IP_PKTINFO / IPV6_RECVPKTINFO) and its reply is sent from that address (IP_PKTINFO /
+ * IPV6_PKTINFO), as RFC 1122 3.3.4.2 asks, so a client with a connected socket to, say,
+ * 127.0.0.2 accepts it. A socket bound to one address needs none of this.
  */
 #ifndef EH_NET_UDP_H
 #define EH_NET_UDP_H
@@ -35,6 +40,7 @@ struct nu_stats {
 struct nu_sock {
     struct nl_io io;
     struct nu_server *srv;
+    int pktinfo; /* wildcard-bound: replies go from each request's destination address */
 };
 
 struct nu_batch; /* private: buffers and message headers */
@@ -53,8 +59,10 @@ struct nu_server {
 int nu_init(struct nu_server *u, struct nl_loop *l, const struct ed_policy *pol);
 
 /* Serves datagrams from socket fd (non-blocking, bound; the server owns it from now on and
- * closes it in nu_fini). Asks for NU_SOCK_BUF socket buffers both ways (best effort).
- * Returns 0, -ENOSPC or -errno from epoll_ctl (fd not owned then). */
+ * closes it in nu_fini). Asks for NU_SOCK_BUF socket buffers both ways (best effort), and,
+ * when fd is bound to a wildcard address, for each datagram's destination address (best
+ * effort: without it replies leave from the kernel's choice of source address). Returns 0,
+ * -ENOSPC or -errno from epoll_ctl (fd not owned then). */
 int nu_add_socket(struct nu_server *u, int fd);
 
 /* Closes the sockets and frees the buffers. Safe after a failed init. */

@@ -220,6 +220,45 @@ case_udp_allow() {
     expect_counter tcp not-allowed -eq 0
 }
 
+# RFC 1122 3.3.4.2: echod bound to a wildcard address answers a UDP request from the address
+# it was sent to, so a client whose connected socket points at 127.0.0.2 gets the reply.
+case_udp_wildcard() {
+    v6=1
+    if ! [ -e /proc/net/if_inet6 ]; then
+        v6=0
+        note "IPv6 part skipped: no IPv6"
+    fi
+    if [ $v6 -eq 1 ]; then
+        set -- --listen '[::]'
+    else
+        set --
+    fi
+    "$ECHOD" --port 0 --listen 0.0.0.0 "$@" >"$TMP/echod.out" 2>"$TMP/echod.err" &
+    EPID=$!
+    PIDS="$PIDS $EPID"
+    wait_listening "$TMP/echod.out" "$EPID"
+    i=0
+    while [ "$(grep -c '^listening udp ' "$TMP/echod.out")" -lt $((1 + v6)) ]; do
+        i=$((i + 1))
+        [ $i -le 100 ] || fail "missing udp listening lines: $(cat "$TMP/echod.out")"
+        sleep 0.05
+    done
+    p4=$(sed -n 's/^listening udp 0\.0\.0\.0:\([0-9][0-9]*\)$/\1/p' "$TMP/echod.out")
+    [ -n "$p4" ] || fail "no udp 0.0.0.0 listener: $(cat "$TMP/echod.out")"
+    itest udp-from "127.0.0.2:$p4"
+    itest udp-from "127.0.0.1:$p4"
+    sent=2
+    if [ $v6 -eq 1 ]; then
+        p6=$(sed -n 's/^listening udp \[::\]:\([0-9][0-9]*\)$/\1/p' "$TMP/echod.out")
+        [ -n "$p6" ] || fail "no udp [::] listener: $(cat "$TMP/echod.out")"
+        itest udp-from "[::1]:$p6"
+        sent=3
+    fi
+    stop_echod
+    expect_counter udp sent -eq $((2 * sent))
+    expect_counter udp send-dropped -eq 0
+}
+
 case_max_conns() {
     start_echod --max-conns 5
     itest maxconns "$PORT" 5 3

@@ -14,6 +14,8 @@
  *   itest halfclose PORT BYTES          write BYTES, shut down the write side, then read
  *   itest udp PORT SIZE [SRCPORT]       one datagram of SIZE bytes, expect the same back
  *   itest udp-none PORT SIZE SRCPORT    one datagram from SRCPORT, expect no answer in 1 s
+ *   itest udp-from ADDR:PORT            one datagram to ADDR:PORT (numeric); the echo must
+ *                                       come from ADDR:PORT, also on a connected socket
  *   itest freeport                      print a port free for TCP and UDP
  *   itest maxconns PORT MAX EXTRA       MAX served connections, EXTRA closed at once, then
  *                                       one released slot serves a new connection
@@ -373,6 +375,66 @@ static int cmd_udp(unsigned port, size_t size, unsigned srcport, int expect_none
     return 0;
 }
 
+/* Sends one datagram to the numeric endpoint text ("127.0.0.2:7", "[::1]:7") from an
+ * unconnected socket and expects the echo to come from that very address and port (RFC 1122
+ * 3.3.4.2: a server bound to a wildcard address replies from the request's destination),
+ * then once more from a socket connected to it, which the kernel lets only such a reply in. */
+static int cmd_udp_from(const char *text)
+{
+    static const uint8_t msg[] = "reply from where you were asked";
+    struct ea_endpoint ep;
+    struct ea_addr got;
+    struct sockaddr_storage to, from;
+    socklen_t tolen, fromlen = sizeof from;
+    uint8_t in[sizeof msg + 1];
+    char want_s[EA_HOST_MAX + 16], got_s[EA_HOST_MAX + 16];
+    ssize_t k;
+    int fd, r;
+
+    if (ea_parse(text, strlen(text), 0, &ep) != 0 ||
+        (ep.kind != EA_KIND_V4 && ep.kind != EA_KIND_V6))
+        return failf("udp-from: not a numeric endpoint: %s", text);
+    ep.addr.port = ep.port;
+    if ((r = ns_addr_to_sockaddr(&ep.addr, &to, &tolen)) != 0)
+        return failf("udp-from %s: %s", text, ns_strerror(r));
+    ns_format(&ep.addr, want_s, sizeof want_s);
+
+    fd = socket(to.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return failf("socket: %s", strerror(errno));
+    if (sendto(fd, msg, sizeof msg, 0, (struct sockaddr *)&to, tolen) != (ssize_t)sizeof msg)
+        return failf("sendto %s: %s", want_s, strerror(errno));
+    r = ns_wait(fd, POLLIN, TIMEOUT_MS);
+    if (r <= 0)
+        return failf("no answer from %s: %s", want_s, r ? ns_strerror(r) : "timed out");
+    k = recvfrom(fd, in, sizeof in, 0, (struct sockaddr *)&from, &fromlen);
+    close(fd);
+    if (k < 0)
+        return failf("recvfrom: %s", strerror(errno));
+    if ((size_t)k != sizeof msg || memcmp(in, msg, sizeof msg) != 0)
+        return failf("answer from %s differs: %zd bytes for %zu", want_s, k, sizeof msg);
+    if ((r = ns_addr_from_sockaddr((struct sockaddr *)&from, fromlen, &got)) != 0)
+        return failf("answer from an odd address: %s", ns_strerror(r));
+    if (!ea_equal(&got, &ep.addr))
+        return failf("request to %s answered from %s", want_s,
+                     ns_format(&got, got_s, sizeof got_s));
+
+    if ((r = ns_connect(&ep.addr, SOCK_DGRAM, NULL, TIMEOUT_MS, &fd)) != 0)
+        return failf("udp connect to %s: %s", want_s, ns_strerror(r));
+    if (send(fd, msg, sizeof msg, 0) != (ssize_t)sizeof msg)
+        return failf("send to %s: %s", want_s, strerror(errno));
+    r = ns_wait(fd, POLLIN, TIMEOUT_MS);
+    if (r <= 0)
+        return failf("connected socket to %s got no answer: %s", want_s,
+                     r ? ns_strerror(r) : "timed out");
+    k = recv(fd, in, sizeof in, 0);
+    close(fd);
+    if ((size_t)k != sizeof msg || memcmp(in, msg, sizeof msg) != 0)
+        return failf("connected socket to %s: bad answer (%zd bytes)", want_s, k);
+    printf("ok udp-from %s answered from %s, also on a connected socket\n", want_s, want_s);
+    return 0;
+}
+
 /* A port free for both TCP and UDP on 127.0.0.1 right now (both are bound, then closed). */
 static int cmd_freeport(void)
 {
@@ -622,7 +684,8 @@ static int cmd_serve(const char *mode)
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : "";
-    unsigned port = argc > 2 && strcmp(cmd, "serve") ? (unsigned)num(argv[2]) : 0;
+    unsigned port =
+        argc > 2 && strcmp(cmd, "serve") && strcmp(cmd, "udp-from") ? (unsigned)num(argv[2]) : 0;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (!strcmp(cmd, "rounds") && argc == 4)
@@ -637,6 +700,8 @@ int main(int argc, char **argv)
         return cmd_udp(port, (size_t)num(argv[3]), argc == 5 ? (unsigned)num(argv[4]) : 0, 0);
     if (!strcmp(cmd, "udp-none") && argc == 5)
         return cmd_udp(port, (size_t)num(argv[3]), (unsigned)num(argv[4]), 1);
+    if (!strcmp(cmd, "udp-from") && argc == 3)
+        return cmd_udp_from(argv[2]);
     if (!strcmp(cmd, "freeport") && argc == 2)
         return cmd_freeport();
     if (!strcmp(cmd, "maxconns") && argc == 5)
@@ -651,7 +716,8 @@ int main(int argc, char **argv)
         return cmd_idle(port, (unsigned)num(argv[3]));
     if (!strcmp(cmd, "serve") && argc == 3)
         return cmd_serve(argv[2]);
-    fprintf(stderr, "usage: itest rounds|stream|writefirst|halfclose|udp|udp-none|freeport|"
-                    "maxconns|emfile|serve ... (see itest.c)\n");
+    fprintf(stderr,
+            "usage: itest rounds|stream|writefirst|halfclose|udp|udp-none|udp-from|freeport|"
+            "maxconns|emfile|serve ... (see itest.c)\n");
     return 2;
 }
