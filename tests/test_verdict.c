@@ -440,6 +440,62 @@ START_TEST(dgram_names)
 }
 END_TEST
 
+/* ---- reply source --------------------------------------------------------------------- */
+
+static struct ea_addr v4(uint8_t last, uint16_t port)
+{
+    struct ea_addr a;
+
+    memset(&a, 0, sizeof a);
+    a.family = EA_INET;
+    a.port = port;
+    a.ip[0] = 127;
+    a.ip[3] = last;
+    return a;
+}
+
+START_TEST(source_kind)
+{
+    struct ea_addr to = v4(2, 7007), from, to6, from6;
+
+    /* The address and port the request went to. */
+    from = v4(2, 7007);
+    ck_assert_int_eq(cv_source_kind(&to, &from), CV_SRC_SAME);
+    /* The right port, another address: SHOULD (RFC 1122 3.3.4.2), the bytes still count. */
+    from = v4(1, 7007);
+    ck_assert_int_eq(cv_source_kind(&to, &from), CV_SRC_OTHER_ADDR);
+    /* Another port: no answer (MUST), whatever the address. */
+    from = v4(2, 7008);
+    ck_assert_int_eq(cv_source_kind(&to, &from), CV_SRC_OTHER_PORT);
+    from = v4(1, 7008);
+    ck_assert_int_eq(cv_source_kind(&to, &from), CV_SRC_OTHER_PORT);
+    /* An unknown source cannot be the service's port. */
+    memset(&from, 0, sizeof from);
+    from.port = 7007;
+    ck_assert_int_eq(cv_source_kind(&to, &from), CV_SRC_OTHER_PORT);
+    ck_assert_int_eq(cv_source_kind(&to, NULL), CV_SRC_OTHER_PORT);
+    ck_assert_int_eq(cv_source_kind(NULL, &from), CV_SRC_OTHER_PORT);
+    /* IPv6: another family on the right port is another address; a scope id counts only
+     * when both have one. */
+    memset(&to6, 0, sizeof to6);
+    to6.family = EA_INET6;
+    to6.port = 7007;
+    to6.ip[15] = 1;
+    from6 = to6;
+    ck_assert_int_eq(cv_source_kind(&to6, &from6), CV_SRC_SAME);
+    from6.scope = 3;
+    ck_assert_int_eq(cv_source_kind(&to6, &from6), CV_SRC_SAME);
+    to6.scope = 2;
+    ck_assert_int_eq(cv_source_kind(&to6, &from6), CV_SRC_OTHER_ADDR);
+    from = v4(1, 7007);
+    ck_assert_int_eq(cv_source_kind(&to6, &from), CV_SRC_OTHER_ADDR);
+    ck_assert_str_eq(cv_source_name(CV_SRC_SAME), "same");
+    ck_assert_str_eq(cv_source_name(CV_SRC_OTHER_ADDR), "other address");
+    ck_assert_str_eq(cv_source_name(CV_SRC_OTHER_PORT), "other port");
+    ck_assert_str_eq(cv_source_name(9), "?");
+}
+END_TEST
+
 /* ---- catalog -------------------------------------------------------------------------- */
 
 START_TEST(catalog_contract)
@@ -457,7 +513,7 @@ START_TEST(catalog_contract)
         "udp.single", "udp.empty", "udp.bytes.all256", "udp.size.1", "udp.size.512",
         "udp.size.1024", "udp.size.1025", "udp.size.1472", "udp.size.1473", "udp.size.2048",
         "udp.size.2049", "udp.size.4096", "udp.size.4097", "udp.size.8192", "udp.size.8193",
-        "udp.size.max", "udp.burst", "udp.duplicate", "udp.source.match",
+        "udp.size.max", "udp.burst", "udp.duplicate", "udp.source.match", "udp.source.addr",
         "udp.interleave.2sockets", "udp.loop.port7", "udp.perf.loss",
     };
     size_t n;
@@ -470,6 +526,9 @@ START_TEST(catalog_contract)
     /* tcp.idle.pause reuses the pause tcp.unsolicited.idle watched: it must run right after. */
     ck_assert_ptr_eq(cc_find("tcp.unsolicited.idle") + 1, cc_find("tcp.idle.pause"));
     ck_assert_int_eq(cc_find("udp.loop.port7")->level, CC_SHOULD);
+    /* The reply's port is RFC 862's (MUST); its address only RFC 1122 3.3.4.2's (SHOULD). */
+    ck_assert_int_eq(cc_find("udp.source.match")->level, CC_MUST);
+    ck_assert_int_eq(cc_find("udp.source.addr")->level, CC_SHOULD);
     ck_assert_int_eq(cc_find("tcp.perf.rtt")->level, CC_INFO);
     ck_assert_int_eq(cc_find("udp.perf.loss")->level, CC_INFO);
     ck_assert_ptr_null(cc_find("tcp.nope"));
@@ -499,6 +558,7 @@ Suite *cv_suite(void)
     tcase_add_test(basic, pattern_deterministic);
     tcase_add_test(basic, pattern_offsets_agree);
     tcase_add_test(basic, stream_buffer_source);
+    tcase_add_test(basic, source_kind);
     tcase_add_test(basic, dgram_match_and_duplicate);
     tcase_add_test(basic, dgram_excess);
     tcase_add_test(basic, dgram_names);

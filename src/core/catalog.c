@@ -82,8 +82,11 @@ static const struct cc_case cases[] = {
     {"udp.size.max", U, MUST, "RFC 862; RFC 768",
      "the largest datagram (65507 bytes on IPv4, 65527 on IPv6) comes back exactly"},
     {"udp.source.match", U, MUST, "RFC 862; RFC 768",
-     "replies to datagrams of 29 to 8193 bytes come from the address and port the requests went "
-     "to (every UDP case checks every reply's source too)"},
+     "replies to datagrams of 29 to 8193 bytes come from the port the requests went to (every "
+     "UDP case checks every reply's source port too)"},
+    {"udp.source.addr", U, SHOULD, "RFC 1122 3.3.4.2",
+     "every reply comes from the address its request went to, not another address of the "
+     "server (replies seen by the UDP cases so far, and datagrams of 29 to 8193 bytes)"},
     {"udp.burst", U, MUST, "RFC 862; RFC 768",
      "64 distinct datagrams sent at once: every reply is exactly one request"},
     {"udp.interleave.2sockets", U, MUST, "RFC 862; RFC 768",

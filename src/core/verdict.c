@@ -419,3 +419,22 @@ const char *cv_dresult_describe(const struct cv_dmatch *m, const struct cv_dresu
     }
     return buf;
 }
+
+/* ---- Reply source --------------------------------------------------------------------- */
+
+int cv_source_kind(const struct ea_addr *to, const struct ea_addr *from)
+{
+    if (!to || !from || from->family == EA_NONE || from->port != to->port)
+        return CV_SRC_OTHER_PORT;
+    return ea_equal(to, from) ? CV_SRC_SAME : CV_SRC_OTHER_ADDR;
+}
+
+const char *cv_source_name(int kind)
+{
+    switch (kind) {
+    case CV_SRC_SAME: return "same";
+    case CV_SRC_OTHER_ADDR: return "other address";
+    case CV_SRC_OTHER_PORT: return "other port";
+    default: return "?";
+    }
+}

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/addr.h"
+
 /* ---- Payload pattern ------------------------------------------------------------------ */
 
 /* The byte at offset off of the pattern stream for seed: a counter-based generator
@@ -154,5 +156,24 @@ const char *cv_dkind_name(int kind);
  * bytes") into buf[0..size), NUL-terminated when size > 0. Returns buf. */
 const char *cv_dresult_describe(const struct cv_dmatch *m, const struct cv_dresult *r, char *buf,
                                 size_t size);
+
+/* ---- Reply source --------------------------------------------------------------------- */
+
+/* Where a UDP reply came from, compared with where its request went. RFC 862's service is at
+ * the port: a reply from another port is no answer (a connected client drops it), a MUST
+ * failure. A reply from the right port but another local address (a multi-homed or
+ * wildcard-bound server) breaks only RFC 1122 3.3.4.2, a SHOULD; its bytes are still the echo. */
+enum cv_source {
+    CV_SRC_SAME = 0,   /* the address and port the request went to */
+    CV_SRC_OTHER_ADDR, /* the right port, another address (or address family) */
+    CV_SRC_OTHER_PORT  /* another port, or an unknown source (family EA_NONE) */
+};
+
+/* Classifies reply source from against request destination to. An IPv6 scope id counts only
+ * when both have one. */
+int cv_source_kind(const struct ea_addr *to, const struct ea_addr *from);
+
+/* "same", "other address", "other port" ("?" otherwise). Static string. */
+const char *cv_source_name(int kind);
 
 #endif

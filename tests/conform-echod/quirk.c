@@ -3,12 +3,15 @@
  * (tests/conform-echod/run.sh): defects that only show with large datagrams, late, or on an
  * idle connection, which the fixtures in tests/fixtures/ do not cover. It reuses their
  * correct poll() engine (fixture.h, read-only) and overrides one hook per mode. Not an RFC
- * 862 server by design: each mode breaks RFC 862 (or RFC 768 for the reply's source) once.
+ * 862 server by design: each mode breaks RFC 862 (or RFC 768 / RFC 1122 for the reply's
+ * source) once.
  *
  * usage: quirk MODE [--port N] [--lifetime SECONDS], MODE one of:
  *   udp-dup-big      answers datagrams of more than 1024 bytes twice
  *   udp-dup-late     answers every datagram, and again 600 ms later
  *   udp-port-big     answers datagrams of more than 1024 bytes from a second socket (port)
+ *   udp-addr-other   also takes datagrams on 127.0.0.2 (same port) and answers them from
+ *                    127.0.0.1, the right port but another address (RFC 1122 3.3.4.2)
  *   tcp-idle-talk    sends 14 bytes of its own on a connection idle for 1 s (once)
  *   tcp-idle-deaf    stops echoing on a connection once it has been idle for 1 s
  *   tcp-halfclose-rst  after the client's FIN, echoes everything, then resets (RST), no FIN
@@ -18,6 +21,9 @@
  */
 #include "fixture.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -132,6 +138,42 @@ static void port_big(int fd, const uint8_t *p, size_t n, const struct sockaddr_i
     reply(other, p, n, from);
 }
 
+/* udp-addr-other: datagrams to 127.0.0.2:PORT arrive here; the engine's socket, bound to
+ * 127.0.0.1:PORT, answers them, so the reply's port is right and its address is not. UDP only;
+ * the engine exits 2 when 127.0.0.1:PORT is taken (the caller retries). */
+static int alt_fd = -1;
+
+static void addr_tick(int fd, int64_t now_ms)
+{
+    uint8_t b[65536];
+    struct sockaddr_in from;
+    socklen_t len = sizeof from;
+    ssize_t n;
+
+    (void)now_ms;
+    while ((n = recvfrom(alt_fd, b, sizeof b, 0, (struct sockaddr *)&from, &len)) >= 0) {
+        reply(fd, b, (size_t)n, &from);
+        len = sizeof from;
+    }
+}
+
+/* Binds alt_fd to 127.0.0.2 on an ephemeral port and returns the port (0 on failure). */
+static unsigned open_alt(void)
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof sa;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(0x7f000002);
+    alt_fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (alt_fd < 0 || bind(alt_fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+        getsockname(alt_fd, (struct sockaddr *)&sa, &len) < 0 ||
+        fcntl(alt_fd, F_SETFL, O_NONBLOCK) < 0)
+        return 0;
+    return ntohs(sa.sin_port);
+}
+
 static struct late {
     int64_t due;
     struct sockaddr_in to;
@@ -175,6 +217,21 @@ int main(int argc, char **argv)
         ops.udp_data = dup_late, ops.udp_tick = late_tick;
     else if (strcmp(mode, "udp-port-big") == 0)
         ops.udp_data = port_big;
+    else if (strcmp(mode, "udp-addr-other") == 0) {
+        /* The engine binds 127.0.0.1 on the port 127.0.0.2 got: "--port N" is rewritten. */
+        static char port[16];
+        unsigned p = open_alt();
+        if (!p) {
+            fprintf(stderr, "quirk: cannot bind 127.0.0.2\n");
+            return 3;
+        }
+        snprintf(port, sizeof port, "%u", p);
+        for (int i = 2; i + 1 < argc; i++)
+            if (strcmp(argv[i], "--port") == 0)
+                argv[i + 1] = port;
+        ops.udp_tick = addr_tick;
+        ops.transports = FX_UDP; /* no TCP bind that a busy 127.0.0.1:N could refuse */
+    }
     else if (strcmp(mode, "tcp-idle-talk") == 0)
         ops.tcp_tick = talk_tick;
     else if (strcmp(mode, "tcp-idle-deaf") == 0)

@@ -2,8 +2,8 @@
 # Runs echo-conform against echod (and checks its command line contract) for CTest, label
 # "conform". usage: run.sh BIN_DIR CHECK [SOURCE_DIR [QUIRK]], where BIN_DIR holds echo-conform
 # and echod, QUIRK is tests/conform-echod/quirk.c built, and CHECK is one of: default tap json
-# junit expect unreachable usage list matrix ipv6 docs dupbig duplate portbig idletalk
-# idledeaf concurrent maxtime reset.
+# junit expect unreachable usage list matrix ipv6 docs dupbig duplate portbig addrother
+# idletalk idledeaf concurrent maxtime reset.
 # Exit 0 when the check holds, 1 otherwise (with the output that shows why). Talks only to
 # loopback; every server it starts is stopped by its PID; every run is bounded by timeout(1).
 set -u
@@ -79,7 +79,7 @@ run() { # run echo-conform with a time bound; sets rc
 }
 
 ncases=$("$conform" --list | wc -l)
-[ "$ncases" -ge 52 ] || fail "--list prints $ncases cases, want at least 52"
+[ "$ncases" -ge 53 ] || fail "--list prints $ncases cases, want at least 53"
 
 case $check in
 default)
@@ -244,6 +244,50 @@ portbig)
     want_tap udp.duplicate fail
     grep -q "expected: \"replies from 127.0.0.1:$port\"" "$tmp/out" || fail "no expected source"
     grep -q 'seen: "a reply from 127.0.0.1:[0-9]*"' "$tmp/out" || fail "no seen source"
+    ;;
+addrother)
+    # Datagrams to 127.0.0.2:PORT answered from 127.0.0.1:PORT: the right port, another address.
+    # The bytes are the echo (the MUST cases pass, udp.source.match too); only the SHOULD
+    # udp.source.addr fails (RFC 1122 3.3.4.2), so the run is conformant (exit 0).
+    # 127.0.0.1 on the port 127.0.0.2 got may be taken by another test: try a few ports.
+    port= try=0
+    while [ -z "$port" ] && [ "$try" -lt 5 ]; do
+        try=$((try + 1))
+        "$quirk" udp-addr-other --port 0 --lifetime 100 >"$tmp/quirk.out" 2>"$tmp/quirk.err" &
+        qpid=$!
+        pids="$pids $qpid"
+        i=0
+        while [ "$i" -lt 100 ]; do
+            port=$(sed -n 's/^listening udp 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/quirk.out")
+            [ -n "$port" ] && break
+            grep -q "cannot bind 127.0.0.2" "$tmp/quirk.err" && {
+                echo "SKIP: cannot bind 127.0.0.2"
+                exit 77
+            }
+            grep -q "cannot listen" "$tmp/quirk.err" && break
+            sleep 0.05
+            i=$((i + 1))
+        done
+    done
+    [ -n "$port" ] || fail "quirk udp-addr-other printed no listening line"
+    run --format tap --seed 10 --transport udp --only udp.single --only udp.size.1025 \
+        --only udp.size.max --only udp.source.match --only udp.source.addr "127.0.0.2:$port"
+    [ "$rc" -eq 0 ] || fail "exit $rc, want 0 (a SHOULD failure only)"
+    want_tap udp.single ok
+    want_tap udp.size.1025 ok
+    want_tap udp.size.max ok
+    want_tap udp.source.match ok
+    want_tap udp.source.addr fail
+    grep -q "expected: \"replies from 127.0.0.2:$port\"" "$tmp/out" || fail "no expected source"
+    grep -q "seen: \"a reply from 127.0.0.1:$port\"" "$tmp/out" || fail "no seen source"
+    grep -q 'message: ".*in udp.single came from 127.0.0.1:.*RFC 1122 3.3.4.2' "$tmp/out" ||
+        fail "the first reply from another address (udp.single's) is not the one reported"
+    # Alone, it probes itself; JSON says SHOULD.
+    run --format json --seed 10 --transport udp --only udp.source.addr "127.0.0.2:$port"
+    [ "$rc" -eq 0 ] || fail "exit $rc, want 0 (udp.source.addr alone)"
+    grep -q '"udp.source.addr"' "$tmp/out" || fail "no udp.source.addr in the JSON"
+    grep -q '"SHOULD"' "$tmp/out" || fail "udp.source.addr is not SHOULD in the JSON"
+    grep -q '"fail"' "$tmp/out" || fail "udp.source.addr did not fail alone"
     ;;
 idletalk)
     # 14 bytes of its own on a connection idle for 1 s: a MUST failure (unsolicited), quoted;

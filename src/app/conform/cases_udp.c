@@ -294,15 +294,14 @@ out:
     close(fd);
 }
 
-static void run_source(struct ct_ctx *x)
+/* Datagrams of several sizes, one at a time, each from a fresh socket: a server may answer
+ * large datagrams through another socket. Every reply's source is checked by ct_udp_recv.
+ * Returns 1 when all were answered and the case has not failed. */
+static int source_probes(struct ct_ctx *x)
 {
-    /* Every reply of every case is checked (ct_udp_recv); this case makes sure several sizes
-     * are, since a server may answer large datagrams through another socket. */
     static const uint8_t msg[] = "where does my echo come from?";
     static const size_t sizes[] = {sizeof msg - 1, 1025, 1473, 8193};
     struct cv_dresult r;
-    struct ea_addr from;
-    char a[EA_FORMAT_MAX];
 
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         const uint8_t *p = msg;
@@ -310,13 +309,50 @@ static void run_source(struct ct_ctx *x)
             cv_pattern_fill(cv_seed_derive(x->seed, i), 0, big, sizes[i]);
             p = big;
         }
-        memset(&from, 0, sizeof from);
-        if (ct_udp_roundtrip(x, p, sizes[i], rbuf, &r, 0, NULL, &from) != 1 ||
+        if (ct_udp_roundtrip(x, p, sizes[i], rbuf, &r, 0, NULL, NULL) != 1 ||
             x->status == CT_FAIL)
-            return;
+            return 0;
     }
-    ct_note(x, "replies to datagrams of 29, 1025, 1473 and 8193 bytes came from %s",
+    return 1;
+}
+
+static void run_source(struct ct_ctx *x)
+{
+    /* MUST: the port. A reply from another port fails here (and in any case that sees one);
+     * another address of the right port is udp.source.addr's (SHOULD). */
+    char a[EA_FORMAT_MAX];
+
+    if (!source_probes(x))
+        return;
+    ct_note(x, "replies to datagrams of 29, 1025, 1473 and 8193 bytes came from port %u, where "
+            "the requests went (%s)", (unsigned)x->t->udp.port,
             ns_format(&x->t->udp, a, sizeof a));
+}
+
+static void run_source_addr(struct ct_ctx *x)
+{
+    /* SHOULD (RFC 1122 3.3.4.2): the reply's source address is the one the request went to.
+     * Judges every reply seen so far in this run (ct_udp_recv keeps the first from another
+     * address in the session) and its own probes. Without a session it keeps its own. */
+    struct ct_session own;
+    struct ct_session *keep = x->s;
+    char a[EA_FORMAT_MAX];
+
+    if (!x->s) {
+        memset(&own, 0, sizeof own);
+        x->s = &own;
+    }
+    if (!x->s->udp_other_addr)
+        source_probes(x);
+    if (x->s->udp_other_addr && x->status != CT_FAIL) {
+        ct_fail(x, "%s (RFC 1122 3.3.4.2: a reply SHOULD come from the address the request was "
+                "sent to)", x->s->addr_msg);
+        ct_detail(x, x->s->addr_expected, x->s->addr_seen, x->s->addr_where);
+    } else if (x->status != CT_FAIL) {
+        ct_note(x, "every reply so far came from %s, the address the requests went to",
+                ns_format(&x->t->udp, a, sizeof a));
+    }
+    x->s = keep;
 }
 
 static void run_interleave(struct ct_ctx *x)
@@ -444,6 +480,7 @@ const struct ct_runner ct_udp_runners[] = {
     {"udp.burst", run_burst},
     {"udp.duplicate", run_duplicate},
     {"udp.source.match", run_source},
+    {"udp.source.addr", run_source_addr},
     {"udp.interleave.2sockets", run_interleave},
     {"udp.loop.port7", run_loop7},
     {"udp.perf.loss", run_loss},

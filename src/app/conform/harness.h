@@ -62,6 +62,11 @@ struct ct_session {
     int idle_done;      /* the pause was watched (the connection got that far) */
     int idle_closed;    /* the server closed or reset the idle connection: account below */
     char idle_msg[400], idle_expected[200], idle_seen[300], idle_where[200];
+    /* The first reply from the right port but another address (RFC 1122 3.3.4.2, SHOULD),
+     * seen by any UDP case: its bytes still count as the echo there; udp.source.addr judges
+     * it, with this account. */
+    int udp_other_addr;
+    char addr_msg[400], addr_expected[200], addr_seen[300], addr_where[200];
 };
 
 /* One case's context and result. */
@@ -185,8 +190,10 @@ int ct_udp_send(struct ct_ctx *x, int fd, unsigned conn, const uint8_t *p, size_
 
 /* Waits up to wait_ms for one datagram: 1 and *n (true length, even past cap), *from;
  * 0 on timeout; -errno. buf must hold 65536 bytes to see every datagram whole. A datagram
- * from anywhere but the target's UDP address and port fails the case (expected and seen
- * source in the account) and is still returned. */
+ * from another port than the target's UDP port fails the case (MUST; expected and seen
+ * source in the account); one from the right port but another address is logged and kept in
+ * the session for udp.source.addr (SHOULD). Either is still returned, so its bytes are
+ * judged. */
 int ct_udp_recv(struct ct_ctx *x, int fd, unsigned conn, int wait_ms, uint8_t *buf, size_t cap,
                 size_t *n, struct ea_addr *from);
 

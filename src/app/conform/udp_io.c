@@ -1,7 +1,7 @@
 /*
  * udp_io.c - the UDP side of the harness. Sockets are unconnected and bound to an ephemeral
  * (unprivileged) port, so a reply from the wrong address or port is still seen and reported
- * instead of being filtered by the kernel. A silent server is diagnosed with a connected
+ * instead of being filtered by the kernel (another port: MUST; another address: SHOULD). A silent server is diagnosed with a connected
  * socket, the only way an ICMP port unreachable surfaces (as ECONNREFUSED) on Linux.
  * UDP may lose datagrams (RFC 768): every wait retries before calling a datagram unanswered.
  */
@@ -67,27 +67,43 @@ int ct_udp_send(struct ct_ctx *x, int fd, unsigned conn, const uint8_t *p, size_
     }
 }
 
-/* RFC 768 with RFC 862: the answer comes from the address and port the request went to (a
- * connected client or a firewall drops anything else). Checked on every reply of every case;
- * the target's address is where each request was sent, so a server with several addresses
- * passes as long as it answers from the one it was asked on. */
+/* RFC 862's service is at the port the request went to: a reply from another port is no
+ * answer (a connected client drops it), a MUST failure of the case that saw it. A reply from
+ * the right port but another address of the server (multi-homed, or wildcard-bound without
+ * IP_PKTINFO) breaks only RFC 1122 3.3.4.2, a SHOULD: it still counts as the echo here, and
+ * the first one is kept in the session for udp.source.addr. Checked on every reply of every
+ * case; the target's address is where each request was sent. */
 static void check_source(struct ct_ctx *x, unsigned conn, size_t n, const struct ea_addr *src)
 {
     char a[EA_FORMAT_MAX], b[EA_FORMAT_MAX], e[EA_FORMAT_MAX + 40], s[EA_FORMAT_MAX + 40], w[64];
+    int kind = cv_source_kind(&x->t->udp, src);
 
-    if (ea_equal(src, &x->t->udp))
+    if (kind == CV_SRC_SAME)
         return;
     ns_format(&x->t->udp, a, sizeof a);
     if (src->family)
         ns_format(src, b, sizeof b);
     else
         snprintf(b, sizeof b, "an unknown address");
-    ct_log_event(x, conn, "wrong source");
-    ct_fail(x, "%s %zu-byte reply came from %s, not from %s where the request went",
-            cv_article(n), n, b, a);
     snprintf(e, sizeof e, "replies from %s", a);
     snprintf(s, sizeof s, "a reply from %s", b);
     snprintf(w, sizeof w, "%s %zu-byte reply on socket %u", cv_article(n), n, conn);
+    if (kind == CV_SRC_OTHER_ADDR) {
+        ct_log_event(x, conn, "other address");
+        if (x->s && !x->s->udp_other_addr) {
+            x->s->udp_other_addr = 1;
+            snprintf(x->s->addr_msg, sizeof x->s->addr_msg,
+                     "%s %zu-byte reply in %s came from %s, the right port but not the address "
+                     "%s the request went to", cv_article(n), n, x->c->id, b, a);
+            snprintf(x->s->addr_expected, sizeof x->s->addr_expected, "%s", e);
+            snprintf(x->s->addr_seen, sizeof x->s->addr_seen, "%s", s);
+            snprintf(x->s->addr_where, sizeof x->s->addr_where, "%s, %s", x->c->id, w);
+        }
+        return;
+    }
+    ct_log_event(x, conn, "wrong source");
+    ct_fail(x, "%s %zu-byte reply came from %s, another port than %s where the request went",
+            cv_article(n), n, b, a);
     ct_detail(x, e, s, w);
 }
 
