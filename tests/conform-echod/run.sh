@@ -3,7 +3,7 @@
 # "conform". usage: run.sh BIN_DIR CHECK [SOURCE_DIR [QUIRK]], where BIN_DIR holds echo-conform
 # and echod, QUIRK is tests/conform-echod/quirk.c built, and CHECK is one of: default tap json
 # junit expect unreachable usage list matrix ipv6 docs dupbig duplate portbig addrother
-# idletalk idledeaf concurrent maxtime reset.
+# idletalk idledeaf concurrent maxtime reset loopsilent.
 # Exit 0 when the check holds, 1 otherwise (with the output that shows why). Talks only to
 # loopback; every server it starts is stopped by its PID; every run is bounded by timeout(1).
 set -u
@@ -204,6 +204,27 @@ docs)
         sed '1d;$d' >"$tmp/have"
     diff -u "$tmp/have" "$tmp/want" >"$tmp/out" ||
         fail "docs/conform.md's catalog differs from 'echo-conform --list --format markdown'"
+    ;;
+loopsilent)
+    # A server that has stopped answering new source ports (tests/fixtures/udp_one_client,
+    # after the preflight probe became its one client) is silent towards port 7 too: that
+    # silence is no proof of loop protection, so udp.loop.port7 is skipped, never passed.
+    fixture="$(dirname "$quirk")/udp_one_client"
+    [ -x "$fixture" ] || fail "no fixture $fixture"
+    "$fixture" --port 0 --lifetime 100 >"$tmp/quirk.out" 2>"$tmp/quirk.err" &
+    pids="$pids $!"
+    i=0 port=
+    while [ -z "$port" ] && [ "$i" -lt 100 ]; do
+        port=$(sed -n 's/^listening udp 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/quirk.out")
+        [ -n "$port" ] || sleep 0.05
+        i=$((i + 1))
+    done
+    [ -n "$port" ] || fail "udp_one_client printed no listening line"
+    run --format tap --seed 7 --transport udp --only udp.single --only udp.loop.port7 \
+        "127.0.0.1:$port"
+    want_tap udp.single fail
+    grep -q "^ok [0-9]* - udp.loop.port7 # SKIP cannot judge" "$tmp/out" ||
+        fail "udp.loop.port7 not skipped against a silent server"
     ;;
 dupbig)
     # Datagrams over 1024 bytes answered twice, at once: the size cases see the second copy,

@@ -211,6 +211,10 @@ int ct_udp_roundtrip(struct ct_ctx *x, const uint8_t *p, size_t n, uint8_t *rbuf
 /* Records that the target answered a datagram in this case. */
 void ct_udp_answered(struct ct_ctx *x);
 
+/* Whether a small datagram from a fresh ephemeral-port socket is still answered (two tries
+ * of 300 ms); 1 when it cannot tell. Lets a case tell "refused on purpose" from "silent". */
+int ct_udp_still_answers(struct ct_ctx *x);
+
 /* Fails the case for a UDP exchange that got no reply at all, saying what can be told: an
  * ICMP port unreachable ("no UDP echo service here"), or silence (source filtering, or no
  * service), or that only this datagram is ignored when others were answered. */

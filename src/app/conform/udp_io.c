@@ -152,8 +152,7 @@ void ct_udp_answered(struct ct_ctx *x)
     }
 }
 
-/* Whether a small datagram from a fresh socket is still answered (two tries). */
-static int still_answers(struct ct_ctx *x)
+int ct_udp_still_answers(struct ct_ctx *x)
 {
     static const uint8_t probe[] = "echo-conform: still there?";
     uint8_t buf[64];
@@ -204,7 +203,7 @@ void ct_udp_silence(struct ct_ctx *x, const char *what, int tries, long long wai
         ct_log_event(x, 0, "ICMP unreachable");
         ct_fail(x, "no UDP echo service here: %s answers with ICMP port unreachable", a);
         ct_detail(x, "a reply datagram", "ICMP port unreachable (ECONNREFUSED)", NULL);
-    } else if (x->s && x->s->udp_answered && still_answers(x)) {
+    } else if (x->s && x->s->udp_answered && ct_udp_still_answers(x)) {
         ct_fail(x, "no reply to %s after %d tries in %.3g s, though a short datagram is still "
                 "answered (the server ignores or drops this one)", what, tries,
                 waited_ms / 1000.0);
