@@ -190,12 +190,12 @@ ipv6)
     grep -q "^ok [0-9]* - udp.size.max$" "$tmp/out" || fail "udp.size.max did not pass"
     ;;
 docs)
-    # docs/conform.md holds the catalog table as the program prints it: no drift.
+    # README.md holds the catalog table as the program prints it: no drift.
     "$conform" --list --format markdown >"$tmp/want" || fail "--list failed"
-    sed -n '/^<!-- catalog:begin -->$/,/^<!-- catalog:end -->$/p' "$src/docs/conform.md" |
+    sed -n '/^<!-- catalog:begin -->$/,/^<!-- catalog:end -->$/p' "$src/README.md" |
         sed '1d;$d' >"$tmp/have"
     diff -u "$tmp/have" "$tmp/want" >"$tmp/out" ||
-        fail "docs/conform.md's catalog differs from 'echo-conform --list --format markdown'"
+        fail "README.md's catalog differs from 'echo-conform --list --format markdown'"
     ;;
 loopsilent)
     # A server that has stopped answering new source ports (tests/fixtures/udp_one_client,

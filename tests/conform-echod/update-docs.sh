@@ -1,11 +1,11 @@
 #!/bin/sh
-# Rewrites the catalog table of docs/conform.md (between <!-- catalog:begin --> and
+# Rewrites the catalog table of README.md (between <!-- catalog:begin --> and
 # <!-- catalog:end -->) from `echo-conform --list --format markdown`, after a change to
 # src/core/catalog.c. The CTest check conform.echod.docs fails until this has been run.
-# usage: tests/conform-echod/update-docs.sh path/to/echo-conform [docs/conform.md]
+# usage: tests/conform-echod/update-docs.sh path/to/echo-conform [README.md]
 set -eu
 conform=$1
-doc=${2:-$(dirname "$0")/../../docs/conform.md}
+doc=${2:-$(dirname "$0")/../../README.md}
 tmp=$(mktemp)
 trap 'rm -f "$tmp" "$tmp.table"' EXIT
 "$conform" --list --format markdown >"$tmp.table"

@@ -4,7 +4,7 @@
  *
  * Text and TAP lines are written as each case ends, so a long run shows progress; JUnit and
  * JSON are written whole at the end. Colour is the caller's decision (a terminal, no
- * --output). The formats are documented in docs/conform.md.
+ * --output). The formats are documented in the README.
  */
 #ifndef EH_APP_CONFORM_REPORT_H
 #define EH_APP_CONFORM_REPORT_H
