@@ -203,20 +203,30 @@ static int af_of(const struct ea_addr *a)
     return a->family == EA_INET6 ? AF_INET6 : AF_INET;
 }
 
+/* The first steps of ns_listen and ns_connect: check the arguments, convert the address and
+ * open a non-blocking, close-on-exec socket of its family. Returns 0 or -errno. */
+static int open_for(const struct ea_addr *a, int socktype, struct sockaddr_storage *ss,
+                    socklen_t *len, int *s)
+{
+    int rc;
+
+    if (!a || (socktype != SOCK_STREAM && socktype != SOCK_DGRAM))
+        return -EINVAL;
+    rc = ns_addr_to_sockaddr(a, ss, len);
+    if (rc)
+        return rc;
+    *s = socket(af_of(a), socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    return *s < 0 ? -errno : 0;
+}
+
 int ns_listen(const struct ea_addr *a, int socktype, int backlog, int *fd)
 {
     struct sockaddr_storage ss;
     socklen_t len;
     int s, rc;
 
-    if (!a || !fd || (socktype != SOCK_STREAM && socktype != SOCK_DGRAM))
-        return -EINVAL;
-    rc = ns_addr_to_sockaddr(a, &ss, &len);
-    if (rc)
-        return rc;
-    s = socket(af_of(a), socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (s < 0)
-        return -errno;
+    if (!fd || (rc = open_for(a, socktype, &ss, &len, &s)) != 0)
+        return fd ? rc : -EINVAL;
     rc = ns_set_int(s, SOL_SOCKET, SO_REUSEADDR, 1);
     if (!rc && a->family == EA_INET6)
         rc = ns_set_int(s, IPPROTO_IPV6, IPV6_V6ONLY, 1);
@@ -310,14 +320,8 @@ int ns_connect(const struct ea_addr *a, int socktype, const struct ea_addr *loca
     int s, rc = 0, soerr = 0;
     socklen_t slen = sizeof soerr;
 
-    if (!a || !fd || (socktype != SOCK_STREAM && socktype != SOCK_DGRAM))
-        return -EINVAL;
-    rc = ns_addr_to_sockaddr(a, &ss, &len);
-    if (rc)
-        return rc;
-    s = socket(af_of(a), socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (s < 0)
-        return -errno;
+    if (!fd || (rc = open_for(a, socktype, &ss, &len, &s)) != 0)
+        return fd ? rc : -EINVAL;
     if (local) {
         struct sockaddr_storage ls;
         socklen_t llen;
