@@ -183,13 +183,18 @@ int nl_timer_arm(struct nl_loop *l, struct nl_timer *t, int64_t due_ms)
     return 0;
 }
 
-static void run_timers(struct nl_loop *l)
+/* Runs the due timers; returns how many ran. */
+static int run_timers(struct nl_loop *l)
 {
+    int ran = 0;
+
     while (l->n_timers && l->heap[0]->due_ms <= l->now_ms && !l->stop) {
         struct nl_timer *t = l->heap[0];
         nl_timer_cancel(l, t);
         t->fn(l, t);
+        ran++;
     }
+    return ran;
 }
 
 static void on_signal(struct nl_loop *l, struct nl_io *io, uint32_t revents)
@@ -232,35 +237,43 @@ void nl_stop(struct nl_loop *l)
     l->stop = 1;
 }
 
-int nl_run(struct nl_loop *l)
+int nl_run_once(struct nl_loop *l, int timeout_ms)
 {
     struct epoll_event evs[MAX_EVENTS];
+    int ran, n;
 
+    nl_now(l);
+    ran = run_timers(l);
+    if (l->stop)
+        return ran;
+    if (l->n_timers) {
+        /* Wake up for the next timer even when asked to wait longer (or forever). */
+        int64_t d = l->heap[0]->due_ms - l->now_ms;
+        int t = d <= 0 ? 0 : d > 60000 ? 60000 : (int)d;
+        if (timeout_ms < 0 || t < timeout_ms)
+            timeout_ms = t;
+    }
+    n = epoll_wait(l->epfd, evs, MAX_EVENTS, timeout_ms);
+    if (n < 0)
+        return errno == EINTR ? ran : -errno;
+    nl_now(l);
+    for (int i = 0; i < n && !l->stop; i++) {
+        struct nl_io *io = evs[i].data.ptr;
+        /* A descriptor deleted earlier in this batch: its event is stale. */
+        if (io->fd < 0)
+            continue;
+        io->fn(l, io, evs[i].events);
+        ran++;
+    }
+    return ran;
+}
+
+int nl_run(struct nl_loop *l)
+{
     while (!l->stop) {
-        int timeout = -1, n;
-
-        nl_now(l);
-        run_timers(l);
-        if (l->stop)
-            break;
-        if (l->n_timers) {
-            int64_t d = l->heap[0]->due_ms - l->now_ms;
-            timeout = d <= 0 ? 0 : d > 60000 ? 60000 : (int)d;
-        }
-        n = epoll_wait(l->epfd, evs, MAX_EVENTS, timeout);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        nl_now(l);
-        for (int i = 0; i < n && !l->stop; i++) {
-            struct nl_io *io = evs[i].data.ptr;
-            /* A descriptor deleted earlier in this batch: its event is stale. */
-            if (io->fd < 0)
-                continue;
-            io->fn(l, io, evs[i].events);
-        }
+        int rc = nl_run_once(l, -1);
+        if (rc < 0)
+            return rc;
     }
     return 0;
 }

@@ -93,6 +93,14 @@ int nl_stop_on_signals(struct nl_loop *l, const int *sigs, size_t n);
 /* Asks nl_run() to return after the current callback. */
 void nl_stop(struct nl_loop *l);
 
+/* One round of the loop: runs the due timers, waits at most timeout_ms (0: just polls; < 0:
+ * until something happens) for descriptor events, shortened to the next timer's due time,
+ * and calls their callbacks; stops early when nl_stop() is called. For tests and fuzz
+ * targets that drive a server step by step. Returns how many callbacks ran (timers and
+ * descriptors; 0 means nothing was ready), or -errno when epoll_wait fails with anything
+ * but EINTR (an EINTR returns the timers that ran). */
+int nl_run_once(struct nl_loop *l, int timeout_ms);
+
 /* Runs until nl_stop() or a caught signal. Returns 0, or -errno when epoll_wait fails with
  * anything but EINTR. */
 int nl_run(struct nl_loop *l);

@@ -67,6 +67,12 @@ static void pool_put(struct nt_server *s, uint8_t *b)
         free(b);
 }
 
+void nt_pool_trim(struct nt_server *s)
+{
+    while (s->n_pool)
+        free(s->pool[--s->n_pool]);
+}
+
 static void conn_close(struct nt_server *s, struct nt_conn *c)
 {
     int fd = c->io.fd;
