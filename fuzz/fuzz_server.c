@@ -1,0 +1,568 @@
+/*
+ * fuzz_server.c - fuzzes the echo server in-process at the network level: the real glue
+ * (net/loop, net/tcp, net/udp with the core behind them), set up once per process on
+ * 127.0.0.1 ephemeral ports, driven by a script of client actions over loopback sockets:
+ * connect, write, read, shut down, reset, close, run the loop, send a datagram. The loop
+ * runs with zero timeouts only, so an execution never sleeps unless the kernel is late.
+ *
+ * Oracle (RFC 862 over RFC 9293 and RFC 768): every byte a client reads equals the byte it
+ * wrote at that offset; a served connection is never closed or reset by the server before
+ * the client shuts down, and after that it gets every byte back, then EOF; a connection is
+ * refused (closed at once, nothing echoed) exactly when every slot was taken or the access
+ * check said no; the server never holds more than max_conns; a datagram's reply is the
+ * same bytes, exactly once. At the end of each input every client is finished and the server
+ * must release every connection, so no state leaks into the next input (AFL++ stability).
+ *
+ * Input: a 4-byte header (client receive buffer, client send buffer, a mask of connections
+ * the access check refuses, 1 reserved byte), then 3-byte actions (op, arg hi, arg lo);
+ * op's low nibble is the action, bits 4-5 the client.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fuzz.h"
+#include "net/loop.h"
+#include "net/sock.h"
+#include "net/tcp.h"
+#include "net/udp.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+#define N_CLIENTS 4 /* one more than the server's slots, so refusals happen */
+#define MAX_CONNS 3u
+#define CAP 1024u /* server pending cap: small, so backpressure is reached */
+#define POOL_MAX 2u
+#define IDLE_MS 600000u /* armed and re-armed, but never due within one input */
+#define SOCK_BUF 4096   /* server sockets' buffers (the kernel doubles it) */
+#define MSS 1024        /* segment size both ways, see setup() */
+#define MAX_ACTIONS 256u
+#define MAX_CONNECTS 32u /* well under the listen backlog: no SYN is ever dropped */
+#define BACKLOG 128
+#define MAX_ROUNDS 100000   /* loop rounds before "the server never goes quiet" */
+#define SLOW_BUDGET_MS 3000 /* total time one input may wait for the kernel */
+
+/* Payload: a fixed pseudo-random table read cyclically from a seed-dependent start; its
+ * period (a prime) is longer than any write, so a byte at a wrong offset shows. */
+#define PERIOD 65521u
+static uint8_t table[2 * PERIOD];
+
+static const uint8_t *pattern_at(uint8_t seed, uint64_t off)
+{
+    return table + (off + (uint64_t)seed * 257u) % PERIOD;
+}
+
+enum verdict { V_UNKNOWN = 0, V_SERVED, V_REFUSED };
+
+struct client {
+    int fd;        /* -1: no socket */
+    uint16_t port; /* local port, to match the server's accept */
+    uint8_t seed;
+    uint8_t verdict; /* enum verdict, from the accept hook */
+    uint32_t seq;    /* connect number within the input */
+    uint64_t sent, rcvd;
+    int shut; /* the client shut down its write side */
+    int done; /* EOF or reset seen: nothing more to read */
+};
+
+static struct {
+    int ready;
+    int verbose; /* FUZZ_SERVER_VERBOSE set: one line per input on stderr */
+    struct nl_loop loop;
+    struct nt_server tcp;
+    struct nu_server udp;
+    struct sockaddr_in tcp_addr, udp_addr;
+    int ufd; /* the clients' UDP socket */
+    /* Per input: */
+    struct client cl[N_CLIENTS];
+    uint32_t n_connects;
+    uint8_t deny_mask;
+    uint8_t rcvbuf, sndbuf; /* header choices for client sockets */
+    uint64_t echoed;        /* bytes the clients read back */
+    uint64_t pred_served, pred_refused;
+    int64_t slow_ms;
+    uint8_t buf[65536];
+} g;
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void fail(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    fputs("fuzz_server: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    abort();
+}
+
+/* The access check sees every accepted connection, in accept order, before the server
+ * decides: it predicts the decision (refused when the mask says so or every slot is taken)
+ * and pins it on the client with that port. */
+static int allow_hook(void *ctx, const struct ea_addr *peer)
+{
+    int allow = 1, refuse;
+
+    (void)ctx;
+    for (int i = 0; i < N_CLIENTS; i++) {
+        struct client *c = &g.cl[i];
+        if (c->fd < 0 || c->verdict != V_UNKNOWN || c->port != peer->port)
+            continue;
+        allow = !(c->seq < 8 && (g.deny_mask >> c->seq) & 1);
+        refuse = !allow || g.tcp.n_live >= g.tcp.cfg.max_conns;
+        c->verdict = refuse ? V_REFUSED : V_SERVED;
+        break;
+    }
+    /* A client that already closed its socket is counted too; the server decides anyway. */
+    if (!allow || g.tcp.n_live >= g.tcp.cfg.max_conns)
+        g.pred_refused++;
+    else
+        g.pred_served++;
+    return allow;
+}
+
+static void setup(void)
+{
+    struct nt_config tc;
+    struct ed_policy pol;
+    struct ea_addr a;
+    socklen_t len;
+    int tfd, ufd, rc;
+    uint32_t x = 2463534242u;
+
+    for (size_t i = 0; i < PERIOD; i++) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        table[i] = table[i + PERIOD] = (uint8_t)(x >> 24);
+    }
+    for (int i = 0; i < N_CLIENTS; i++)
+        g.cl[i].fd = -1;
+    if ((rc = nl_init(&g.loop, MAX_CONNS + 4)) != 0)
+        fail("nl_init: %s", ns_strerror(rc));
+    memset(&tc, 0, sizeof tc);
+    tc.cap = CAP;
+    tc.max_conns = MAX_CONNS;
+    tc.idle_timeout_ms = IDLE_MS;
+    tc.pool_max = POOL_MAX;
+    tc.allow = allow_hook;
+    if ((rc = nt_init(&g.tcp, &g.loop, &tc)) != 0)
+        fail("nt_init: %s", ns_strerror(rc));
+    ed_policy_default(&pol);
+    if ((rc = nu_init(&g.udp, &g.loop, &pol)) != 0)
+        fail("nu_init: %s", ns_strerror(rc));
+
+    memset(&a, 0, sizeof a);
+    a.family = EA_INET;
+    a.ip[0] = 127, a.ip[3] = 1;
+    if ((rc = ns_listen(&a, SOCK_STREAM, BACKLOG, &tfd)) != 0)
+        fail("listen tcp: %s", ns_strerror(rc));
+    /* Accepted sockets inherit small, fixed buffers: backpressure after a few KiB, and no
+     * autotuning that would make one run differ from the next. The segment size is clamped
+     * (here and on the clients) as on a real network: with loopback's 64 KiB MSS every
+     * window this small is "less than one segment", and the sender would wait for its
+     * zero-window probe timer (hundreds of ms) instead of sending at once. */
+    (void)ns_set_int(tfd, SOL_SOCKET, SO_RCVBUF, SOCK_BUF);
+    (void)ns_set_int(tfd, SOL_SOCKET, SO_SNDBUF, SOCK_BUF);
+    (void)ns_set_int(tfd, IPPROTO_TCP, TCP_MAXSEG, MSS);
+    if ((rc = nt_add_listener(&g.tcp, tfd)) != 0)
+        fail("nt_add_listener: %s", ns_strerror(rc));
+    if ((rc = ns_listen(&a, SOCK_DGRAM, 0, &ufd)) != 0)
+        fail("listen udp: %s", ns_strerror(rc));
+    if ((rc = nu_add_socket(&g.udp, ufd)) != 0)
+        fail("nu_add_socket: %s", ns_strerror(rc));
+    len = sizeof g.tcp_addr;
+    if (getsockname(tfd, (struct sockaddr *)&g.tcp_addr, &len) != 0)
+        fail("getsockname: %s", strerror(errno));
+    len = sizeof g.udp_addr;
+    if (getsockname(ufd, (struct sockaddr *)&g.udp_addr, &len) != 0)
+        fail("getsockname: %s", strerror(errno));
+
+    g.ufd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (g.ufd < 0)
+        fail("socket udp: %s", strerror(errno));
+    (void)ns_set_int(g.ufd, SOL_SOCKET, SO_RCVBUF, 1 << 20);
+    (void)ns_set_int(g.ufd, SOL_SOCKET, SO_SNDBUF, 1 << 20);
+    g.verbose = getenv("FUZZ_SERVER_VERBOSE") != NULL;
+    g.ready = 1;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    if (!g.ready)
+        setup();
+    return 0;
+}
+
+/* Checks what the server may never do, whatever the clients did. */
+static void check_server(void)
+{
+    if (g.tcp.n_live > g.tcp.cfg.max_conns)
+        fail("%u live connections, more than max_conns %u", g.tcp.n_live, g.tcp.cfg.max_conns);
+    if (g.tcp.n_pool > g.tcp.cfg.pool_max)
+        fail("%u pooled buffers, more than pool_max %u", g.tcp.n_pool, g.tcp.cfg.pool_max);
+}
+
+static int round_once(void)
+{
+    int n = nl_run_once(&g.loop, 0);
+
+    if (n < 0)
+        fail("nl_run_once: %s", ns_strerror(n));
+    check_server();
+    return n;
+}
+
+/* Runs the loop until a round finds nothing ready. Returns the callbacks that ran. */
+static int settle(void)
+{
+    int total = 0;
+
+    for (int i = 0; i < MAX_ROUNDS; i++) {
+        int n = round_once();
+        if (n == 0)
+            return total;
+        total += n;
+    }
+    fail("the server loop never went quiet (%d rounds)", MAX_ROUNDS);
+}
+
+/* Nothing moved although something is still expected: the kernel may be late (a timer of
+ * its own). Wait a little for any client or server descriptor, within the input's budget. */
+static void slow_wait(const char *what)
+{
+    struct pollfd p[N_CLIENTS + 2];
+    int n = 0;
+    int64_t t0 = nl_now(&g.loop);
+
+    if (g.slow_ms >= SLOW_BUDGET_MS)
+        fail("stalled: %s", what);
+    p[n].fd = g.loop.epfd, p[n++].events = POLLIN;
+    p[n].fd = g.ufd, p[n++].events = POLLIN;
+    for (int i = 0; i < N_CLIENTS; i++)
+        if (g.cl[i].fd >= 0 && !g.cl[i].done)
+            p[n].fd = g.cl[i].fd, p[n++].events = POLLIN;
+    if (g.verbose)
+        fprintf(stderr, "fuzz_server: waiting: %s\n", what);
+    (void)poll(p, (nfds_t)n, 5);
+    g.slow_ms += nl_now(&g.loop) - t0 + 1;
+}
+
+static void client_reset_state(struct client *c)
+{
+    memset(c, 0, sizeof *c);
+    c->fd = -1;
+}
+
+static void do_connect(int i)
+{
+    struct client *c = &g.cl[i];
+    static const int bufs[4] = {4096, 8192, 32768, 131072};
+    struct sockaddr_in me;
+    socklen_t len = sizeof me;
+    int fd;
+
+    if (c->fd >= 0 || g.n_connects >= MAX_CONNECTS)
+        return;
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        fail("socket: %s", strerror(errno));
+    (void)ns_set_int(fd, SOL_SOCKET, SO_RCVBUF, bufs[g.rcvbuf & 3]);
+    (void)ns_set_int(fd, SOL_SOCKET, SO_SNDBUF, bufs[g.sndbuf & 3]);
+    (void)ns_set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+    (void)ns_set_int(fd, IPPROTO_TCP, TCP_MAXSEG, MSS);
+    if (connect(fd, (struct sockaddr *)&g.tcp_addr, sizeof g.tcp_addr) != 0 && errno != EINPROGRESS)
+        fail("connect: %s", strerror(errno));
+    if (getsockname(fd, (struct sockaddr *)&me, &len) != 0)
+        fail("getsockname: %s", strerror(errno));
+    client_reset_state(c);
+    c->fd = fd;
+    c->port = ntohs(me.sin_port);
+    c->seq = g.n_connects++;
+    c->seed = (uint8_t)(c->seq * 37u + (unsigned)i);
+}
+
+/* The server closed or reset the connection (how: for the message). */
+static void on_closed(int i, const char *how)
+{
+    struct client *c = &g.cl[i];
+
+    if (c->verdict == V_UNKNOWN)
+        fail("client %d: %s before the server accepted it", i, how);
+    if (c->verdict == V_REFUSED) {
+        if (c->rcvd)
+            fail("client %d: refused, yet %llu bytes were echoed", i, (unsigned long long)c->rcvd);
+    } else if (!c->shut) {
+        fail("client %d: served connection got %s before the client shut down (%llu of %llu "
+             "bytes echoed)",
+             i, how, (unsigned long long)c->rcvd, (unsigned long long)c->sent);
+    } else if (c->rcvd != c->sent || strcmp(how, "EOF") != 0) {
+        fail("client %d: %s after %llu of %llu bytes echoed", i, how, (unsigned long long)c->rcvd,
+             (unsigned long long)c->sent);
+    }
+    c->done = 1;
+}
+
+/* Reads at most max bytes (0: all there is) and checks them. Returns bytes read. */
+static size_t do_read(int i, size_t max)
+{
+    struct client *c = &g.cl[i];
+    size_t total = 0;
+
+    while (c->fd >= 0 && !c->done && (max == 0 || total < max)) {
+        size_t want = sizeof g.buf;
+        ssize_t n;
+
+        if (max && max - total < want)
+            want = max - total;
+        n = recv(c->fd, g.buf, want, MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                break;
+            if (errno == ECONNRESET || errno == EPIPE) {
+                on_closed(i, "a reset");
+                break;
+            }
+            fail("client %d: recv: %s", i, strerror(errno));
+        }
+        if (n == 0) {
+            on_closed(i, "EOF");
+            break;
+        }
+        if (c->verdict != V_SERVED)
+            fail("client %d: %zd bytes from a connection the server did not serve", i, n);
+        if (c->rcvd + (uint64_t)n > c->sent)
+            fail("client %d: %llu bytes echoed, only %llu sent", i,
+                 (unsigned long long)(c->rcvd + (uint64_t)n), (unsigned long long)c->sent);
+        if (memcmp(g.buf, pattern_at(c->seed, c->rcvd), (size_t)n) != 0) {
+            const uint8_t *want_p = pattern_at(c->seed, c->rcvd);
+            size_t k = 0;
+            while (g.buf[k] == want_p[k])
+                k++;
+            fail("client %d: byte %llu: expected 0x%02x, got 0x%02x", i,
+                 (unsigned long long)(c->rcvd + k), want_p[k], g.buf[k]);
+        }
+        c->rcvd += (uint64_t)n;
+        g.echoed += (uint64_t)n;
+        total += (size_t)n;
+    }
+    return total;
+}
+
+static void do_write(int i, size_t n)
+{
+    struct client *c = &g.cl[i];
+    ssize_t m;
+
+    if (c->fd < 0 || c->shut || c->done)
+        return;
+    m = send(c->fd, pattern_at(c->seed, c->sent), n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (m < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return;
+        if (errno == ECONNRESET || errno == EPIPE) {
+            on_closed(i, "a reset");
+            return;
+        }
+        fail("client %d: send: %s", i, strerror(errno));
+    }
+    c->sent += (uint64_t)m;
+}
+
+static void do_shut(int i)
+{
+    struct client *c = &g.cl[i];
+
+    if (c->fd < 0 || c->shut)
+        return;
+    if (shutdown(c->fd, SHUT_WR) != 0 && errno != ENOTCONN)
+        fail("client %d: shutdown: %s", i, strerror(errno));
+    c->shut = 1;
+}
+
+/* Abortive close (RST) or plain close; the server must cope either way. */
+static void do_close(int i, int abortive)
+{
+    struct client *c = &g.cl[i];
+
+    if (c->fd < 0)
+        return;
+    if (abortive) {
+        struct linger lg = {1, 0};
+        (void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
+    close(c->fd);
+    client_reset_state(c);
+}
+
+static void do_udp(size_t n, uint8_t seed)
+{
+    const uint8_t *p = pattern_at(seed, 0);
+    ssize_t m;
+
+    m = sendto(g.ufd, p, n, MSG_DONTWAIT, (struct sockaddr *)&g.udp_addr, sizeof g.udp_addr);
+    if (m != (ssize_t)n)
+        fail("udp sendto %zu bytes: %s", n, m < 0 ? strerror(errno) : "short");
+    for (;;) {
+        settle();
+        m = recv(g.ufd, g.buf, sizeof g.buf, MSG_DONTWAIT | MSG_TRUNC);
+        if (m >= 0)
+            break;
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            fail("udp recv: %s", strerror(errno));
+        slow_wait("no reply to a datagram");
+    }
+    if ((size_t)m != n)
+        fail("udp: sent %zu bytes, reply has %zd", n, m);
+    if (memcmp(g.buf, p, n) != 0)
+        fail("udp: the %zu-byte reply differs from the datagram", n);
+    m = recv(g.ufd, g.buf, sizeof g.buf, MSG_DONTWAIT);
+    if (m >= 0)
+        fail("udp: a second reply (%zd bytes) to one datagram", m);
+}
+
+/* Finishes every client: served ones shut down and read until EOF (all echoed), refused
+ * ones are closed; then the server must release every connection. */
+static void finish(void)
+{
+    for (;;) {
+        int busy = 0, moved;
+
+        moved = settle();
+        for (int i = 0; i < N_CLIENTS; i++) {
+            struct client *c = &g.cl[i];
+            if (c->fd < 0 || c->done)
+                continue;
+            if (c->verdict == V_UNKNOWN)
+                fail("client %d: the server never accepted it", i);
+            if (c->verdict == V_REFUSED) {
+                do_close(i, 1);
+                moved++;
+                continue;
+            }
+            if (!c->shut) {
+                do_shut(i);
+                moved++; /* the server has an EOF to see */
+            }
+            moved += (int)do_read(i, 0);
+            busy |= !c->done;
+        }
+        if (!busy)
+            break;
+        if (!moved)
+            slow_wait("a served connection did not get all its bytes back and EOF");
+    }
+    for (int i = 0; i < N_CLIENTS; i++)
+        do_close(i, 1);
+    while (g.tcp.n_live) {
+        if (!settle())
+            slow_wait("the server kept connections after every client left");
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct nt_stats t0;
+    struct nu_stats u0;
+    int aborted = 0;
+    unsigned udp_seq = 0;
+
+    if (!g.ready)
+        setup();
+    if (size < 4)
+        return 0;
+    g.rcvbuf = data[0], g.sndbuf = data[1];
+    g.deny_mask = data[2];
+    g.echoed = 0;
+    g.n_connects = 0;
+    g.pred_served = g.pred_refused = 0;
+    g.slow_ms = 0;
+    t0 = g.tcp.st;
+    u0 = g.udp.st;
+    {
+        size_t nact = (size - 4) / 3;
+        if (nact > MAX_ACTIONS)
+            nact = MAX_ACTIONS;
+        for (size_t k = 0; k < nact; k++) {
+            const uint8_t *a = data + 4 + 3 * k;
+            int i = (a[0] >> 4) & 3;
+            unsigned arg = (unsigned)a[1] << 8 | a[2];
+
+            switch (a[0] & 7) {
+            case 0:
+                do_connect(i);
+                break;
+            case 1:
+                do_write(i, arg % PERIOD);
+                break;
+            case 2:
+                (void)do_read(i, arg);
+                break;
+            case 3:
+                do_shut(i);
+                break;
+            case 4:
+            case 5:
+                aborted |= g.cl[i].fd >= 0;
+                do_close(i, (a[0] & 7) == 4);
+                break;
+            case 6:
+                if (arg % 17 == 0)
+                    (void)settle();
+                else
+                    for (unsigned r = 0; r < arg % 17; r++)
+                        (void)round_once();
+                break;
+            default:
+                do_udp(arg % 65508, (uint8_t)udp_seq++);
+                break;
+            }
+        }
+    }
+    finish();
+    nt_pool_trim(&g.tcp);
+
+    /* The counters must agree with what the clients saw. */
+    if (g.tcp.st.accepted - t0.accepted != g.pred_served)
+        fail("%llu connections accepted, %llu expected",
+             (unsigned long long)(g.tcp.st.accepted - t0.accepted),
+             (unsigned long long)g.pred_served);
+    if ((g.tcp.st.refused_full - t0.refused_full) + (g.tcp.st.not_allowed - t0.not_allowed) !=
+        g.pred_refused)
+        fail("%llu connections refused, %llu expected",
+             (unsigned long long)((g.tcp.st.refused_full - t0.refused_full) +
+                                  (g.tcp.st.not_allowed - t0.not_allowed)),
+             (unsigned long long)g.pred_refused);
+    if (g.tcp.st.closed - t0.closed != g.pred_served)
+        fail("%llu connections closed, %llu served",
+             (unsigned long long)(g.tcp.st.closed - t0.closed), (unsigned long long)g.pred_served);
+    if (!aborted && g.tcp.st.errors != t0.errors)
+        fail("%llu connection errors although no client reset or closed early",
+             (unsigned long long)(g.tcp.st.errors - t0.errors));
+    if (!aborted && g.tcp.st.bytes - t0.bytes != g.echoed)
+        fail("the server counts %llu bytes echoed, the clients read %llu",
+             (unsigned long long)(g.tcp.st.bytes - t0.bytes), (unsigned long long)g.echoed);
+    if (g.udp.st.sent - u0.sent != udp_seq || g.udp.st.received - u0.received != udp_seq)
+        fail("udp: %llu received, %llu sent for %u datagrams",
+             (unsigned long long)(g.udp.st.received - u0.received),
+             (unsigned long long)(g.udp.st.sent - u0.sent), udp_seq);
+    if (g.verbose)
+        fprintf(stderr,
+                "fuzz_server: %u connects, %llu served, %llu refused, %llu bytes echoed, "
+                "%llu pending-storage allocations, %u datagrams, %lld ms waited\n",
+                g.n_connects, (unsigned long long)g.pred_served, (unsigned long long)g.pred_refused,
+                (unsigned long long)g.echoed,
+                (unsigned long long)(g.tcp.st.buf_allocs - t0.buf_allocs), udp_seq,
+                (long long)g.slow_ms);
+    return 0;
+}
