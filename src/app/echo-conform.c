@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "conform/cases.h"
-#include "conform/embedded.h"
+#include "common/embedded.h"
 #include "conform/expect.h"
 #include "conform/report.h"
 #include "core/addr.h"
@@ -429,8 +429,10 @@ int main(int argc, char **argv)
         return 2;
     }
     if (optind == argc) {
-        struct ce_opts eo = {o.echod, o.family == NS_FAMILY_V6, o.tcp, o.udp, o.verbose};
-        if (ce_start(&eo, &ts[0].t, &echod) < 0) {
+        struct em_opts eo = {prog, o.echod, o.family == NS_FAMILY_V6, o.tcp, o.udp, o.verbose,
+                             NULL};
+        snprintf(ts[0].t.name, sizeof ts[0].t.name, "echod");
+        if (em_start(&eo, &ts[0].t.tcp, &ts[0].t.udp, &echod) < 0) {
             free(ts);
             free(addrs);
             return 2;
@@ -511,7 +513,7 @@ done:
     if (out && out != stdout)
         fclose(out);
     if (echod > 0)
-        ce_stop(echod);
+        em_stop(echod);
     for (size_t i = 0; i < nt; i++)
         free(ts[i].cases);
     free(ts);

@@ -1,10 +1,11 @@
 /*
- * embedded.c - starts and stops the built-in echod for echo-conform (see embedded.h). Its
+ * embedded.c - starts and stops the built-in echod of echo-conform and echo-bench (see
+ * embedded.h). Its
  * stdout is a pipe read with a deadline, so a server that never prints its ports cannot
  * hang the run.
  */
 #define _GNU_SOURCE
-#include "conform/embedded.h"
+#include "common/embedded.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,9 +15,18 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "net/sock.h"
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int echod_path(const char *given, char *buf, size_t size)
 {
@@ -38,28 +48,26 @@ static int echod_path(const char *given, char *buf, size_t size)
     return 0;
 }
 
-int ce_start(const struct ce_opts *o, struct ct_target *t, pid_t *pid)
+int em_start(const struct em_opts *o, struct ea_addr *tcp_out, struct ea_addr *udp_out, pid_t *pid)
 {
     char path[PATH_MAX], buf[1024];
     size_t len = 0;
     int pfd[2], got_tcp = !o->tcp, got_udp = !o->udp;
     long long end;
 
-    memset(t, 0, sizeof *t);
     path[0] = '\0';
-    snprintf(t->name, sizeof t->name, "echod");
     if (echod_path(o->path, path, sizeof path) < 0 || access(path, X_OK) != 0) {
-        fprintf(stderr, "echo-conform: no target given and the built-in echod was not found at "
-                "%s\n", path);
+        fprintf(stderr, "%s: no target given and the built-in echod was not found at "
+                "%s\n", o->prog, path);
         return -1;
     }
     if (pipe2(pfd, O_CLOEXEC) < 0) {
-        fprintf(stderr, "echo-conform: pipe: %s\n", strerror(errno));
+        fprintf(stderr, "%s: pipe: %s\n", o->prog, strerror(errno));
         return -1;
     }
     *pid = fork();
     if (*pid < 0) {
-        fprintf(stderr, "echo-conform: fork: %s\n", strerror(errno));
+        fprintf(stderr, "%s: fork: %s\n", o->prog, strerror(errno));
         close(pfd[0]);
         close(pfd[1]);
         return -1;
@@ -73,13 +81,18 @@ int ce_start(const struct ce_opts *o, struct ct_target *t, pid_t *pid)
             if (nul >= 0)
                 dup2(nul, 2);
         }
-        execl(path, "echod", "--listen", listen, "--port", "0", (char *)NULL);
+        const char *argv[20] = {"echod", "--listen", listen, "--port", "0"};
+        size_t argc = 5;
+        for (size_t i = 0; o->extra && o->extra[i] && argc < 19; i++)
+            argv[argc++] = o->extra[i];
+        argv[argc] = NULL;
+        execv(path, (char *const *)argv);
         _exit(127);
     }
     close(pfd[1]);
-    end = ct_now_ms() + 5000;
+    end = now_ms() + 5000;
     while (!(got_tcp && got_udp)) {
-        long long now = ct_now_ms();
+        long long now = now_ms();
         ssize_t r;
         char *nl;
         if (now >= end || ns_wait(pfd[0], POLLIN, (int)(end - now)) <= 0)
@@ -100,10 +113,15 @@ int ce_start(const struct ce_opts *o, struct ct_target *t, pid_t *pid)
                 addr = buf + 14;
             if (addr && ea_parse(addr, strlen(addr), 0, &ep) == 0 && ep.kind != EA_KIND_NAME) {
                 ep.addr.port = ep.port;
-                if (tcp && o->tcp)
-                    t->tcp = ep.addr, got_tcp = 1;
-                else if (!tcp && o->udp)
-                    t->udp = ep.addr, got_udp = 1;
+                if (tcp && o->tcp) {
+                    if (tcp_out)
+                        *tcp_out = ep.addr;
+                    got_tcp = 1;
+                } else if (!tcp && o->udp) {
+                    if (udp_out)
+                        *udp_out = ep.addr;
+                    got_udp = 1;
+                }
             }
             len -= (size_t)(nl + 1 - buf);
             memmove(buf, nl + 1, len + 1);
@@ -111,7 +129,7 @@ int ce_start(const struct ce_opts *o, struct ct_target *t, pid_t *pid)
     }
     close(pfd[0]);
     if (!(got_tcp && got_udp)) {
-        fprintf(stderr, "echo-conform: %s did not report its listening ports\n", path);
+        fprintf(stderr, "%s: %s did not report its listening ports\n", o->prog, path);
         kill(*pid, SIGTERM);
         waitpid(*pid, NULL, 0);
         return -1;
@@ -119,12 +137,12 @@ int ce_start(const struct ce_opts *o, struct ct_target *t, pid_t *pid)
     return 0;
 }
 
-void ce_stop(pid_t pid)
+void em_stop(pid_t pid)
 {
-    long long end = ct_now_ms() + 2000;
+    long long end = now_ms() + 2000;
 
     kill(pid, SIGTERM);
-    while (ct_now_ms() < end) {
+    while (now_ms() < end) {
         if (waitpid(pid, NULL, WNOHANG) == pid)
             return;
         poll(NULL, 0, 10);
