@@ -362,3 +362,34 @@ fail:
     close(s);
     return rc;
 }
+
+int ns_connect_start(const struct ea_addr *a, int socktype, int *fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int s, rc;
+
+    if (!fd || (rc = open_for(a, socktype, &ss, &len, &s)) != 0)
+        return fd ? rc : -EINVAL;
+    if (connect(s, (struct sockaddr *)&ss, len) == 0) {
+        *fd = s;
+        return 0;
+    }
+    rc = -errno;
+    if (rc == -EINPROGRESS || rc == -EINTR) {
+        *fd = s;
+        return -EINPROGRESS;
+    }
+    close(s);
+    return rc;
+}
+
+int ns_connect_result(int fd)
+{
+    int soerr = 0;
+    socklen_t slen = sizeof soerr;
+
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &slen) < 0)
+        return -errno;
+    return -soerr;
+}

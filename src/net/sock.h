@@ -82,6 +82,16 @@ int ns_accept(int lfd, int *fd, struct ea_addr *peer);
 int ns_connect(const struct ea_addr *a, int socktype, const struct ea_addr *local, int timeout_ms,
                int *fd);
 
+/* Starts connecting a new non-blocking, close-on-exec socket of socktype to *a without
+ * waiting (for programs that open thousands at once from an event loop). Returns 0 when
+ * already connected, -EINPROGRESS while in progress (wait for EPOLLOUT, then ask
+ * ns_connect_result), both with *fd set; or -errno of the failing step, nothing left open. */
+int ns_connect_start(const struct ea_addr *a, int socktype, int *fd);
+
+/* The outcome of a connect started by ns_connect_start once fd is writable: 0 connected, or
+ * -errno (SO_ERROR: -ECONNREFUSED, -ETIMEDOUT, ...). */
+int ns_connect_result(int fd);
+
 /* Sets or clears O_NONBLOCK on fd. Returns 0 or -errno from fcntl. */
 int ns_set_nonblock(int fd, int on);
 
