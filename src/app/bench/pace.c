@@ -1,0 +1,114 @@
+/*
+ * pace.c - phases and the open-loop schedule of echo-bench's workers (see pace.h). The rate
+ * timer is a timerfd armed at absolute monotonic times, so a late wake-up sends everything due
+ * at once and the intended send times, not the actual ones, start each latency.
+ */
+#define _GNU_SOURCE
+#include "bench/pace.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+int pc_step(struct bb_worker *b, uint64_t now, int *measuring)
+{
+    int phase = __atomic_load_n(&b->sh->phase, __ATOMIC_ACQUIRE);
+    uint64_t m, e;
+
+    if (phase == BB_STOP) {
+        pc_finish(b, measuring);
+        return -1;
+    }
+    if (phase != BB_RUN)
+        return phase;
+    m = __atomic_load_n(&b->sh->measure_ns, __ATOMIC_ACQUIRE);
+    e = __atomic_load_n(&b->sh->end_ns, __ATOMIC_ACQUIRE);
+    if (!*measuring && now >= m && now < e && !b->st.t_begin_ns) {
+        *measuring = 1;
+        b->st.t_begin_ns = now;
+    }
+    if (now >= e) {
+        pc_finish(b, measuring);
+        return -1;
+    }
+    return phase;
+}
+
+void pc_finish(struct bb_worker *b, int *measuring)
+{
+    if (*measuring)
+        b->st.t_end_ns = bb_now_ns();
+    *measuring = 0;
+}
+
+static void arm(struct pc_rate *r, uint64_t at)
+{
+    struct itimerspec its;
+
+    memset(&its, 0, sizeof its);
+    its.it_value.tv_sec = (time_t)(at / 1000000000u);
+    its.it_value.tv_nsec = (long)(at % 1000000000u);
+    if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+        its.it_value.tv_nsec = 1; /* all zero would disarm */
+    (void)timerfd_settime(r->io.fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+int pc_rate_open(struct pc_rate *r, struct nl_loop *l, nl_io_fn fn, double rate, uint32_t conns,
+                 uint32_t count)
+{
+    int fd, rc;
+
+    memset(r, 0, sizeof *r);
+    r->io.fd = -1;
+    r->count = count ? count : 1;
+    r->gap_ns = 1e9 * (double)conns / (rate * (double)r->count);
+    fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    rc = nl_add(l, &r->io, fd, EPOLLIN, fn);
+    if (rc)
+        close(fd);
+    return rc;
+}
+
+void pc_rate_start(struct pc_rate *r, uint64_t now)
+{
+    r->t0 = now;
+    r->k = 0;
+    r->started = 1;
+    arm(r, now);
+}
+
+void pc_rate_fire(struct pc_rate *r, uint64_t now, pc_send_fn send, void *ctx)
+{
+    uint64_t ticks, due, count = r->count;
+
+    if (read(r->io.fd, &ticks, sizeof ticks) < 0 && errno != EAGAIN)
+        return;
+    if (!r->started || now < r->t0)
+        return;
+    due = (uint64_t)((double)(now - r->t0) / r->gap_ns) + 1;
+    /* Only the connections that messages k .. due-1 go to have anything new. */
+    for (uint64_t j = 0; j < count && r->k + j < due; j++) {
+        uint64_t idx = (r->k + j) % count;
+        send(ctx, idx, (due - idx + count - 1) / count); /* m with m * count + idx < due */
+    }
+    r->k = due;
+    arm(r, r->t0 + (uint64_t)((double)due * r->gap_ns));
+}
+
+uint64_t pc_rate_intended(const struct pc_rate *r, uint64_t idx, uint64_t m)
+{
+    return r->t0 + (uint64_t)((double)(m * r->count + idx) * r->gap_ns);
+}
+
+void pc_rate_close(struct pc_rate *r, struct nl_loop *l)
+{
+    if (r->io.fd >= 0) {
+        int fd = r->io.fd;
+        nl_del(l, &r->io);
+        close(fd);
+    }
+}

@@ -1,0 +1,475 @@
+/*
+ * tcp.c - echo-bench's TCP worker: one epoll loop (net/loop) driving its share of the
+ * connections in one of four modes. Every byte sent is read straight from the shared pattern
+ * table (core/ptable) at the connection's own position, and every byte echoed is compared
+ * with memcmp against the same position, so a wrong, lost or foreign byte is caught at its
+ * stream offset. Nothing is allocated per message: each connection has a fixed slot, the
+ * pipeline's send times live in one array sized at start, and reads go to one scratch buffer.
+ *
+ * Closed loop: P messages in flight; each completed message is replaced at once, in one
+ * write for all that completed in one read. Stream: writes of --size bytes while less than
+ * --window is unechoed. Rate (open loop): the worker's share of R messages/s goes round-robin
+ * over its connections on a timerfd schedule; a message's latency runs from its intended send
+ * time, so a stalled server cannot hide its stall (no coordinated omission). Idle: connect,
+ * hold silently, then one message per connection must come back.
+ */
+#define _GNU_SOURCE
+#include "bench/bench.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bench/pace.h"
+#include "core/ptable.h"
+#include "net/loop.h"
+#include "net/sock.h"
+
+#define SCRATCH (256 * 1024)
+#define MAX_CONNECTING 256       /* connects in progress per worker (SYN queues are finite) */
+#define TICK_MS 10
+#define STALL_CHECK_NS 250000000ull
+#define RATE_MAX_INFLIGHT (1u << 20) /* bytes unechoed per connection before rate mode waits */
+
+enum { C_NEW = 0, C_CONNECTING, C_OPEN, C_CLOSED };
+
+struct conn {
+    struct nl_io io;       /* first: the loop hands back &io */
+    struct tw *w;
+    uint32_t id;           /* global connection number */
+    uint8_t state;
+    uint8_t answered;      /* idle mode */
+    uint32_t spos, rpos;   /* table positions of the next byte to send / to check */
+    uint64_t sent, recvd;  /* stream offsets */
+    uint64_t queued;       /* messages queued for sending (closed, rate, idle) */
+    uint64_t done;         /* messages echoed completely */
+    uint64_t counted;      /* completions inside the measured interval */
+    uint64_t progress_ns;  /* last progress (connect start, a byte echoed) */
+    uint64_t *times;       /* closed mode: send times of the pipeline, [P] */
+};
+
+struct tw {
+    struct bb_worker *b;
+    const struct bb_cfg *cfg;
+    const uint8_t *t;
+    struct nl_loop loop;
+    struct nl_timer tick;
+    struct pc_rate rate;
+    struct conn *c;
+    uint64_t *times;
+    uint8_t *buf;
+    uint32_t next_connect, connecting, open;
+    int phase, measuring, started, checking;
+    uint64_t now;          /* ns, refreshed per read and per tick */
+    uint64_t next_stall;
+};
+
+static void conn_close(struct tw *w, struct conn *c)
+{
+    if (c->state == C_CONNECTING)
+        w->connecting--;
+    if (c->state == C_OPEN)
+        w->open--;
+    if (c->io.fd >= 0) {
+        int fd = c->io.fd;
+        nl_del(&w->loop, &c->io);
+        close(fd);
+    }
+    c->state = C_CLOSED;
+}
+
+static void start_connects(struct tw *w);
+
+static void connect_failed(struct tw *w, struct conn *c, int rc)
+{
+    w->b->st.connect_errors++;
+    if (!w->b->st.first_connect_error[0])
+        snprintf(w->b->st.first_connect_error, sizeof w->b->st.first_connect_error,
+                 "connection %u: cannot connect to %s: %s", c->id, w->cfg->target,
+                 ns_strerror(rc));
+    conn_close(w, c);
+}
+
+static void on_io(struct nl_loop *l, struct nl_io *io, uint32_t revents);
+
+/* Writes what is queued (or, streaming, what the window allows) straight from the table. */
+static void flush(struct tw *w, struct conn *c)
+{
+    const struct bb_cfg *cfg = w->cfg;
+    uint64_t want;
+
+    if (cfg->mode == BB_STREAM)
+        want = cfg->window - (c->sent - c->recvd);
+    else
+        want = c->queued * cfg->size - c->sent;
+    while (want) {
+        size_t n = want < PT_SPAN ? (size_t)want : PT_SPAN;
+        ssize_t r;
+        if (cfg->mode == BB_STREAM && n > cfg->size)
+            n = (size_t)cfg->size;
+        r = send(c->io.fd, w->t + c->spos, n, MSG_NOSIGNAL);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN)
+                break;
+            w->b->st.early_closes++;
+            bb_fail(&w->b->st, "connection %u: send after %llu bytes: %s", c->id,
+                    (unsigned long long)c->sent, strerror(errno));
+            conn_close(w, c);
+            return;
+        }
+        c->sent += (uint64_t)r;
+        c->spos = pt_advance(c->spos, (uint64_t)r);
+        want -= (uint64_t)r;
+        if ((size_t)r < n)
+            break;
+    }
+    (void)nl_mod(&w->loop, &c->io, EPOLLIN | (want ? EPOLLOUT : 0));
+}
+
+/* Closed loop: keep P messages in flight, stamping each with its send time. */
+static void refill_closed(struct tw *w, struct conn *c)
+{
+    uint32_t p = w->cfg->pipeline;
+
+    while (c->queued < c->done + p) {
+        c->times[c->queued % p] = w->now;
+        c->queued++;
+    }
+    flush(w, c);
+}
+
+static void kick(struct tw *w, struct conn *c)
+{
+    c->progress_ns = w->now;
+    switch (w->cfg->mode) {
+    case BB_CLOSED:
+        refill_closed(w, c);
+        break;
+    case BB_STREAM:
+        flush(w, c);
+        break;
+    default:
+        break; /* rate: the schedule sends; idle: nothing until the check */
+    }
+}
+
+static void on_connected(struct tw *w, struct conn *c)
+{
+    w->connecting--;
+    w->open++;
+    c->state = C_OPEN;
+    w->b->st.connected++;
+    /* Small messages must leave at once: Nagle would hold a pipelined partial write. */
+    (void)ns_set_int(c->io.fd, IPPROTO_TCP, TCP_NODELAY, 1);
+    (void)nl_mod(&w->loop, &c->io, EPOLLIN);
+    if (w->started)
+        kick(w, c);
+}
+
+static void start_connects(struct tw *w)
+{
+    while (w->connecting < MAX_CONNECTING && w->next_connect < w->b->count) {
+        struct conn *c = &w->c[w->next_connect++];
+        int fd = -1, rc = ns_connect_start(&w->cfg->addr, SOCK_STREAM, &fd);
+        c->progress_ns = w->now;
+        if (rc != 0 && rc != -EINPROGRESS) {
+            connect_failed(w, c, rc);
+            continue;
+        }
+        rc = nl_add(&w->loop, &c->io, fd, EPOLLOUT, on_io);
+        if (rc) {
+            close(fd);
+            connect_failed(w, c, rc);
+            continue;
+        }
+        c->state = C_CONNECTING;
+        w->connecting++;
+    }
+}
+
+static void complete(struct tw *w, struct conn *c, uint64_t upto)
+{
+    const struct bb_cfg *cfg = w->cfg;
+    struct bb_stats *st = &w->b->st;
+    uint64_t n = upto - c->done;
+
+    if (cfg->mode == BB_IDLE) {
+        if (upto >= 1 && !c->answered) {
+            c->answered = 1;
+            st->idle_answered++;
+            conn_close(w, c);
+        }
+        c->done = upto;
+        return;
+    }
+    if (w->measuring) {
+        st->msgs += n;
+        c->counted += n;
+        if (cfg->mode == BB_CLOSED) {
+            for (uint64_t m = c->done; m < upto; m++)
+                hg_add(&st->hist, w->now - c->times[m % cfg->pipeline]);
+        } else if (cfg->mode == BB_RATE) {
+            uint64_t j = (uint64_t)(c - w->c);
+            for (uint64_t m = c->done; m < upto; m++) {
+                uint64_t due = pc_rate_intended(&w->rate, j, m);
+                hg_add(&st->hist, w->now > due ? w->now - due : 0);
+            }
+        }
+    }
+    __atomic_store_n(&w->b->live_msgs, w->b->live_msgs + n, __ATOMIC_RELAXED);
+    c->done = upto;
+}
+
+static void on_readable(struct tw *w, struct conn *c)
+{
+    struct bb_stats *st = &w->b->st;
+    ssize_t r = recv(c->io.fd, w->buf, SCRATCH, 0);
+    uint64_t expect, ok;
+    size_t bad;
+
+    if (r < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (r <= 0) {
+        /* The server ended a connection the client did not: RFC 862 echoes until the user
+         * terminates. */
+        st->early_closes++;
+        if (!c->sent)
+            bb_fail(st, "connection %u: closed by the server (%s) before anything was sent%s",
+                    c->id, r == 0 ? "end of stream" : strerror(errno),
+                    w->cfg->mode == BB_IDLE ? ", during the idle hold" : "");
+        else
+            bb_fail(st, "connection %u: closed by the server (%s) after %llu of %llu bytes "
+                    "echoed", c->id, r == 0 ? "end of stream" : strerror(errno),
+                    (unsigned long long)c->recvd, (unsigned long long)c->sent);
+        conn_close(w, c);
+        return;
+    }
+    w->now = bb_now_ns();
+    expect = c->sent - c->recvd;
+    ok = (uint64_t)r < expect ? (uint64_t)r : expect;
+    if (pt_check(w->t, &c->rpos, w->buf, (size_t)ok, &bad)) {
+        uint32_t at = c->rpos;
+        st->mismatches++;
+        bb_fail(st, "connection %u: byte %llu of the echo differs: expected 0x%02x, got 0x%02x",
+                c->id, (unsigned long long)(c->recvd + bad), w->t[at], w->buf[bad]);
+        conn_close(w, c);
+        return;
+    }
+    if ((uint64_t)r > expect) {
+        st->mismatches++;
+        bb_fail(st, "connection %u: %llu bytes arrived beyond the %llu sent (at byte %llu), "
+                "the first 0x%02x", c->id, (unsigned long long)((uint64_t)r - expect),
+                (unsigned long long)c->sent, (unsigned long long)c->sent, w->buf[ok]);
+        conn_close(w, c);
+        return;
+    }
+    c->recvd += (uint64_t)r;
+    c->progress_ns = w->now;
+    if (w->measuring)
+        st->bytes += (uint64_t)r;
+    __atomic_store_n(&w->b->live_bytes, w->b->live_bytes + (uint64_t)r, __ATOMIC_RELAXED);
+    if (w->cfg->mode == BB_STREAM) {
+        uint64_t writes = c->recvd / w->cfg->size;
+        complete(w, c, writes);
+        flush(w, c);
+        return;
+    }
+    if (c->recvd / w->cfg->size > c->done) {
+        complete(w, c, c->recvd / w->cfg->size);
+        if (c->state != C_OPEN)
+            return;
+        if (w->cfg->mode == BB_CLOSED && w->started)
+            refill_closed(w, c);
+    }
+}
+
+static void on_io(struct nl_loop *l, struct nl_io *io, uint32_t revents)
+{
+    struct conn *c = (struct conn *)io;
+    struct tw *w = c->w;
+
+    if (c->state == C_CONNECTING) {
+        int rc = ns_connect_result(io->fd);
+        w->now = bb_now_ns();
+        if (rc)
+            connect_failed(w, c, rc);
+        else
+            on_connected(w, c);
+        start_connects(w);
+        return;
+    }
+    if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
+        on_readable(w, c);
+    if (c->state == C_OPEN && (revents & EPOLLOUT))
+        flush(w, c);
+}
+
+/* Rate mode: connection idx has messages up to mine due; one write for all of them. */
+static void send_due(void *ctx, uint64_t idx, uint64_t mine)
+{
+    struct tw *w = ctx;
+    struct conn *c = &w->c[idx];
+
+    if (c->state != C_OPEN || mine <= c->queued)
+        return;
+    if (c->sent - c->recvd >= RATE_MAX_INFLIGHT)
+        return; /* the server is not keeping up: the latencies will show it */
+    c->queued = mine;
+    flush(w, c);
+}
+
+static void on_rate(struct nl_loop *l, struct nl_io *io, uint32_t revents)
+{
+    struct tw *w = (struct tw *)((char *)io - offsetof(struct tw, rate.io));
+
+    w->now = bb_now_ns();
+    pc_rate_fire(&w->rate, w->now, send_due, w);
+}
+
+static void start_traffic(struct tw *w)
+{
+    w->started = 1;
+    if (w->cfg->mode == BB_RATE) {
+        pc_rate_start(&w->rate, w->now);
+        return;
+    }
+    for (uint32_t i = 0; i < w->b->count; i++)
+        if (w->c[i].state == C_OPEN)
+            kick(w, &w->c[i]);
+}
+
+static void check_stalls(struct tw *w)
+{
+    const struct bb_cfg *cfg = w->cfg;
+
+    for (uint32_t i = 0; i < w->b->count; i++) {
+        struct conn *c = &w->c[i];
+        if (c->state == C_CONNECTING && w->now > c->progress_ns + cfg->timeout_ns) {
+            connect_failed(w, c, -ETIMEDOUT);
+        } else if (c->state == C_OPEN && c->sent > c->recvd &&
+                   w->now > c->progress_ns + cfg->timeout_ns) {
+            w->b->st.stalls++;
+            bb_fail(&w->b->st, "connection %u: no echo for %.1f s (%llu of %llu bytes echoed)",
+                    c->id, (double)cfg->timeout_ns / 1e9, (unsigned long long)c->recvd,
+                    (unsigned long long)c->sent);
+            conn_close(w, c);
+        }
+    }
+    start_connects(w);
+}
+
+static void on_tick(struct nl_loop *l, struct nl_timer *t)
+{
+    struct tw *w = (struct tw *)((char *)t - offsetof(struct tw, tick));
+    struct bb_worker *b = w->b;
+    int phase;
+
+    w->now = bb_now_ns();
+    if (w->phase == BB_CONNECT && w->next_connect >= b->count && !w->connecting) {
+        /* All attempts ended: tell the main thread once. */
+        w->phase = -1;
+        if (w->cfg->mode == BB_IDLE)
+            b->st.idle_held = b->st.connected;
+        __atomic_fetch_sub(&b->sh->connecting, 1, __ATOMIC_RELEASE);
+    }
+    phase = pc_step(b, w->now, &w->measuring);
+    if (phase < 0) {
+        nl_stop(l);
+        return;
+    }
+    if (phase == BB_RUN && !w->started && w->cfg->mode != BB_IDLE)
+        start_traffic(w);
+    if (phase == BB_CHECK && !w->checking) {
+        w->checking = 1;
+        w->started = 1;
+        for (uint32_t i = 0; i < b->count; i++) {
+            struct conn *c = &w->c[i];
+            if (c->state == C_OPEN) {
+                c->queued = 1;
+                c->progress_ns = w->now;
+                flush(w, c);
+            }
+        }
+    }
+    if (w->checking && !w->open) {
+        nl_stop(l);
+        return;
+    }
+    if (w->now >= w->next_stall) {
+        w->next_stall = w->now + STALL_CHECK_NS;
+        check_stalls(w);
+    }
+    (void)nl_timer_arm(l, t, l->now_ms + TICK_MS);
+}
+
+void *bb_tcp_worker(void *arg)
+{
+    struct bb_worker *b = arg;
+    const struct bb_cfg *cfg = b->cfg;
+    struct tw w;
+    int rc;
+
+    memset(&w, 0, sizeof w);
+    w.b = b;
+    w.cfg = cfg;
+    w.t = b->table;
+    w.rate.io.fd = -1;
+    w.phase = BB_CONNECT;
+    w.c = calloc(b->count ? b->count : 1, sizeof *w.c);
+    w.buf = malloc(SCRATCH);
+    if (cfg->mode == BB_CLOSED)
+        w.times = calloc((size_t)b->count * cfg->pipeline, sizeof *w.times);
+    rc = nl_init(&w.loop, 4);
+    if (!w.c || !w.buf || (cfg->mode == BB_CLOSED && !w.times) || rc) {
+        bb_fail(&b->st, "worker %u: %s", b->index, rc ? ns_strerror(rc) : "out of memory");
+        b->fatal = 1;
+        __atomic_fetch_sub(&b->sh->connecting, 1, __ATOMIC_RELEASE);
+        goto out;
+    }
+    for (uint32_t i = 0; i < b->count; i++) {
+        w.c[i].io.fd = -1;
+        w.c[i].w = &w;
+        w.c[i].id = b->first + i;
+        w.c[i].spos = w.c[i].rpos = pt_start(cfg->seed, b->first + i);
+        if (w.times)
+            w.c[i].times = w.times + (size_t)i * cfg->pipeline;
+    }
+    if (cfg->mode == BB_RATE &&
+        (rc = pc_rate_open(&w.rate, &w.loop, on_rate, cfg->rate, cfg->conns, b->count)) != 0) {
+        bb_fail(&b->st, "worker %u: timerfd: %s", b->index, ns_strerror(rc));
+        b->fatal = 1;
+        __atomic_fetch_sub(&b->sh->connecting, 1, __ATOMIC_RELEASE);
+        goto out;
+    }
+    w.now = bb_now_ns();
+    w.next_stall = w.now + STALL_CHECK_NS;
+    nl_timer_init(&w.tick, on_tick);
+    (void)nl_timer_arm(&w.loop, &w.tick, nl_now(&w.loop) + 1);
+    start_connects(&w);
+    rc = nl_run(&w.loop);
+    if (rc)
+        bb_fail(&b->st, "worker %u: epoll_wait: %s", b->index, ns_strerror(rc));
+    pc_finish(b, &w.measuring);
+    if (w.phase == BB_CONNECT) /* stopped before all connects ended */
+        __atomic_fetch_sub(&b->sh->connecting, 1, __ATOMIC_RELEASE);
+    for (uint32_t i = 0; i < b->count; i++) {
+        b->done[i] = w.c[i].counted;
+        if (w.c[i].io.fd >= 0)
+            conn_close(&w, &w.c[i]);
+    }
+out:
+    pc_rate_close(&w.rate, &w.loop);
+    nl_fini(&w.loop);
+    free(w.c);
+    free(w.buf);
+    free(w.times);
+    return NULL;
+}

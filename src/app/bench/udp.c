@@ -1,0 +1,450 @@
+/*
+ * udp.c - echo-bench's UDP worker: connected UDP sockets (so the kernel drops datagrams from
+ * any other source), each with P datagrams in flight (closed loop) or fed by the worker's
+ * share of --rate (open loop, as in tcp.c). Datagrams are built by core/probe and sent and
+ * received in batches (sendmmsg/recvmmsg). A reply is matched by the sequence number it
+ * carries: an answer to a datagram in flight is received; to one already answered, a
+ * duplicate; to one given up as lost, late; anything else (another length, another socket's,
+ * a changed byte, a number never sent) is wrong. A datagram unanswered for min(--timeout,
+ * 1 s) is lost, and its place in the pipeline is refilled.
+ */
+#define _GNU_SOURCE
+#include "bench/bench.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "bench/pace.h"
+#include "core/probe.h"
+#include "core/ptable.h"
+#include "net/loop.h"
+#include "net/sock.h"
+
+#define BATCH 64
+#define TICK_MS 10
+#define LOSS_MAX_NS 1000000000ull
+
+enum { S_FREE = 0, S_OUT, S_ANSWERED, S_LOST };
+
+struct usock {
+    struct nl_io io;       /* first: the loop hands back &io */
+    struct uw *w;
+    uint32_t id, start;
+    int open;
+    uint64_t next_seq;     /* next sequence number to send */
+    uint64_t target;       /* datagrams that should have been sent by now */
+    uint64_t oldest;       /* no datagram below this one is in flight */
+    uint32_t inflight;
+    uint64_t counted;
+    uint8_t *state;        /* [hmask + 1], by seq & hmask */
+    uint64_t *sent_ns;     /* [hmask + 1] */
+};
+
+struct uw {
+    struct bb_worker *b;
+    const struct bb_cfg *cfg;
+    const uint8_t *t;
+    struct nl_loop loop;
+    struct nl_timer tick;
+    struct pc_rate rate;
+    struct usock *s;
+    uint8_t *state;
+    uint64_t *sent_ns;
+    uint64_t hmask;
+    size_t slot;           /* receive buffer per datagram */
+    uint8_t *sbuf, *rbuf;
+    struct mmsghdr smsg[BATCH], rmsg[BATCH];
+    struct iovec siov[BATCH], riov[BATCH];
+    int measuring, started;
+    uint64_t now, loss_ns;
+};
+
+static void sock_close(struct uw *w, struct usock *s)
+{
+    if (s->io.fd >= 0) {
+        int fd = s->io.fd;
+        nl_del(&w->loop, &s->io);
+        close(fd);
+    }
+    s->open = 0;
+}
+
+/* The datagram in slot seq is given up on. */
+/* Whether datagram seq was sent inside the measured interval: only those are counted, so
+ * sent = received + lost + still in flight at the end. */
+static int measured(const struct uw *w, const struct usock *s, uint64_t seq)
+{
+    uint64_t t0 = w->b->st.t_begin_ns;
+
+    return t0 && s->sent_ns[seq & w->hmask] >= t0;
+}
+
+static void mark_lost(struct uw *w, struct usock *s, uint64_t seq)
+{
+    s->state[seq & w->hmask] = S_LOST;
+    s->inflight--;
+    if (measured(w, s, seq))
+        w->b->st.udp_lost++;
+}
+
+/* Sends datagrams next_seq .. target-1 in batches. */
+static void flush(struct uw *w, struct usock *s)
+{
+    size_t size = (size_t)w->cfg->size;
+    int again = 0;
+
+    while (s->next_seq < s->target && s->open) {
+        unsigned n = 0;
+        int r;
+        uint64_t now = bb_now_ns();
+        while (n < BATCH && s->next_seq + n < s->target) {
+            uint64_t seq = s->next_seq + n;
+            uint8_t *st = &s->state[seq & w->hmask];
+            if (*st == S_OUT) /* a very old datagram still holds the slot: it is lost */
+                mark_lost(w, s, seq - (w->hmask + 1));
+            pb_encode(w->sbuf + (size_t)n * (size ? size : 1), size, w->t, s->start, s->id, seq);
+            n++;
+        }
+        r = sendmmsg(s->io.fd, w->smsg, n, 0);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == ENOBUFS) {
+                again = 1;
+                break;
+            }
+            if (errno == ECONNREFUSED)
+                continue; /* an ICMP error from an earlier datagram; try again */
+            bb_fail(&w->b->st, "socket %u: sendmmsg: %s", s->id, strerror(errno));
+            w->b->st.early_closes++;
+            sock_close(w, s);
+            return;
+        }
+        for (int i = 0; i < r; i++) {
+            uint64_t seq = s->next_seq + (uint64_t)i;
+            s->state[seq & w->hmask] = S_OUT;
+            s->sent_ns[seq & w->hmask] = now;
+            s->inflight++;
+        }
+        if (w->measuring)
+            w->b->st.udp_sent += (uint64_t)r;
+        s->next_seq += (uint64_t)r;
+        if ((unsigned)r < n) {
+            again = 1;
+            break;
+        }
+    }
+    if (s->open)
+        (void)nl_mod(&w->loop, &s->io, EPOLLIN | (again ? EPOLLOUT : 0));
+}
+
+static void on_reply(struct uw *w, struct usock *s, const uint8_t *p, size_t n, int trunc)
+{
+    struct bb_stats *st = &w->b->st;
+    const struct bb_cfg *cfg = w->cfg;
+    uint64_t seq = 0;
+    size_t bad = 0;
+    int v = trunc ? PB_LENGTH : pb_check(p, n, (size_t)cfg->size, w->t, s->start, s->id, &seq,
+                                         &bad);
+    uint8_t *slot;
+
+    if (v != PB_OK) {
+        st->udp_wrong++;
+        if (v == PB_LENGTH)
+            bb_fail(st, "socket %u: datagram %llu (%llu bytes) came back as %s%zu bytes",
+                    s->id, (unsigned long long)seq, (unsigned long long)cfg->size,
+                    trunc ? "more than " : "", n);
+        else if (v == PB_FOREIGN)
+            bb_fail(st, "socket %u: a reply carrying another socket's datagram", s->id);
+        else
+            bb_fail(st, "socket %u: datagram %llu came back with byte %zu changed: expected "
+                    "0x%02x, got 0x%02x", s->id, (unsigned long long)seq, bad,
+                    (unsigned)w->t[bad < PB_HEADER || cfg->size < PB_HEADER
+                                       ? pt_advance(s->start, bad)
+                                       : pt_advance(pb_pos(s->start, seq, (size_t)cfg->size),
+                                                    bad - PB_HEADER)],
+                    p[bad]);
+        /* A wrong answer to a datagram in flight still ends its wait, so the loop goes on. */
+        if (v != PB_FOREIGN && cfg->size >= PB_HEADER && seq < s->next_seq &&
+            s->next_seq - seq <= w->hmask + 1 && s->state[seq & w->hmask] == S_OUT) {
+            s->state[seq & w->hmask] = S_ANSWERED;
+            s->inflight--;
+        }
+        return;
+    }
+    if (cfg->size < PB_HEADER) {
+        /* No sequence number: the reply answers the oldest datagram in flight. */
+        while (s->oldest < s->next_seq && s->state[s->oldest & w->hmask] != S_OUT)
+            s->oldest++;
+        if (s->oldest >= s->next_seq) {
+            if (st->udp_lost)
+                st->udp_late++;
+            else {
+                st->udp_dup++;
+                bb_fail(st, "socket %u: more replies than datagrams sent (%llu)", s->id,
+                        (unsigned long long)s->next_seq);
+            }
+            return;
+        }
+        seq = s->oldest;
+    }
+    if (seq >= s->next_seq) {
+        st->udp_wrong++;
+        bb_fail(st, "socket %u: a reply to datagram %llu, which was never sent (%llu sent)",
+                s->id, (unsigned long long)seq, (unsigned long long)s->next_seq);
+        return;
+    }
+    slot = &s->state[seq & w->hmask];
+    if (s->next_seq - seq > w->hmask + 1 || *slot == S_LOST) {
+        if (w->b->st.t_begin_ns)
+            st->udp_late++;
+        return;
+    }
+    if (*slot == S_ANSWERED) {
+        st->udp_dup++;
+        bb_fail(st, "socket %u: datagram %llu was answered twice", s->id,
+                (unsigned long long)seq);
+        return;
+    }
+    *slot = S_ANSWERED;
+    s->inflight--;
+    if (w->measuring && measured(w, s, seq)) {
+        uint64_t from = cfg->mode == BB_RATE ? pc_rate_intended(&w->rate, (uint64_t)(s - w->s), seq)
+                                              : s->sent_ns[seq & w->hmask];
+        st->udp_received++;
+        st->msgs++;
+        st->bytes += n;
+        s->counted++;
+        hg_add(&st->hist, w->now > from ? w->now - from : 0);
+    }
+    __atomic_store_n(&w->b->live_msgs, w->b->live_msgs + 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&w->b->live_bytes, w->b->live_bytes + n, __ATOMIC_RELAXED);
+}
+
+static void on_io(struct nl_loop *l, struct nl_io *io, uint32_t revents)
+{
+    struct usock *s = (struct usock *)io;
+    struct uw *w = s->w;
+    int r;
+
+    if (revents & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+        for (int i = 0; i < BATCH; i++) {
+            w->riov[i].iov_len = w->slot;
+            w->rmsg[i].msg_hdr.msg_flags = 0;
+        }
+        r = recvmmsg(io->fd, w->rmsg, BATCH, MSG_DONTWAIT, NULL);
+        if (r < 0 && errno == ECONNREFUSED) {
+            /* ICMP port unreachable: the server is not there (any more). */
+            w->b->st.early_closes++;
+            bb_fail(&w->b->st, "socket %u: %s:  the server refused datagrams (ICMP port "
+                    "unreachable)", s->id, w->cfg->target);
+            sock_close(w, s);
+            return;
+        }
+        if (r > 0) {
+            w->now = bb_now_ns();
+            for (int i = 0; i < r; i++)
+                on_reply(w, s, w->rbuf + (size_t)i * w->slot, w->rmsg[i].msg_len,
+                         (w->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) != 0);
+            if (w->cfg->mode == BB_CLOSED && w->started)
+                s->target = s->next_seq + (w->cfg->pipeline - s->inflight);
+        }
+    }
+    if (s->open && w->started)
+        flush(w, s);
+}
+
+static void check_loss(struct uw *w)
+{
+    w->now = bb_now_ns();
+    for (uint32_t i = 0; i < w->b->count; i++) {
+        struct usock *s = &w->s[i];
+        int lost = 0;
+        if (!s->open)
+            continue;
+        while (s->oldest < s->next_seq) {
+            uint8_t st = s->state[s->oldest & w->hmask];
+            if (st == S_OUT) {
+                /* Sent after w->now was read (in this very tick) is young too. */
+                if (s->sent_ns[s->oldest & w->hmask] + w->loss_ns > w->now)
+                    break;
+                mark_lost(w, s, s->oldest);
+                lost = 1;
+            }
+            s->oldest++;
+        }
+        if (lost && w->cfg->mode == BB_CLOSED && w->started) {
+            s->target = s->next_seq + (w->cfg->pipeline - s->inflight);
+            flush(w, s);
+        }
+    }
+}
+
+/* Rate mode: socket idx has datagrams up to mine due. */
+static void send_due(void *ctx, uint64_t idx, uint64_t mine)
+{
+    struct uw *w = ctx;
+    struct usock *s = &w->s[idx];
+
+    if (!s->open || mine <= s->target)
+        return;
+    s->target = mine;
+    flush(w, s);
+}
+
+static void on_rate(struct nl_loop *l, struct nl_io *io, uint32_t revents)
+{
+    struct uw *w = (struct uw *)((char *)io - offsetof(struct uw, rate.io));
+
+    w->now = bb_now_ns();
+    pc_rate_fire(&w->rate, w->now, send_due, w);
+}
+
+static void start_traffic(struct uw *w)
+{
+    w->started = 1;
+    if (w->cfg->mode == BB_RATE) {
+        pc_rate_start(&w->rate, w->now);
+        return;
+    }
+    for (uint32_t i = 0; i < w->b->count; i++) {
+        struct usock *s = &w->s[i];
+        if (!s->open)
+            continue;
+        s->target = w->cfg->pipeline;
+        flush(w, s);
+    }
+}
+
+static void on_tick(struct nl_loop *l, struct nl_timer *t)
+{
+    struct uw *w = (struct uw *)((char *)t - offsetof(struct uw, tick));
+    int phase;
+
+    w->now = bb_now_ns();
+    phase = pc_step(w->b, w->now, &w->measuring);
+    if (phase < 0) {
+        nl_stop(l);
+        return;
+    }
+    if (phase == BB_RUN) {
+        if (!w->started)
+            start_traffic(w);
+        check_loss(w);
+    }
+    (void)nl_timer_arm(l, t, l->now_ms + TICK_MS);
+}
+
+void *bb_udp_worker(void *arg)
+{
+    struct bb_worker *b = arg;
+    const struct bb_cfg *cfg = b->cfg;
+    size_t size = (size_t)cfg->size, ssz = size ? size : 1;
+    uint64_t h = 64;
+    struct uw *w = calloc(1, sizeof *w);
+    int rc = 0;
+
+    if (!w) {
+        bb_fail(&b->st, "worker %u: out of memory", b->index);
+        b->fatal = 1;
+        __atomic_fetch_sub(&b->sh->connecting, 1, __ATOMIC_RELEASE);
+        return NULL;
+    }
+    /* The history window: four pipelines (rate mode: 4096), so duplicates and late replies
+     * are told apart from datagrams never sent. */
+    while (h < 4ull * cfg->pipeline || (cfg->mode == BB_RATE && h < 4096))
+        h <<= 1;
+    w->hmask = h - 1;
+    w->b = b;
+    w->cfg = cfg;
+    w->t = b->table;
+    w->rate.io.fd = -1;
+    w->slot = size + 1 < 64 ? 64 : size + 1;
+    w->loss_ns = cfg->timeout_ns < LOSS_MAX_NS ? cfg->timeout_ns : LOSS_MAX_NS;
+    w->s = calloc(b->count ? b->count : 1, sizeof *w->s);
+    w->state = calloc((size_t)b->count * h, 1);
+    w->sent_ns = calloc((size_t)b->count * h, sizeof *w->sent_ns);
+    w->sbuf = malloc(BATCH * ssz);
+    w->rbuf = malloc(BATCH * w->slot);
+    rc = nl_init(&w->loop, 4);
+    if (!w->s || !w->state || !w->sent_ns || !w->sbuf || !w->rbuf || rc) {
+        bb_fail(&b->st, "worker %u: %s", b->index, rc ? ns_strerror(rc) : "out of memory");
+        b->fatal = 1;
+        __atomic_fetch_sub(&b->sh->connecting, 1, __ATOMIC_RELEASE);
+        goto out;
+    }
+    for (int i = 0; i < BATCH; i++) {
+        w->siov[i].iov_base = w->sbuf + (size_t)i * ssz;
+        w->siov[i].iov_len = size;
+        w->smsg[i].msg_hdr.msg_iov = &w->siov[i];
+        w->smsg[i].msg_hdr.msg_iovlen = 1;
+        w->riov[i].iov_base = w->rbuf + (size_t)i * w->slot;
+        w->riov[i].iov_len = w->slot;
+        w->rmsg[i].msg_hdr.msg_iov = &w->riov[i];
+        w->rmsg[i].msg_hdr.msg_iovlen = 1;
+    }
+    for (uint32_t i = 0; i < b->count; i++) {
+        struct usock *s = &w->s[i];
+        int fd = -1;
+        s->io.fd = -1;
+        s->w = w;
+        s->id = b->first + i;
+        s->start = pt_start(cfg->seed, s->id);
+        s->state = w->state + (size_t)i * h;
+        s->sent_ns = w->sent_ns + (size_t)i * h;
+        rc = ns_connect(&cfg->addr, SOCK_DGRAM, NULL, 0, &fd);
+        if (!rc) {
+            /* Room for a deep pipeline of large datagrams both ways. */
+            (void)ns_set_int(fd, SOL_SOCKET, SO_RCVBUF, 4 << 20);
+            (void)ns_set_int(fd, SOL_SOCKET, SO_SNDBUF, 4 << 20);
+            rc = nl_add(&w->loop, &s->io, fd, EPOLLIN, on_io);
+            if (rc)
+                close(fd);
+        }
+        if (rc) {
+            b->st.connect_errors++;
+            if (!b->st.first_connect_error[0])
+                snprintf(b->st.first_connect_error, sizeof b->st.first_connect_error,
+                         "socket %u: cannot open a UDP socket to %s: %s", s->id, cfg->target,
+                         ns_strerror(rc));
+            continue;
+        }
+        s->open = 1;
+        b->st.connected++;
+    }
+    if (cfg->mode == BB_RATE &&
+        (rc = pc_rate_open(&w->rate, &w->loop, on_rate, cfg->rate, cfg->conns, b->count)) != 0) {
+        bb_fail(&b->st, "worker %u: timerfd: %s", b->index, ns_strerror(rc));
+        b->fatal = 1;
+        __atomic_fetch_sub(&b->sh->connecting, 1, __ATOMIC_RELEASE);
+        goto out;
+    }
+    __atomic_fetch_sub(&b->sh->connecting, 1, __ATOMIC_RELEASE);
+    w->now = bb_now_ns();
+    nl_timer_init(&w->tick, on_tick);
+    (void)nl_timer_arm(&w->loop, &w->tick, nl_now(&w->loop) + 1);
+    rc = nl_run(&w->loop);
+    if (rc)
+        bb_fail(&b->st, "worker %u: epoll_wait: %s", b->index, ns_strerror(rc));
+    pc_finish(b, &w->measuring);
+    for (uint32_t i = 0; i < b->count; i++) {
+        b->done[i] = w->s[i].counted;
+        sock_close(w, &w->s[i]);
+    }
+out:
+    pc_rate_close(&w->rate, &w->loop);
+    nl_fini(&w->loop);
+    free(w->s);
+    free(w->state);
+    free(w->sent_ns);
+    free(w->sbuf);
+    free(w->rbuf);
+    free(w);
+    return NULL;
+}

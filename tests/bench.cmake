@@ -1,0 +1,85 @@
+# echo-bench (label "bench"): unit suites for its pure parts (core/hist, core/ptable with
+# core/probe, label "unit") and short runs of the program over loopback, against its built-in
+# echod and against broken fixtures (tests/fixtures/), each checked through its exit status and
+# its --json line (tests/bench/run.sh, jq). Every run measures 0.5 s or less; the whole label
+# takes about 20 s of wall time.
+find_package(PkgConfig REQUIRED)
+if(NOT TARGET PkgConfig::CHECK)
+    pkg_check_modules(CHECK REQUIRED IMPORTED_TARGET check)
+endif()
+foreach(eh_unit IN ITEMS hist ptable)
+    add_executable(test_${eh_unit} "${CMAKE_CURRENT_SOURCE_DIR}/test_${eh_unit}.c")
+    target_include_directories(test_${eh_unit} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}")
+    target_link_libraries(test_${eh_unit} PRIVATE eh_core PkgConfig::CHECK)
+    set_target_properties(test_${eh_unit} PROPERTIES
+        RUNTIME_OUTPUT_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}")
+    add_test(NAME unit.${eh_unit} COMMAND test_${eh_unit})
+    set_tests_properties(unit.${eh_unit} PROPERTIES LABELS "unit;bench" TIMEOUT 60)
+endforeach()
+
+if(TARGET echo-bench)
+    set(eh_bench_bin "$<TARGET_FILE:echo-bench>")
+else()
+    set(eh_bench_bin "${CMAKE_BINARY_DIR}/bin/echo-bench")
+endif()
+set(eh_bench_run sh "${CMAKE_CURRENT_SOURCE_DIR}/bench/run.sh" "${eh_bench_bin}")
+set(eh_bench_fx "${CMAKE_BINARY_DIR}/fixtures")
+set(eh_bench_short -d 0.5 -w 0.1 --timeout 3)
+set(eh_bench_sane ".ok and .mismatches == 0 and .early_closes == 0 and .connect_errors == 0")
+
+# name, expected exit, target, jq check, options...
+function(eh_bench_test name rc target check)
+    add_test(NAME bench.${name} COMMAND ${eh_bench_run} ${rc} ${target} ${check} ${ARGN})
+    set_tests_properties(bench.${name} PROPERTIES LABELS bench TIMEOUT 120 SKIP_RETURN_CODE 77)
+endfunction()
+
+# Against the built-in echod: every mode, sane figures.
+eh_bench_test(tcp.closed 0 embedded
+    "${eh_bench_sane} and .proto == \"tcp\" and .mode == \"closed\" and .msgs > 0 and .lat_us.p50 > 0 and .lat_us.p50 <= .lat_us.p99 and .lat_us.p99 <= .lat_us.max and .fair.min > 0 and .bytes == .msgs * 64"
+    ${eh_bench_short})
+eh_bench_test(tcp.pipeline.threads 0 embedded
+    "${eh_bench_sane} and .conns == 20 and .threads == 2 and .pipeline == 16 and .msgs > 0 and .fair.min > 0 and .fair.min <= .fair.median and .fair.median <= .fair.max"
+    ${eh_bench_short} -c 20 -P 16 -t 2 -s 100)
+eh_bench_test(tcp.stream 0 embedded
+    "${eh_bench_sane} and .mode == \"stream\" and .size == 65536 and .bytes > 1048576 and .mb_per_s > 0"
+    ${eh_bench_short} --stream)
+eh_bench_test(tcp.rate 0 embedded
+    "${eh_bench_sane} and .mode == \"rate\" and .msgs > 200 and .msgs < 700 and .lat_us.count == .msgs"
+    ${eh_bench_short} --rate 1000 -c 4)
+eh_bench_test(tcp.idle 0 embedded
+    "${eh_bench_sane} and .mode == \"idle\" and .idle.held == 200 and .idle.answered == 200"
+    --idle 200 --hold 0.5 --timeout 3)
+eh_bench_test(udp.closed 0 embedded
+    "${eh_bench_sane} and .proto == \"udp\" and .msgs > 0 and .udp.received > 0 and .udp.wrong == 0 and .udp.dup == 0 and .udp.sent >= .udp.received"
+    ${eh_bench_short} -u -c 4 -P 4)
+eh_bench_test(udp.empty 0 embedded
+    "${eh_bench_sane} and .size == 0 and .udp.received > 0 and .udp.wrong == 0"
+    ${eh_bench_short} -u -s 0)
+eh_bench_test(udp.rate 0 embedded
+    "${eh_bench_sane} and .mode == \"rate\" and .udp.received > 200 and .udp.wrong == 0"
+    ${eh_bench_short} -u --rate 1000 -c 2 -s 1400)
+
+# Against broken servers: the defect is caught and named.
+eh_bench_test(fixture.tcp_byteflip 1 "${eh_bench_fx}/tcp_byteflip"
+    "(.ok | not) and .mismatches == 1 and (.error | test(\"byte 70000 of the echo differs\"))"
+    ${eh_bench_short} -s 1000 -P 4)
+eh_bench_test(fixture.udp_dup 1 "${eh_bench_fx}/udp_dup"
+    "(.ok | not) and .udp.dup > 0 and (.error | test(\"answered twice\"))"
+    ${eh_bench_short} -u)
+eh_bench_test(fixture.udp_trunc1024 1 "${eh_bench_fx}/udp_trunc1024"
+    "(.ok | not) and .udp.wrong > 0 and (.error | test(\"came back as 1024 bytes\"))"
+    ${eh_bench_short} -u -s 2000)
+eh_bench_test(fixture.tcp_idle_close 1 "${eh_bench_fx}/tcp_idle_close"
+    "(.ok | not) and .idle.held == 20 and .idle.answered == 0 and .early_closes == 20"
+    --idle 20 --hold 1.5 --timeout 3)
+eh_bench_test(fixture.correct 0 "${eh_bench_fx}/correct"
+    "${eh_bench_sane} and .msgs > 0" ${eh_bench_short} -c 3 -P 2)
+
+# Usage errors: exit 2 and one line; unreachable: exit 3.
+eh_bench_test(usage.size 2 embedded - -s 70000 -u)
+eh_bench_test(usage.unknown 2 embedded - --bogus)
+eh_bench_test(usage.modes 2 embedded - --stream --rate 5)
+eh_bench_test(usage.duration 2 embedded - -d 0)
+eh_bench_test(usage.target 2 embedded - "not a target")
+eh_bench_test(unreachable.tcp 3 "dead:${eh_bench_fx}/correct" - -d 0.2)
+eh_bench_test(unreachable.udp 3 "dead:${eh_bench_fx}/correct" - -d 0.2 -u --timeout 1)

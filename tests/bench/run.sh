@@ -1,0 +1,78 @@
+#!/bin/sh
+# Runs echo-bench once against a target and checks its exit status and its JSON line.
+# usage: run.sh ECHO_BENCH WANT_RC TARGET JQ_CHECK [echo-bench options...]
+#   TARGET: "embedded" (echo-bench starts its built-in echod), "dead:FIXTURE" (no server: the
+#   port FIXTURE listened on until it was stopped a moment ago), or the path of a fixture
+#   program from tests/fixtures/ (started here with --port 0, stopped by its PID).
+#   JQ_CHECK: a jq expression that must be true for the JSON line ("-" for none; then
+#   --json is not added and stderr must hold exactly one line, for usage errors).
+# Exit 0 as promised, 1 otherwise (with echo-bench's output), 77 when not built.
+# Loopback only; echo-bench bounds its own time, and timeout(1) bounds it again.
+set -u
+. "$(dirname "$0")/../fixtures/start.sh"
+
+bench=$1 want_rc=$2 target=$3 check=$4
+shift 4
+
+if [ ! -x "$bench" ]; then
+    echo "SKIP: $bench is not built"
+    exit 77
+fi
+if [ "$check" != "-" ] && ! command -v jq >/dev/null 2>&1; then
+    echo "SKIP: jq is not installed (tools/install-deps.sh)"
+    exit 77
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/eh-bench.XXXXXX") || exit 1
+pid=
+cleanup() {
+    if [ -n "$pid" ]; then
+        kill "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+addr=
+case $target in
+embedded) ;;
+dead:*)
+    fixture_start "${target#dead:}" "$tmp" 100 || exit 1
+    kill "$pid"
+    wait "$pid" 2>/dev/null
+    pid=
+    addr=127.0.0.1:$port
+    ;;
+*)
+    fixture_start "$target" "$tmp" 100 || exit 1
+    addr=127.0.0.1:$port
+    ;;
+esac
+
+json=--json
+[ "$check" = "-" ] && json=
+echo "# $bench $json $* $addr"
+# shellcheck disable=SC2086 # $json and $addr are one word or none
+timeout -k 5 50 "$bench" $json "$@" $addr >"$tmp/out" 2>"$tmp/err"
+rc=$?
+cat "$tmp/out"
+sed 's/^/stderr: /' "$tmp/err"
+
+fail() {
+    echo "FAIL: $*"
+    exit 1
+}
+[ "$rc" = "$want_rc" ] || fail "exit status $rc, expected $want_rc"
+if [ "$check" = "-" ]; then
+    [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "expected exactly one line on stderr"
+    [ -s "$tmp/out" ] && [ "$want_rc" != 0 ] && fail "expected nothing on stdout"
+else
+    line=$(grep '^{' "$tmp/out" | tail -n 1)
+    [ -n "$line" ] || fail "no JSON line on stdout"
+    printf '%s\n' "$line" | jq -e . >/dev/null || fail "the JSON line does not parse"
+    printf '%s\n' "$line" | jq -e "$check" >/dev/null || fail "jq check failed: $check"
+fi
+echo "PASS (exit $rc)"
+exit 0
