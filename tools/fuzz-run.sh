@@ -261,8 +261,8 @@ run_libfuzzer() { # target
 
     local execs=0 rate=0 f e r
     for f in "$d"/logs/w*.log; do
-        e=$(awk -F': *' '/^stat::number_of_executed_units:/ { print $2 }' "$f")
-        r=$(awk -F': *' '/^stat::average_exec_per_sec:/ { print $2 }' "$f")
+        e=$(awk '/^stat::number_of_executed_units:/ { print $2 }' "$f")
+        r=$(awk '/^stat::average_exec_per_sec:/ { print $2 }' "$f")
         if [ -z "$e" ]; then # crashed or stopped early: the last status line
             e=$(grep -a '^#[0-9]' "$f" | tail -1 | awk '{ print substr($1, 2) + 0 }')
             r=$(grep -a '^#[0-9]' "$f" | tail -1 | awk '{ for (i = 1; i < NF; i++) if ($i == "exec/s:") print $(i+1) + 0 }')
