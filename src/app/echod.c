@@ -8,11 +8,14 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -37,6 +40,7 @@ enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_LISTEN = 3 };
 #define MAX_LISTEN 8
 #define MAX_ADDRS 4 /* addresses kept per resolved --listen name */
 #define PORT0_RETRIES 8
+#define MAX_WORKERS 256
 
 static const char *prog = "echod";
 
@@ -47,6 +51,7 @@ struct opts {
     size_t cap;
     uint32_t max_conns;
     uint32_t idle_s;
+    uint32_t workers;
     int tcp, udp, quiet;
     struct ed_policy pol;
     int deny_given;
@@ -64,14 +69,18 @@ static void usage(FILE *f)
             "                            0 picks a free port, printed as\n"
             "                            'listening tcp 127.0.0.1:40123' on stdout)\n"
             "  -b, --buffer BYTES        per-connection buffer cap (default 65536)\n"
-            "  -m, --max-conns N         connections served at once (default %d); more are\n"
-            "                            accepted and closed at once\n"
+            "  -m, --max-conns N         connections served at once by each worker (default\n"
+            "                            %d); more are accepted and closed at once\n"
             "  -t, --idle-timeout SECS   close connections idle this long (default %d, 0: never)\n"
             "      --deny-port PORT      never answer UDP from this source port (repeatable;\n"
             "                            replaces the default set 7,9,13,19,37; 0 is always\n"
             "                            refused)\n"
             "      --allow NET           serve only clients in these networks, over TCP and\n"
             "                            UDP (repeatable, e.g. 127.0.0.0/8, ::1)\n"
+            "  -w, --workers N           event loops, one thread each (default 1, at most %d);\n"
+            "                            with more than one, each has its own SO_REUSEPORT\n"
+            "                            sockets, --max-conns slots and buffers, and the\n"
+            "                            kernel spreads clients across them\n"
             "      --tcp-only            serve TCP only\n"
             "      --udp-only            serve UDP only\n"
             "  -q, --quiet               no listening lines (unless the port is 0) and no\n"
@@ -79,14 +88,15 @@ static void usage(FILE *f)
             "  -h, --help                show this help\n"
             "  -V, --version             show the version\n"
             "\n"
-            "SIGINT or SIGTERM stop the server; it then prints a summary to stderr.\n"
+            "SIGINT or SIGTERM stop the server; it then prints a summary to stderr (with\n"
+            "--workers, a line per worker first, then the totals).\n"
             "\n"
             "Exit status:\n"
             "  0  stopped by SIGINT or SIGTERM\n"
             "  1  runtime error\n"
             "  2  usage error (bad option or value)\n"
             "  3  cannot listen (bind failed or a name did not resolve)\n",
-            DEFAULT_PORT, DEFAULT_MAX_CONNS, DEFAULT_IDLE_S);
+            DEFAULT_PORT, DEFAULT_MAX_CONNS, DEFAULT_IDLE_S, MAX_WORKERS);
 }
 
 /* Parses a whole decimal number in [min, max]. Returns 0 or -1. */
@@ -124,6 +134,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"buffer", required_argument, NULL, 'b'},
         {"max-conns", required_argument, NULL, 'm'},
         {"idle-timeout", required_argument, NULL, 't'},
+        {"workers", required_argument, NULL, 'w'},
         {"deny-port", required_argument, NULL, 'D'},
         {"allow", required_argument, NULL, 'A'},
         {"tcp-only", no_argument, NULL, 'T'},
@@ -141,10 +152,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     o->cap = ES_DEFAULT_CAP;
     o->max_conns = DEFAULT_MAX_CONNS;
     o->idle_s = DEFAULT_IDLE_S;
+    o->workers = 1;
     o->tcp = o->udp = 1;
     ed_policy_default(&o->pol);
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":l:p:b:m:t:qhV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":l:p:b:m:t:w:qhV", longopts, NULL)) != -1) {
         switch (c) {
         case 'l':
             if (o->n_listen >= MAX_LISTEN)
@@ -171,6 +183,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             if (parse_num(optarg, 0, 30 * 86400, &v))
                 return bad("--idle-timeout", optarg, "not a number of seconds (0..2592000)");
             o->idle_s = (uint32_t)v;
+            break;
+        case 'w':
+            if (parse_num(optarg, 1, MAX_WORKERS, &v))
+                return bad("--workers", optarg, "not a count (1..256)");
+            o->workers = (uint32_t)v;
             break;
         case 'D':
             if (parse_num(optarg, 0, 65535, &v))
@@ -244,12 +261,24 @@ static int parse_listen(const char *text, uint16_t port, struct ea_endpoint *ep)
     return rc2 ? rc : 0;
 }
 
-struct server {
+/* One event loop with its own sockets, connection slots and buffers. Worker 0 runs in the
+ * main thread and catches the signals; the others run in threads of their own and stop
+ * when the stop pipe (watched by stop_io) reaches EOF. Workers share nothing else. */
+struct worker {
     struct nl_loop loop;
     struct nt_server tcp;
     struct nu_server udp;
-    int have_tcp, have_udp;
+    struct nl_io stop_io;
+    pthread_t thread;
+    int started; /* thread running (workers 1..N-1) */
+    int run_rc;  /* what nl_run returned */
 };
+
+/* Several workers bind the same addresses, which needs SO_REUSEPORT on every socket. */
+static int listen_sock(const struct opts *o, const struct ea_addr *a, int type, int *fd)
+{
+    return o->workers > 1 ? ns_listen_shared(a, type, 0, fd) : ns_listen(a, type, 0, fd);
+}
 
 static void announce(const struct opts *o, const char *proto, int fd, int ephemeral)
 {
@@ -275,7 +304,7 @@ static int listen_fail(const struct ea_addr *a, int rc)
 
 /* Binds TCP and/or UDP on address a. With port 0, TCP gets an ephemeral port first and
  * UDP takes the same number; if another program holds that UDP port, both are retried. */
-static int listen_on(struct server *sv, const struct opts *o, struct ea_addr a)
+static int listen_on(struct worker *sv, const struct opts *o, struct ea_addr a)
 {
     int ephemeral = a.port == 0;
     int tfd = -1, ufd = -1, rc = 0;
@@ -285,7 +314,7 @@ static int listen_on(struct server *sv, const struct opts *o, struct ea_addr a)
 
         tfd = ufd = -1;
         if (o->tcp) {
-            rc = ns_listen(&b, SOCK_STREAM, 0, &tfd);
+            rc = listen_sock(o, &b, SOCK_STREAM, &tfd);
             if (rc)
                 return listen_fail(&b, rc);
             if (ephemeral && (rc = ns_local_addr(tfd, &b)) != 0) {
@@ -294,7 +323,7 @@ static int listen_on(struct server *sv, const struct opts *o, struct ea_addr a)
             }
         }
         if (o->udp) {
-            rc = ns_listen(&b, SOCK_DGRAM, 0, &ufd);
+            rc = listen_sock(o, &b, SOCK_DGRAM, &ufd);
             if (rc == -EADDRINUSE && ephemeral && o->tcp) {
                 close(tfd);
                 continue;
@@ -335,7 +364,7 @@ static int listen_on(struct server *sv, const struct opts *o, struct ea_addr a)
     return 0;
 }
 
-static int listen_all(struct server *sv, const struct opts *o)
+static int listen_all(struct worker *sv, const struct opts *o)
 {
     uint16_t port = o->port >= 0 ? (uint16_t)o->port : DEFAULT_PORT;
     static const char *const dflt[] = {"127.0.0.1"};
@@ -411,10 +440,56 @@ static int allow_peer(void *ctx, const struct ea_addr *peer)
     return 0;
 }
 
-static void summary(const struct server *sv, int signo)
+/* Adds worker w's counters into *t and *u, for the one summary of all workers. */
+static void add_stats(struct nt_stats *t, struct nu_stats *u, const struct worker *w)
 {
-    const struct nt_stats *t = &sv->tcp.st;
-    const struct nu_stats *u = &sv->udp.st;
+    const struct nt_stats *a = &w->tcp.st;
+    const struct nu_stats *b = &w->udp.st;
+
+    t->accepted += a->accepted;
+    t->refused_full += a->refused_full;
+    t->shed += a->shed;
+    t->not_allowed += a->not_allowed;
+    t->backoffs += a->backoffs;
+    t->closed += a->closed;
+    t->errors += a->errors;
+    t->idle_closed += a->idle_closed;
+    t->bytes += a->bytes;
+    t->buf_allocs += a->buf_allocs;
+    u->received += b->received;
+    for (int v = 0; v < ED__VERDICT_COUNT; v++)
+        u->verdict[v] += b->verdict[v];
+    u->sent += b->sent;
+    u->send_dropped += b->send_dropped;
+    u->truncated += b->truncated;
+    u->invalid += b->invalid;
+    u->recv_errors += b->recv_errors;
+    u->bytes += b->bytes;
+}
+
+static void summary(const struct worker *ws, uint32_t n, int signo)
+{
+    struct nt_stats tcp;
+    struct nu_stats udp;
+    const struct nt_stats *t = &tcp;
+    const struct nu_stats *u = &udp;
+
+    memset(&tcp, 0, sizeof tcp);
+    memset(&udp, 0, sizeof udp);
+    for (uint32_t i = 0; i < n; i++) {
+        add_stats(&tcp, &udp, &ws[i]);
+        /* With several workers, one line each first: how the kernel spread the clients. */
+        if (n > 1)
+            fprintf(stderr,
+                    "%s: worker %u of %u: tcp accepted=%llu closed=%llu bytes=%llu; udp "
+                    "received=%llu sent=%llu bytes=%llu\n",
+                    prog, i + 1, n, (unsigned long long)ws[i].tcp.st.accepted,
+                    (unsigned long long)ws[i].tcp.st.closed,
+                    (unsigned long long)ws[i].tcp.st.bytes,
+                    (unsigned long long)ws[i].udp.st.received,
+                    (unsigned long long)ws[i].udp.st.sent,
+                    (unsigned long long)ws[i].udp.st.bytes);
+    }
 
     fprintf(
         stderr,
@@ -441,11 +516,12 @@ static void summary(const struct server *sv, int signo)
         (unsigned long long)u->bytes);
 }
 
-/* Raises the soft descriptor limit toward what max_conns needs (never above the hard one). */
-static void raise_nofile(uint32_t max_conns)
+/* Raises the soft descriptor limit toward what the connections need (never above the hard
+ * one). */
+static void raise_nofile(uint64_t conns)
 {
     struct rlimit rl;
-    rlim_t want = (rlim_t)max_conns + 64;
+    rlim_t want = (rlim_t)conns + 64;
 
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
         return;
@@ -453,59 +529,168 @@ static void raise_nofile(uint32_t max_conns)
     (void)setrlimit(RLIMIT_NOFILE, &rl);
 }
 
+/* Prepares worker w's loop and servers. Returns 0, or -errno with the failing step named in
+ * *what and nothing left allocated. */
+static int worker_init(struct worker *w, struct opts *o, const char **what)
+{
+    struct nt_config tc;
+    int rc;
+
+    w->stop_io.fd = -1;
+    rc = nl_init(&w->loop, (size_t)o->max_conns + 4);
+    if (rc) {
+        *what = "start the event loop";
+        return rc;
+    }
+    memset(&tc, 0, sizeof tc);
+    tc.cap = o->cap;
+    tc.max_conns = o->max_conns;
+    tc.idle_timeout_ms = o->idle_s * 1000u;
+    if (o->pol.n_allow) {
+        tc.allow = allow_peer;
+        tc.allow_ctx = &o->pol;
+    }
+    rc = nt_init(&w->tcp, &w->loop, &tc);
+    if (!rc)
+        rc = nu_init(&w->udp, &w->loop, &o->pol);
+    if (rc) {
+        *what = "allocate the server";
+        nu_fini(&w->udp);
+        nt_fini(&w->tcp);
+        nl_fini(&w->loop);
+    }
+    return rc;
+}
+
+static void worker_fini(struct worker *w)
+{
+    nl_del(&w->loop, &w->stop_io);
+    nu_fini(&w->udp);
+    nt_fini(&w->tcp);
+    nl_fini(&w->loop);
+}
+
+/* Gives worker w (1..N-1) sockets on the addresses worker 0 is bound to (ports resolved,
+ * so port 0 became the same port for all). Returns 0 or -1 after printing the error. */
+static int replicate(struct worker *w, const struct worker *w0, const struct opts *o)
+{
+    for (uint32_t i = 0; i < w0->tcp.n_lis + w0->udp.n_socks; i++) {
+        int tcp = i < w0->tcp.n_lis;
+        int fd0 = tcp ? w0->tcp.lis[i].io.fd : w0->udp.socks[i - w0->tcp.n_lis].io.fd;
+        struct ea_addr a;
+        int fd, rc = ns_local_addr(fd0, &a);
+
+        if (!rc)
+            rc = listen_sock(o, &a, tcp ? SOCK_STREAM : SOCK_DGRAM, &fd);
+        if (rc)
+            return listen_fail(&a, rc);
+        rc = tcp ? nt_add_listener(&w->tcp, fd) : nu_add_socket(&w->udp, fd);
+        if (rc) {
+            close(fd);
+            fprintf(stderr, "%s: cannot watch a socket: %s\n", prog, ns_strerror(rc));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void on_stop_pipe(struct nl_loop *l, struct nl_io *io, uint32_t revents)
+{
+    nl_stop(l);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+
+    w->run_rc = nl_run(&w->loop);
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     static const int stop_sigs[] = {SIGINT, SIGTERM};
-    struct server sv;
+    struct worker *ws = NULL;
     struct opts o;
-    struct nt_config tc;
+    const char *what = "";
+    int stop_pipe[2] = {-1, -1};
+    uint32_t n_init = 0;
     int rc, status = EXIT_RUNTIME;
 
     memset(&o, 0, sizeof o);
-    memset(&sv, 0, sizeof sv);
     if (parse_opts(argc, argv, &o) < 0)
         return EXIT_USAGE;
     signal(SIGPIPE, SIG_IGN);
-    raise_nofile(o.max_conns);
+    raise_nofile((uint64_t)o.max_conns * o.workers);
 
-    rc = nl_init(&sv.loop, (size_t)o.max_conns + 4);
-    if (rc) {
-        fprintf(stderr, "%s: cannot start the event loop: %s\n", prog, ns_strerror(rc));
+    ws = calloc(o.workers, sizeof *ws);
+    if (!ws) {
+        fprintf(stderr, "%s: cannot allocate the server: %s\n", prog, ns_strerror(-ENOMEM));
         return EXIT_RUNTIME;
     }
-    memset(&tc, 0, sizeof tc);
-    tc.cap = o.cap;
-    tc.max_conns = o.max_conns;
-    tc.idle_timeout_ms = o.idle_s * 1000u;
-    if (o.pol.n_allow) {
-        tc.allow = allow_peer;
-        tc.allow_ctx = &o.pol;
+    for (; n_init < o.workers; n_init++) {
+        rc = worker_init(&ws[n_init], &o, &what);
+        if (rc) {
+            fprintf(stderr, "%s: cannot %s: %s\n", prog, what, ns_strerror(rc));
+            goto fail;
+        }
     }
-    rc = nt_init(&sv.tcp, &sv.loop, &tc);
-    if (!rc)
-        rc = nu_init(&sv.udp, &sv.loop, &o.pol);
-    if (rc) {
-        fprintf(stderr, "%s: cannot allocate the server: %s\n", prog, ns_strerror(rc));
-        goto fail;
-    }
-    rc = nl_stop_on_signals(&sv.loop, stop_sigs, 2);
+    /* Block the stop signals before any thread starts, so only worker 0's signalfd sees
+     * them (threads inherit the mask). */
+    rc = nl_stop_on_signals(&ws[0].loop, stop_sigs, 2);
     if (rc) {
         fprintf(stderr, "%s: cannot catch signals: %s\n", prog, ns_strerror(rc));
         goto fail;
     }
-    status = listen_all(&sv, &o);
+    status = listen_all(&ws[0], &o);
     if (status != EXIT_OK)
         goto fail;
-    rc = nl_run(&sv.loop);
-    if (rc) {
-        fprintf(stderr, "%s: epoll_wait: %s\n", prog, ns_strerror(rc));
-        status = EXIT_RUNTIME;
+    status = EXIT_RUNTIME;
+    if (o.workers > 1 && pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+        fprintf(stderr, "%s: pipe2: %s\n", prog, strerror(errno));
+        goto fail;
     }
-    if (!o.quiet)
-        summary(&sv, sv.loop.signo);
+    for (uint32_t i = 1; i < o.workers; i++) {
+        if (replicate(&ws[i], &ws[0], &o) < 0) {
+            status = EXIT_LISTEN;
+            goto fail;
+        }
+        rc = nl_add(&ws[i].loop, &ws[i].stop_io, stop_pipe[0], EPOLLIN, on_stop_pipe);
+        if (rc) {
+            fprintf(stderr, "%s: cannot watch the stop pipe: %s\n", prog, ns_strerror(rc));
+            goto fail;
+        }
+    }
+    for (uint32_t i = 1; i < o.workers; i++) {
+        rc = pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]);
+        if (rc) {
+            fprintf(stderr, "%s: cannot start worker %u: %s\n", prog, i, strerror(rc));
+            goto fail;
+        }
+        ws[i].started = 1;
+    }
+    status = EXIT_OK;
+    worker_main(&ws[0]);
+
 fail:
-    nu_fini(&sv.udp);
-    nt_fini(&sv.tcp);
-    nl_fini(&sv.loop);
+    /* EOF on the stop pipe stops every other worker; then their state is ours again. */
+    if (stop_pipe[1] >= 0)
+        close(stop_pipe[1]);
+    for (uint32_t i = 1; i < n_init; i++)
+        if (ws[i].started)
+            pthread_join(ws[i].thread, NULL);
+    for (uint32_t i = 0; status == EXIT_OK && i < n_init; i++) {
+        if (ws[i].run_rc) {
+            fprintf(stderr, "%s: epoll_wait: %s\n", prog, ns_strerror(ws[i].run_rc));
+            status = EXIT_RUNTIME;
+        }
+    }
+    if (status == EXIT_OK && !o.quiet)
+        summary(ws, n_init, ws[0].loop.signo);
+    for (uint32_t i = 0; i < n_init; i++)
+        worker_fini(&ws[i]);
+    if (stop_pipe[0] >= 0)
+        close(stop_pipe[0]);
+    free(ws);
     return status;
 }

@@ -219,7 +219,8 @@ static int open_for(const struct ea_addr *a, int socktype, struct sockaddr_stora
     return *s < 0 ? -errno : 0;
 }
 
-int ns_listen(const struct ea_addr *a, int socktype, int backlog, int *fd)
+/* ns_listen and ns_listen_shared: the same steps, SO_REUSEPORT (before bind) or not. */
+static int listen_with(const struct ea_addr *a, int socktype, int backlog, int reuseport, int *fd)
 {
     struct sockaddr_storage ss;
     socklen_t len;
@@ -228,6 +229,8 @@ int ns_listen(const struct ea_addr *a, int socktype, int backlog, int *fd)
     if (!fd || (rc = open_for(a, socktype, &ss, &len, &s)) != 0)
         return fd ? rc : -EINVAL;
     rc = ns_set_int(s, SOL_SOCKET, SO_REUSEADDR, 1);
+    if (!rc && reuseport)
+        rc = ns_set_int(s, SOL_SOCKET, SO_REUSEPORT, 1);
     if (!rc && a->family == EA_INET6)
         rc = ns_set_int(s, IPPROTO_IPV6, IPV6_V6ONLY, 1);
     if (!rc && bind(s, (struct sockaddr *)&ss, len) < 0)
@@ -240,6 +243,16 @@ int ns_listen(const struct ea_addr *a, int socktype, int backlog, int *fd)
     }
     *fd = s;
     return 0;
+}
+
+int ns_listen(const struct ea_addr *a, int socktype, int backlog, int *fd)
+{
+    return listen_with(a, socktype, backlog, 0, fd);
+}
+
+int ns_listen_shared(const struct ea_addr *a, int socktype, int backlog, int *fd)
+{
+    return listen_with(a, socktype, backlog, 1, fd);
 }
 
 int ns_local_addr(int fd, struct ea_addr *out)

@@ -59,6 +59,13 @@ int ns_resolve(const struct ea_endpoint *ep, int family, int socktype, int passi
  * bind, listen); nothing is left open on failure. */
 int ns_listen(const struct ea_addr *a, int socktype, int backlog, int *fd);
 
+/* As ns_listen, and with SO_REUSEPORT, so several sockets (one per event loop or process of
+ * the same user) can be bound to the same address; the kernel spreads new connections and
+ * datagrams across them by a hash of the peer's address and port. Every socket sharing the
+ * address must be made this way. Returns what ns_listen returns (-errno from setsockopt for
+ * a kernel without SO_REUSEPORT). */
+int ns_listen_shared(const struct ea_addr *a, int socktype, int backlog, int *fd);
+
 /* The local address of a socket (for an ephemeral port after binding to port 0). Returns 0
  * or -errno from getsockname (-EAFNOSUPPORT for a non-IP socket). */
 int ns_local_addr(int fd, struct ea_addr *out);

@@ -401,6 +401,38 @@ case_echod_options() {
     timeout 5 "$ECHO_CLIENT" --help | grep -q '^  3  timeout' || fail "client --help"
 }
 
+# --workers N: N event loops, each with its own SO_REUSEPORT sockets on the one port. 100
+# TCP connections and 64 UDP sockets (each from its own source port) are spread by the
+# kernel's hash; every one must be echoed, and each worker must have served TCP clients (a
+# worker left without any of 100 has odds of 4 x 0.75^100, about 1e-12).
+case_workers() {
+    one_line_error 2 "echod: bad --workers '0': not a count (1..256)" "$ECHOD" --workers 0
+    one_line_error 2 "echod: bad --workers '257': *" "$ECHOD" --workers 257
+    one_line_error 2 "echod: bad --workers '-1': *" "$ECHOD" -w -1
+    one_line_error 2 "echod: bad --workers 'two': *" "$ECHOD" --workers two
+    start_echod --workers 4
+    [ "$(grep -c '^listening ' "$TMP/echod.out")" -eq 2 ] ||
+        fail "expected one tcp and one udp listening line: $(cat "$TMP/echod.out")"
+    itest stream "$PORT" 65536 100
+    i=0
+    while [ $i -lt 64 ]; do
+        itest udp "$PORT" 100
+        i=$((i + 1))
+    done
+    stop_echod
+    expect_counter tcp accepted -eq 100
+    expect_counter tcp errors -eq 0
+    expect_counter udp sent -eq 64
+    [ "$(grep -c '^echod: worker [1-4] of 4: ' "$TMP/echod.err")" -eq 4 ] ||
+        fail "expected 4 worker lines: $(cat "$TMP/echod.err")"
+    for w in 1 2 3 4; do
+        line=$(grep "^echod: worker $w of 4: " "$TMP/echod.err")
+        acc=$(printf '%s\n' "$line" | sed -n 's/.* tcp accepted=\([0-9]*\) .*/\1/p')
+        [ -n "$acc" ] && [ "$acc" -gt 0 ] || fail "worker $w served no TCP client: $line"
+    done
+    note "$(grep '^echod: worker ' "$TMP/echod.err" | tr '\n' '|')"
+}
+
 case_socat() {
     command -v socat >/dev/null || fail "socat is not installed"
     start_echod
