@@ -23,6 +23,7 @@
 #include "conform/cases.h"
 #include "common/embedded.h"
 #include "conform/expect.h"
+#include "conform/fuzz.h"
 #include "conform/report.h"
 #include "core/addr.h"
 #include "core/catalog.h"
@@ -48,6 +49,8 @@ struct opts {
     uint64_t seed;
     int have_seed;
     const char *output, *expect, *echod;
+    int fuzz, have_max_time;  /* --fuzz / --replay: see conform/fuzz.h */
+    struct cz_opts z;
 };
 
 static void usage(FILE *f)
@@ -75,13 +78,33 @@ static void usage(FILE *f)
             "      --color / --no-color      force colour on or off (default: on a terminal)\n"
             "  -q, --quiet                   report failures only\n"
             "  -v, --verbose                 every case's note, wire logs of failures\n"
+            "\n"
+            "Fuzzing (--fuzz, --replay): random client actions against one target, every\n"
+            "echo checked; the first failure is shrunk and saved as a reproducer.\n"
+            "      --fuzz                    fuzz instead of running the catalog\n"
+            "      --replay FILE             run a saved reproducer once\n"
+            "      --count N                 sequences to run (default 100)\n"
+            "      --actions N               most actions per sequence, 1..256 (default 40)\n"
+            "      --max-write BYTES         largest TCP write (default 131072)\n"
+            "      --rate N                  at most N actions per second (default 500;\n"
+            "                                0: no limit), shrinking included\n"
+            "      --udp-retries N           resends before a datagram counts as\n"
+            "                                unanswered (default 3; waits add up to --timeout)\n"
+            "      --shrink-time SECONDS     time for shrinking (default 60)\n"
+            "      --shrink-runs N           most runs while shrinking (default 500; 0: none)\n"
+            "      --save FILE               reproducer path (default echofuzz-SEED.txt)\n"
+            "      --dry-run                 print the sequences, send nothing\n"
+            "      (--max-time defaults to 60 s; --timeout and --seed apply)\n"
+            "\n"
             "  -h, --help                    show this help\n"
             "  -V, --version                 show the version\n"
             "\n"
             "Exit status: 1 if a case that counts (MUST; SHOULD with --strict) failed on\n"
             "any target, even when the run is also incomplete; else 2 if a target could\n"
             "not be tested or --max-time cut the run short (cases reported 'not run'), or\n"
-            "on a usage error; else 0: every case that counts passed.\n");
+            "on a usage error; else 0: every case that counts passed.\n"
+            "With --fuzz/--replay: 0 no failure, 1 a failure found (or replayed), 2 usage\n"
+            "error or target not testable, 3 replay file unreadable or malformed.\n");
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -129,7 +152,8 @@ static int parse_format(const char *s)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
     enum { O_ONLY = 256, O_SKIP, O_TIMEOUT, O_MAXTIME, O_STRICT, O_SEED, O_EXPECT, O_ECHOD,
-           O_COLOR, O_NOCOLOR };
+           O_COLOR, O_NOCOLOR, O_FUZZ, O_REPLAY, O_COUNT, O_ACTIONS, O_MAXWRITE, O_RATE,
+           O_RETRIES, O_SHRINKT, O_SHRINKR, O_SAVE, O_DRY };
     static const struct option lo[] = {
         {"transport", required_argument, NULL, 't'}, {"list", no_argument, NULL, 'l'},
         {"only", required_argument, NULL, O_ONLY},   {"skip", required_argument, NULL, O_SKIP},
@@ -142,6 +166,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"colour", no_argument, NULL, O_COLOR},      {"no-color", no_argument, NULL, O_NOCOLOR},
         {"quiet", no_argument, NULL, 'q'},           {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},            {"version", no_argument, NULL, 'V'},
+        {"fuzz", no_argument, NULL, O_FUZZ},         {"replay", required_argument, NULL, O_REPLAY},
+        {"count", required_argument, NULL, O_COUNT}, {"actions", required_argument, NULL, O_ACTIONS},
+        {"max-write", required_argument, NULL, O_MAXWRITE},
+        {"rate", required_argument, NULL, O_RATE},
+        {"udp-retries", required_argument, NULL, O_RETRIES},
+        {"shrink-time", required_argument, NULL, O_SHRINKT},
+        {"shrink-runs", required_argument, NULL, O_SHRINKR},
+        {"save", required_argument, NULL, O_SAVE},   {"dry-run", no_argument, NULL, O_DRY},
         {NULL, 0, NULL, 0},
     };
     long long ms;
@@ -152,6 +184,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     o->timeout_ms = 3000;
     o->max_time_ms = 1200000;
     o->color = -1;
+    o->z.count = 100;
+    o->z.rate = 500;
+    o->z.udp_retries = 3;
+    o->z.shrink_ms = 60000;
+    o->z.shrink_runs = 500;
+    fq_gen_default(&o->z.gen);
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":t:46lf:o:qvhV", lo, NULL)) != -1) {
         switch (c) {
@@ -186,6 +224,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             if (parse_seconds(optarg, &ms) < 0)
                 return usage_error("bad --max-time '%s': a number of seconds", optarg);
             o->max_time_ms = ms;
+            o->have_max_time = 1;
             break;
         case O_STRICT: o->strict = 1; break;
         case O_SEED: {
@@ -206,6 +245,56 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'o': o->output = optarg; break;
         case O_EXPECT: o->expect = optarg; break;
         case O_ECHOD: o->echod = optarg; break;
+        case O_FUZZ: o->fuzz = 1; break;
+        case O_REPLAY: o->z.replay = optarg; break;
+        case O_SAVE: o->z.save = optarg; break;
+        case O_DRY: o->z.dry_run = 1; break;
+        case O_COUNT:
+        case O_ACTIONS:
+        case O_MAXWRITE:
+        case O_RETRIES:
+        case O_SHRINKR: {
+            static const struct { int opt; const char *name; unsigned long lo, hi; } lim[] = {
+                {O_COUNT, "--count", 1, 100000000}, {O_ACTIONS, "--actions", 1, FQ_MAX_ACTIONS},
+                {O_MAXWRITE, "--max-write", 1, FQ_MAX_WRITE}, {O_RETRIES, "--udp-retries", 0, 10},
+                {O_SHRINKR, "--shrink-runs", 0, 1000000}};
+            unsigned long v;
+            char *end;
+            size_t k = 0;
+            while (lim[k].opt != c)
+                k++;
+            errno = 0;
+            v = strtoul(optarg, &end, 10);
+            if (errno || end == optarg || *end || optarg[0] == '-' || v < lim[k].lo ||
+                v > lim[k].hi)
+                return usage_error("bad %s '%s': a whole number from %lu to %lu", lim[k].name,
+                                   optarg, lim[k].lo, lim[k].hi);
+            if (c == O_COUNT)
+                o->z.count = v;
+            else if (c == O_ACTIONS)
+                o->z.gen.max_actions = v;
+            else if (c == O_MAXWRITE)
+                o->z.gen.max_write = (uint32_t)v;
+            else if (c == O_RETRIES)
+                o->z.udp_retries = (int)v;
+            else
+                o->z.shrink_runs = (unsigned)v;
+            break;
+        }
+        case O_RATE: {
+            char *end;
+            errno = 0;
+            o->z.rate = strtod(optarg, &end);
+            if (errno || end == optarg || *end || !(o->z.rate >= 0) || o->z.rate > 1e6)
+                return usage_error("bad --rate '%s': actions per second, 0 for no limit",
+                                   optarg);
+            break;
+        }
+        case O_SHRINKT:
+            if (parse_seconds(optarg, &ms) < 0)
+                return usage_error("bad --shrink-time '%s': a number of seconds", optarg);
+            o->z.shrink_ms = ms;
+            break;
         case O_COLOR: o->color = 1; break;
         case O_NOCOLOR: o->color = 0; break;
         case 'q': o->quiet = 1; break;
@@ -218,6 +307,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     }
     if (o->format == CR_MARKDOWN && !o->list)
         return usage_error("--format markdown is for --list only");
+    if (o->fuzz && o->z.replay)
+        return usage_error("--fuzz and --replay exclude each other");
+    if ((o->fuzz || o->z.replay) && (o->format == CR_JUNIT || o->format == CR_JSON))
+        return usage_error("--fuzz and --replay report as text or tap");
+    if (!o->fuzz && !o->z.replay && (o->z.dry_run || o->z.save))
+        return usage_error("--dry-run and --save go with --fuzz");
     return 0;
 }
 
@@ -367,6 +462,69 @@ static void run_case(const struct opts *o, struct cr_run *r, struct cr_target *t
     }
 }
 
+/* --fuzz and --replay: one target (or the built-in echod), checked reachable, then
+ * conform/fuzz_run.c does the run. */
+static int fuzz_main(struct opts *o, int argc, char **argv)
+{
+    struct cr_target t;
+    struct addrs all;
+    pid_t echod = -1;
+    int rc;
+    FILE *out = stdout;
+
+    memset(&t, 0, sizeof t);
+    memset(&all, 0, sizeof all);
+    if (!o->have_seed)
+        o->seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
+    o->z.seed = o->seed;
+    o->z.timeout_ms = o->timeout_ms;
+    o->z.max_time_ms = o->have_max_time ? o->max_time_ms : 60000;
+    o->z.format = o->format == CR_TAP ? CZ_TAP : CZ_TEXT;
+    o->z.verbose = o->verbose;
+    o->z.quiet = o->quiet;
+    o->z.version = EH_VERSION;
+    o->z.gen.tcp = o->tcp;
+    o->z.gen.udp = o->udp;
+    if (o->z.replay)
+        o->tcp = o->udp = 1; /* the file says which it uses */
+    if (o->z.dry_run) {
+        o->z.out = stdout;
+        return cz_run(&o->z, &t.t);
+    }
+    if (argc - optind > 1)
+        return usage_error("--fuzz and --replay take one target");
+    if (optind == argc) {
+        struct em_opts eo = {prog, o->echod, o->family == NS_FAMILY_V6, o->tcp, o->udp,
+                             o->verbose, NULL};
+        snprintf(t.t.name, sizeof t.t.name, "echod");
+        if (em_start(&eo, &t.t.tcp, &t.t.udp, &echod) < 0)
+            return 2;
+    } else if (resolve_target(o, argv[optind], &t.t, &all) < 0) {
+        return 2;
+    }
+    if (preflight(o, &t, echod > 0 ? NULL : &all) < 0) {
+        fprintf(stderr, "%s: %s\n", prog, t.error);
+        rc = 2;
+        goto done;
+    }
+    if (o->output) {
+        out = fopen(o->output, "w");
+        if (!out) {
+            fprintf(stderr, "%s: cannot write %s: %s\n", prog, o->output, strerror(errno));
+            rc = 2;
+            goto done;
+        }
+    }
+    o->z.out = out;
+    rc = cz_run(&o->z, &t.t);
+    if (out != stdout)
+        fclose(out);
+done:
+    if (echod > 0)
+        em_stop(echod);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     static struct cx_list expect;
@@ -388,6 +546,8 @@ int main(int argc, char **argv)
         cr_list(stdout, o.format);
         return 0;
     }
+    if (o.fuzz || o.z.replay)
+        return fuzz_main(&o, argc, argv);
     {
         /* Test (and require) only the transports that selected cases use. */
         int tcp = 0, udp = 0;

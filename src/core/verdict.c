@@ -115,6 +115,13 @@ static size_t match_len(const struct cv_stream *v, const uint8_t *p, size_t n)
     return i;
 }
 
+void cv_stream_extend(struct cv_stream *v, uint64_t n)
+{
+    v->total += n;
+    if (n > 0 && v->status == CV_DONE)
+        v->status = CV_MORE;
+}
+
 static uint8_t want_at(const struct cv_stream *v, uint64_t off)
 {
     return v->want ? v->want[off] : cv_pattern_byte(v->seed, off);

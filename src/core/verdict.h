@@ -68,6 +68,12 @@ void cv_stream_init_pattern(struct cv_stream *v, uint64_t seed, uint64_t total);
 /* Expects want[0..n) (borrowed). Cannot fail. */
 void cv_stream_init_buf(struct cv_stream *v, const uint8_t *want, size_t n);
 
+/* Expects n more bytes at the end of the stream (a pattern stream continues at its next
+ * offset; a buffer stream must have been given room for them): the caller sent them. A DONE
+ * stream becomes MORE again; MISMATCH and EXTRA stay (bytes that came before they were sent
+ * were extra when they came). Cannot fail. */
+void cv_stream_extend(struct cv_stream *v, uint64_t n);
+
 /* Feeds received bytes p[0..n) (p may be NULL when n is 0). Every byte is accounted for:
  * matched, counted as extra past the end, or stopping at the first mismatch (bytes after a
  * mismatch are ignored). Returns the status after feeding (enum cv_status). */

@@ -1,0 +1,187 @@
+/*
+ * ddmin.c - delta debugging over action sequences, then a per-action size search (see
+ * ddmin.h). The machine is resumable at every candidate: all its state is in struct dd_state,
+ * so the caller can interleave it with socket I/O and stop at a deadline.
+ */
+#include "core/ddmin.h"
+
+#include <string.h>
+
+#include "core/err.h"
+
+void dd_init(struct dd_state *d, const struct fq_seq *start)
+{
+    memset(d, 0, sizeof *d);
+    d->best = *start;
+    fq_normalize(&d->best);
+    d->phase = DD_ACTIONS;
+    d->n = 2;
+}
+
+/* Builds the candidate from best: chunk i of n alone (subset) or best without it. */
+static void build_chunk(struct dd_state *d, size_t i, int subset)
+{
+    size_t len = d->best.count, b = i * len / d->n, e = (i + 1) * len / d->n;
+
+    d->cand.seed = d->best.seed;
+    d->cand.count = 0;
+    for (size_t k = 0; k < len; k++)
+        if ((k >= b && k < e) == (subset != 0))
+            d->cand.a[d->cand.count++] = d->best.a[k];
+    fq_normalize(&d->cand);
+}
+
+static int sized(const struct fq_action *a)
+{
+    return a->op == FQ_WRITE || a->op == FQ_SEND || a->op == FQ_PAUSE;
+}
+
+/* One step of ddmin: a candidate is ready (1), or the phase moved on (0). */
+static int next_actions(struct dd_state *d)
+{
+    size_t len = d->best.count, i;
+
+    if (len < 2) {
+        d->phase = DD_MERGE;
+        d->j = 0;
+        return 0;
+    }
+    if (d->n > len)
+        d->n = len;
+    if (d->idx >= 2 * d->n) {
+        /* A whole round without a failing candidate: finer chunks, or done at single
+         * actions (1-minimal). */
+        if (d->n >= len) {
+            d->phase = DD_MERGE;
+            d->j = 0;
+            return 0;
+        }
+        d->n = 2 * d->n < len ? 2 * d->n : len;
+        d->idx = 0;
+        return 0;
+    }
+    i = d->idx++;
+    /* With two chunks, each subset is the other's complement: try complements only. */
+    if (i < d->n && d->n == 2)
+        return 0;
+    d->subset = i < d->n;
+    build_chunk(d, d->subset ? i : i - d->n, d->subset);
+    /* Normalization may leave nothing (a lone write has no connection), or nothing smaller. */
+    return d->cand.count > 0 && d->cand.count < len;
+}
+
+/* One step of merging: a candidate is ready (1), or it moved on (0). */
+static int next_merge(struct dd_state *d)
+{
+    const struct fq_action *a, *b;
+
+    if (d->j + 1 >= d->best.count) {
+        d->phase = DD_SIZES;
+        d->j = 0;
+        return 0;
+    }
+    a = &d->best.a[d->j];
+    b = &d->best.a[d->j + 1];
+    if (a->op != FQ_WRITE || b->op != FQ_WRITE || a->slot != b->slot ||
+        (uint64_t)a->n + b->n > FQ_MAX_WRITE) {
+        d->j++;
+        return 0;
+    }
+    d->cand = d->best;
+    d->cand.a[d->j].n = a->n + b->n;
+    memmove(&d->cand.a[d->j + 1], &d->cand.a[d->j + 2],
+            (d->cand.count - d->j - 2) * sizeof d->cand.a[0]);
+    d->cand.count--;
+    return 1;
+}
+
+/* One step of the size search: a candidate is ready (1), or it moved on (0). */
+static int next_size(struct dd_state *d)
+{
+    const struct fq_action *a;
+
+    if (d->j >= d->best.count) {
+        d->phase = DD_DONE;
+        return 0;
+    }
+    a = &d->best.a[d->j];
+    if (!d->searching) {
+        if (!sized(a) || a->n == 0) {
+            d->j++;
+            return 0;
+        }
+        d->searching = 1;
+        d->lo = 0;
+        d->hi = a->n;
+        d->tried = 0; /* the smallest size first: often it is enough */
+    } else if (d->lo >= d->hi) {
+        d->searching = 0;
+        d->j++;
+        return 0;
+    } else {
+        d->tried = d->lo + (d->hi - d->lo) / 2;
+    }
+    d->cand = d->best;
+    d->cand.a[d->j].n = d->tried;
+    fq_normalize(&d->cand); /* a write or pause of 0 goes away */
+    return 1;
+}
+
+const struct fq_seq *dd_next(struct dd_state *d)
+{
+    if (d->waiting)
+        return &d->cand;
+    /* Every step either hands out a candidate or advances idx, n, j or the phase, all
+     * bounded by the sequence length, so this loop ends. */
+    while (d->phase != DD_DONE) {
+        int ready = d->phase == DD_ACTIONS ? next_actions(d)
+                    : d->phase == DD_MERGE ? next_merge(d)
+                                           : next_size(d);
+        if (ready) {
+            d->waiting = 1;
+            return &d->cand;
+        }
+    }
+    return NULL;
+}
+
+int dd_result(struct dd_state *d, int failed)
+{
+    if (!d->waiting)
+        return EH_ERR_STATE;
+    d->waiting = 0;
+    d->tests++;
+    if (d->phase == DD_ACTIONS) {
+        if (failed) {
+            d->failures++;
+            d->best = d->cand;
+            /* ddmin: reduce to the subset (start over at n = 2), or keep the complement with
+             * one chunk fewer. */
+            d->n = d->subset || d->n < 3 ? 2 : d->n - 1;
+            d->idx = 0;
+        }
+        return 0;
+    }
+    if (d->phase == DD_MERGE) {
+        /* Kept: the merged write may merge with the next one too, so j stays. */
+        if (failed) {
+            d->failures++;
+            d->best = d->cand;
+        } else {
+            d->j++;
+        }
+        return 0;
+    }
+    /* DD_SIZES */
+    if (failed) {
+        size_t before = d->best.count;
+        d->failures++;
+        d->best = d->cand;
+        d->hi = d->tried;
+        if (d->best.count < before) /* the action went away: search its successor */
+            d->searching = 0;
+    } else {
+        d->lo = d->tried + 1;
+    }
+    return 0;
+}
