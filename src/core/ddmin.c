@@ -124,6 +124,11 @@ static int next_size(struct dd_state *d)
     d->cand = d->best;
     d->cand.a[d->j].n = d->tried;
     fq_normalize(&d->cand); /* a write or pause of 0 goes away */
+    if (d->cand.count == 0) {
+        /* Nothing left to run: not a candidate, and nothing to learn from it. */
+        d->lo = d->tried + 1;
+        return 0;
+    }
     return 1;
 }
 

@@ -1,0 +1,154 @@
+#!/bin/sh
+# Checks echo-conform --fuzz / --replay for CTest (label "netfuzz"). usage:
+#   run.sh BIN_DIR FIXTURE_DIR CHECK
+# BIN_DIR holds echo-conform and echod, FIXTURE_DIR the broken servers of tests/fixtures/.
+# CHECK is one of:
+#   echod        a bounded fuzz run against the built-in echod passes (exit 0)
+#   seed         the same seed prints the same sequences (--dry-run), another seed others
+#   rate         --rate N: a sequence of k actions takes at least (k - 1) / N seconds
+#   badinput     malformed or missing replay files exit 3 naming file, line and problem;
+#                bad options exit 2
+#   fx:NAME:MAX  against fixture NAME the fuzzer finds a failure, shrinks it to at most MAX
+#                actions and saves it; --replay of the file fails against NAME (exit 1) and
+#                passes against echod (exit 0)
+# Exit 0 when the check holds, 1 otherwise (output shows why), 77 when a program is missing.
+# Loopback only; servers are stopped by PID; every run is bounded by timeout(1).
+set -u
+bin=$1 fxdir=$2 check=$3
+conform="$bin/echo-conform"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/eh-netfuzz.XXXXXX") || exit 1
+pid=
+cleanup() {
+    if [ -n "$pid" ]; then
+        kill "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+fail() {
+    echo "FAIL: $check: $*"
+    for f in "$tmp"/out "$tmp"/err "$tmp"/repro.txt "$tmp"/replay.out "$tmp"/replay.err; do
+        [ -s "$f" ] && { echo "--- $f"; cat "$f"; }
+    done
+    exit 1
+}
+
+[ -x "$conform" ] || { echo "SKIP: $conform is not built"; exit 77; }
+
+# Runs echo-conform with a hard cap; sets rc.
+run() {
+    timeout -k 5 50 "$conform" "$@" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+}
+
+# Starts fixture $1 on an ephemeral port; sets pid and port.
+start_fixture() {
+    [ -x "$fxdir/$1" ] || { echo "SKIP: fixture $1 is not built"; exit 77; }
+    "$fxdir/$1" --port 0 --lifetime 100 >"$tmp/fx.out" 2>"$tmp/fx.err" &
+    pid=$!
+    i=0
+    while [ "$i" -lt 100 ]; do
+        port=$(sed -n 's/^listening [a-z]* 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/fx.out" |
+            head -n 1)
+        [ -n "$port" ] && return 0
+        sleep 0.05
+        i=$((i + 1))
+    done
+    fail "$1 printed no listening line"
+}
+
+# The actions of a reproducer: the lines between "seed" and "end".
+actions() {
+    sed -n '/^seed /,/^end$/p' "$1" | grep -v -e '^seed ' -e '^end$'
+}
+
+case $check in
+echod)
+    run --fuzz --seed 7 --count 15 --rate 0 --max-time 30 --timeout 2
+    [ "$rc" -eq 0 ] || fail "exit $rc, want 0"
+    grep -q '^15 sequences run, 15 passed, none failed' "$tmp/out" || fail "no pass summary"
+    ;;
+seed)
+    run --fuzz --dry-run --seed 0x5eed --count 3
+    [ "$rc" -eq 0 ] || fail "dry run: exit $rc"
+    cp "$tmp/out" "$tmp/a"
+    run --fuzz --dry-run --seed 0x5eed --count 3
+    cmp -s "$tmp/a" "$tmp/out" || fail "the same seed printed different sequences"
+    [ "$(grep -c '^echofuzz 1$' "$tmp/a")" -eq 3 ] || fail "not 3 sequences"
+    run --fuzz --dry-run --seed 0x5eee --count 3
+    grep -v '^#' "$tmp/a" >"$tmp/a2"
+    grep -v '^#' "$tmp/out" >"$tmp/b2"
+    cmp -s "$tmp/a2" "$tmp/b2" && fail "another seed printed the same sequences"
+    # A generated sequence replays as its own file: the first one, run against echod.
+    sed -n '1,/^end$/p' "$tmp/a" >"$tmp/repro.txt"
+    run --replay "$tmp/repro.txt" --timeout 2
+    [ "$rc" -eq 0 ] || fail "replay of a generated sequence against echod: exit $rc"
+    ;;
+rate)
+    run --fuzz --dry-run --seed 3 --count 1 --actions 12 -t tcp
+    k=$(grep -c -v -e '^#' -e '^echofuzz' -e '^seed' -e '^end' "$tmp/out")
+    start=$(date +%s%N)
+    run --fuzz --seed 3 --count 1 --actions 12 -t tcp --rate 25
+    end=$(date +%s%N)
+    [ "$rc" -eq 0 ] || fail "exit $rc"
+    ms=$(((end - start) / 1000000))
+    min=$(((k - 1) * 1000 / 25))
+    [ "$ms" -ge "$min" ] || fail "$k actions at --rate 25 took $ms ms, less than $min ms"
+    ;;
+badinput)
+    printf 'echofuzz 1\nseed 1\nconnect 0\nwrite 0 lots\nend\n' >"$tmp/bad.txt"
+    run --replay "$tmp/bad.txt"
+    [ "$rc" -eq 3 ] || fail "malformed file: exit $rc, want 3"
+    grep -q "bad.txt:4: not a number" "$tmp/err" || fail "no 'FILE:4: not a number' message"
+    [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "not one line"
+    printf 'echofuzz 1\nseed 1\nconnect 0\n' >"$tmp/cut.txt"
+    run --replay "$tmp/cut.txt"
+    [ "$rc" -eq 3 ] || fail "cut-off file: exit $rc, want 3"
+    grep -q "cut.txt:4: missing 'end' line" "$tmp/err" || fail "no missing-end message"
+    run --replay "$tmp/none.txt"
+    [ "$rc" -eq 3 ] || fail "missing file: exit $rc, want 3"
+    grep -q "cannot read .*none.txt: No such file" "$tmp/err" || fail "no cannot-read message"
+    run --fuzz --rate fast
+    [ "$rc" -eq 2 ] || fail "--rate fast: exit $rc, want 2"
+    grep -q "bad --rate 'fast'" "$tmp/err" || fail "no --rate message"
+    run --fuzz --actions 257
+    [ "$rc" -eq 2 ] || fail "--actions 257: exit $rc, want 2"
+    run --fuzz --replay "$tmp/bad.txt"
+    [ "$rc" -eq 2 ] || fail "--fuzz with --replay: exit $rc, want 2"
+    run --fuzz --format junit
+    [ "$rc" -eq 2 ] || fail "--fuzz --format junit: exit $rc, want 2"
+    ;;
+fx:*)
+    name=$(echo "$check" | cut -d: -f2)
+    max=$(echo "$check" | cut -d: -f3)
+    transport=$(echo "$check" | cut -d: -f4)
+    start_fixture "$name"
+    run --fuzz --seed 1 --count 30 --actions 16 --rate 0 --timeout 0.3 --udp-retries 1 \
+        --max-time 20 --shrink-time 20 -t "${transport:-both}" --save "$tmp/repro.txt" \
+        "127.0.0.1:$port"
+    [ "$rc" -eq 1 ] || fail "fuzzing $name: exit $rc, want 1"
+    [ -s "$tmp/repro.txt" ] || fail "no reproducer saved"
+    grep -q "^saved: $tmp/repro.txt" "$tmp/out" || fail "no 'saved:' line"
+    n=$(actions "$tmp/repro.txt" | wc -l)
+    [ "$n" -ge 1 ] && [ "$n" -le "$max" ] || fail "reproducer has $n actions, want 1..$max"
+    timeout -k 5 30 "$conform" --replay "$tmp/repro.txt" --timeout 0.3 --udp-retries 1 \
+        "127.0.0.1:$port" >"$tmp/replay.out" 2>"$tmp/replay.err"
+    rc=$?
+    [ "$rc" -eq 1 ] || fail "replay against $name: exit $rc, want 1"
+    grep -q "^FAIL replay" "$tmp/replay.out" || fail "replay printed no FAIL line"
+    timeout -k 5 30 "$conform" --replay "$tmp/repro.txt" >"$tmp/replay.out" 2>"$tmp/replay.err"
+    rc=$?
+    [ "$rc" -eq 0 ] || fail "replay against echod: exit $rc, want 0"
+    echo "reproducer ($n actions):"
+    actions "$tmp/repro.txt"
+    ;;
+*)
+    echo "run.sh: unknown check '$check'"
+    exit 1
+    ;;
+esac
+echo "PASS: $check"
+exit 0
