@@ -72,6 +72,15 @@ eh_bench_test(fixture.udp_trunc1024 1 "${eh_bench_fx}/udp_trunc1024"
 eh_bench_test(fixture.tcp_idle_close 1 "${eh_bench_fx}/tcp_idle_close"
     "(.ok | not) and .idle.held == 20 and .idle.answered == 0 and .early_closes == 20"
     --idle 20 --hold 1.5 --timeout 3)
+eh_bench_test(fixture.udp_ignore_empty 1 "${eh_bench_fx}/udp_ignore_empty"
+    "(.ok | not) and .msgs == 0 and .udp.sent > 0 and (.error | test(\"no echo completed\"))"
+    -d 0.5 -w 0 -u -s 0 --timeout 0.3)
+eh_bench_test(fixture.one_client 1 "${eh_bench_fx}/one_client"
+    "(.ok | not) and .stalls == 2 and .msgs > 0 and (.error | test(\"no echo for 0.3 s\"))"
+    -d 1 -w 0 -c 3 --timeout 0.3)
+eh_bench_test(fixture.tutorial_recv1024 1 "${eh_bench_fx}/tutorial_recv1024"
+    "(.ok | not) and .early_closes == 1 and (.error | test(\"closed by the server\"))"
+    ${eh_bench_short})
 eh_bench_test(fixture.correct 0 "${eh_bench_fx}/correct"
     "${eh_bench_sane} and .msgs > 0" ${eh_bench_short} -c 3 -P 2)
 

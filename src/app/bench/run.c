@@ -190,14 +190,19 @@ static int preflight(const struct bb_cfg *c, const uint8_t *table)
 }
 
 static void progress(const struct bb_cfg *c, struct bb_worker *w, uint32_t n, uint64_t *last_m,
-                     uint64_t *last_b, uint64_t *last_t, const char *phase)
+                     uint64_t *last_b, uint64_t *last_t, uint64_t m_ns, uint64_t e_ns)
 {
     uint64_t b, m = live_msgs(w, n, &b), now = bb_now_ns();
     double dt = (double)(now - *last_t) / 1e9;
 
     if (dt <= 0)
         return;
-    fprintf(stderr, "\r\033[K%s: %.0f msgs/s, %.2f MB/s", phase, (double)(m - *last_m) / dt,
+    if (now < m_ns)
+        fprintf(stderr, "\r\033[Kwarm-up %.0f s left:", (double)(m_ns - now) / 1e9);
+    else
+        fprintf(stderr, "\r\033[Kmeasuring %.0f of %.0f s:",
+                (double)(now - m_ns) / 1e9, (double)(e_ns - m_ns) / 1e9);
+    fprintf(stderr, " %.0f msgs/s, %.2f MB/s", (double)(m - *last_m) / dt,
             (double)(b - *last_b) / dt / 1e6);
     fflush(stderr);
     *last_m = m;
@@ -306,7 +311,7 @@ int br_run(struct bo_args *a)
             if (sig)
                 break;
             if (progress_on && bb_now_ns() >= next) {
-                progress(c, w, n, &lm, &lb, &lt, bb_now_ns() < m ? "warm-up" : "measuring");
+                progress(c, w, n, &lm, &lb, &lt, m, e);
                 next += 1000000000u;
             }
         }
@@ -353,6 +358,14 @@ int br_run(struct bo_args *a)
     for (uint32_t i = 0; i < n; i++)
         if (w[i].fatal)
             res.ok = 0;
+    if (res.ok && c->mode != BB_IDLE && res.duration_s > 0 && !res.sum.msgs &&
+        (c->udp ? res.sum.udp_sent > 0
+                : c->mode != BB_RATE || c->rate * res.duration_s >= 2)) {
+        /* Silence is no result: a server that echoes nothing must not pass. */
+        res.ok = 0;
+        snprintf(res.sum.first_error, sizeof res.sum.first_error,
+                 "no echo completed during the %.2f s measured", res.duration_s);
+    }
     if (res.sum.first_error[0])
         fprintf(stderr, "echo-bench: %s\n", res.sum.first_error);
     if (res.sum.first_connect_error[0])

@@ -68,6 +68,7 @@ struct tw {
     int phase, measuring, started, checking;
     uint64_t now;          /* ns, refreshed per read and per tick */
     uint64_t next_stall;
+    uint64_t connect_deadline; /* the whole connect phase, however slow the server accepts */
 };
 
 static void conn_close(struct tw *w, struct conn *c)
@@ -350,6 +351,15 @@ static void check_stalls(struct tw *w)
 {
     const struct bb_cfg *cfg = w->cfg;
 
+    if (w->phase == BB_CONNECT && w->now > w->connect_deadline) {
+        /* A server that accepts too slowly (or a black hole behind a full SYN queue) must not
+         * make the phase last connections / 256 timeouts: give up on the rest at once. */
+        for (uint32_t i = 0; i < w->b->count; i++)
+            if (w->c[i].state == C_NEW || w->c[i].state == C_CONNECTING)
+                connect_failed(w, &w->c[i], -ETIMEDOUT);
+        w->next_connect = w->b->count;
+    }
+
     for (uint32_t i = 0; i < w->b->count; i++) {
         struct conn *c = &w->c[i];
         if (c->state == C_CONNECTING && w->now > c->progress_ns + cfg->timeout_ns) {
@@ -451,6 +461,8 @@ void *bb_tcp_worker(void *arg)
     }
     w.now = bb_now_ns();
     w.next_stall = w.now + STALL_CHECK_NS;
+    /* --timeout for the first connection, plus 1 ms for each further one. */
+    w.connect_deadline = w.now + cfg->timeout_ns + (uint64_t)b->count * 1000000u;
     nl_timer_init(&w.tick, on_tick);
     (void)nl_timer_arm(&w.loop, &w.tick, nl_now(&w.loop) + 1);
     start_connects(&w);
