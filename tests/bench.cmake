@@ -44,7 +44,7 @@ eh_bench_test(tcp.stream 0 embedded
     "${eh_bench_sane} and .mode == \"stream\" and .size == 65536 and .bytes > 1048576 and .mb_per_s > 0"
     ${eh_bench_short} --stream)
 eh_bench_test(tcp.rate 0 embedded
-    "${eh_bench_sane} and .mode == \"rate\" and .msgs > 200 and .msgs < 700 and .lat_us.count == .msgs"
+    "${eh_bench_sane} and .mode == \"rate\" and .msgs > 100 and .msgs < 800 and .lat_us.count == .msgs"
     ${eh_bench_short} --rate 1000 -c 4)
 eh_bench_test(tcp.idle 0 embedded
     "${eh_bench_sane} and .mode == \"idle\" and .idle.held == 200 and .idle.answered == 200"
@@ -56,7 +56,7 @@ eh_bench_test(udp.empty 0 embedded
     "${eh_bench_sane} and .size == 0 and .udp.received > 0 and .udp.wrong == 0"
     ${eh_bench_short} -u -s 0)
 eh_bench_test(udp.rate 0 embedded
-    "${eh_bench_sane} and .mode == \"rate\" and .udp.received > 200 and .udp.wrong == 0"
+    "${eh_bench_sane} and .mode == \"rate\" and .udp.received > 100 and .udp.wrong == 0"
     ${eh_bench_short} -u --rate 1000 -c 2 -s 1400)
 
 # Against broken servers: the defect is caught and named.
@@ -76,7 +76,7 @@ eh_bench_test(fixture.udp_ignore_empty 1 "${eh_bench_fx}/udp_ignore_empty"
     "(.ok | not) and .msgs == 0 and .udp.sent > 0 and (.error | test(\"no echo completed\"))"
     -d 0.5 -w 0 -u -s 0 --timeout 0.3)
 eh_bench_test(fixture.one_client 1 "${eh_bench_fx}/one_client"
-    "(.ok | not) and .stalls == 2 and .msgs > 0 and (.error | test(\"no echo for 0.3 s\"))"
+    "(.ok | not) and .stalls >= 2 and .msgs > 0 and (.error | test(\"no echo for 0.3 s\"))"
     -d 1 -w 0 -c 3 --timeout 0.3)
 eh_bench_test(fixture.tutorial_recv1024 1 "${eh_bench_fx}/tutorial_recv1024"
     "(.ok | not) and .early_closes == 1 and (.error | test(\"closed by the server\"))"

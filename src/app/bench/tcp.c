@@ -105,9 +105,15 @@ static void flush(struct tw *w, struct conn *c)
     const struct bb_cfg *cfg = w->cfg;
     uint64_t want;
 
-    if (cfg->mode == BB_STREAM)
-        want = cfg->window - (c->sent - c->recvd);
-    else
+    if (cfg->mode == BB_STREAM) {
+        /* Whole writes of --size only (the window permitting at least one): fewer, larger
+         * system calls than topping the window up after every read. */
+        want = cfg->window > c->sent - c->recvd ? cfg->window - (c->sent - c->recvd) : 0;
+        if (want >= cfg->size)
+            want -= want % cfg->size;
+        else if (c->sent != c->recvd)
+            want = 0;
+    } else
         want = c->queued * cfg->size - c->sent;
     while (want) {
         size_t n = want < PT_SPAN ? (size_t)want : PT_SPAN;
