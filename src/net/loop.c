@@ -246,7 +246,9 @@ int nl_run_once(struct nl_loop *l, int timeout_ms)
     ran = run_timers(l);
     if (l->stop)
         return ran;
-    if (l->n_timers) {
+    if (ran) {
+        timeout_ms = 0; /* the round did something: just collect what else is ready */
+    } else if (l->n_timers) {
         /* Wake up for the next timer even when asked to wait longer (or forever). */
         int64_t d = l->heap[0]->due_ms - l->now_ms;
         int t = d <= 0 ? 0 : d > 60000 ? 60000 : (int)d;

@@ -93,12 +93,13 @@ int nl_stop_on_signals(struct nl_loop *l, const int *sigs, size_t n);
 /* Asks nl_run() to return after the current callback. */
 void nl_stop(struct nl_loop *l);
 
-/* One round of the loop: runs the due timers, waits at most timeout_ms (0: just polls; < 0:
- * until something happens) for descriptor events, shortened to the next timer's due time,
- * and calls their callbacks; stops early when nl_stop() is called. For tests and fuzz
- * targets that drive a server step by step. Returns how many callbacks ran (timers and
- * descriptors; 0 means nothing was ready), or -errno when epoll_wait fails with anything
- * but EINTR (an EINTR returns the timers that ran). */
+/* One round of the loop: runs the due timers, then waits at most timeout_ms (0: just polls;
+ * < 0: until something happens) for descriptor events, shortened to the next timer's due
+ * time (and not at all when a timer ran), and calls their callbacks; stops early when
+ * nl_stop() is called. A timer that comes due during the wait runs in the next round. For
+ * tests and fuzz targets that drive a server step by step. Returns how many callbacks ran
+ * (timers and descriptors; 0 means nothing was ready), or -errno when epoll_wait fails with
+ * anything but EINTR (an EINTR returns the timers that ran). */
 int nl_run_once(struct nl_loop *l, int timeout_ms);
 
 /* Runs until nl_stop() or a caught signal. Returns 0, or -errno when epoll_wait fails with

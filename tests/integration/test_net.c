@@ -1,7 +1,8 @@
 /*
  * test_net.c - Check suite for the socket glue's own logic (src/net): the loop's timer heap
- * (order, cancel, re-arm, capacity) against a simple reference, and the socket verbs'
- * address conversions, resolution and error texts. It needs loopback only and runs with
+ * (order, cancel, re-arm, capacity) against a simple reference, stepping the loop one
+ * round at a time, the TCP server's storage pool, and the socket verbs' address
+ * conversions, resolution and error texts. It needs loopback only and runs with
  * the integration label because it makes system calls (epoll, sockets, getaddrinfo).
  */
 #define _GNU_SOURCE
@@ -9,9 +10,11 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -230,6 +233,149 @@ START_TEST(listen_connect_loopback)
 }
 END_TEST
 
+/* --- stepping the loop and the server (nl_run_once, nt_pool_trim) ------------------------ */
+
+static int n_pipe_events, n_timer_fired;
+
+static void on_pipe(struct nl_loop *l, struct nl_io *io, uint32_t revents)
+{
+    char c;
+
+    ck_assert_int_eq((int)read(io->fd, &c, 1), 1);
+    n_pipe_events++;
+}
+
+static void on_step_timer(struct nl_loop *l, struct nl_timer *t)
+{
+    n_timer_fired++;
+}
+
+START_TEST(run_once_steps)
+{
+    struct nl_loop l;
+    struct nl_io io;
+    struct nl_timer t;
+    int p[2];
+    int64_t t0;
+
+    ck_assert_int_eq(nl_init(&l, 1), 0);
+    ck_assert_int_eq(pipe(p), 0);
+    ck_assert_int_eq(nl_add(&l, &io, p[0], EPOLLIN, on_pipe), 0);
+    n_pipe_events = n_timer_fired = 0;
+    ck_assert_int_eq(nl_run_once(&l, 0), 0); /* nothing ready: returns at once */
+    ck_assert_int_eq((int)write(p[1], "x", 1), 1);
+    ck_assert_int_eq(nl_run_once(&l, 0), 1);
+    ck_assert_int_eq(n_pipe_events, 1);
+    ck_assert_int_eq(nl_run_once(&l, 0), 0); /* the byte was read: quiet again */
+
+    nl_timer_init(&t, on_step_timer);
+    ck_assert_int_eq(nl_timer_arm(&l, &t, nl_now(&l) - 1), 0);
+    ck_assert_int_eq(nl_run_once(&l, 0), 1); /* a due timer counts as a callback */
+    ck_assert_int_eq(n_timer_fired, 1);
+    ck_assert(!nl_timer_armed(&t));
+
+    /* Asked to wait 20 s, the round wakes up for a timer due in 20 ms instead. */
+    t0 = nl_now(&l);
+    ck_assert_int_eq(nl_timer_arm(&l, &t, t0 + 20), 0);
+    while (n_timer_fired < 2)
+        ck_assert_int_ge(nl_run_once(&l, 20000), 0);
+    ck_assert_int_lt(nl_now(&l) - t0, 10000);
+
+    /* After nl_stop() a round dispatches nothing. */
+    ck_assert_int_eq((int)write(p[1], "y", 1), 1);
+    nl_stop(&l);
+    ck_assert_int_eq(nl_run_once(&l, 0), 0);
+    ck_assert_int_eq(n_pipe_events, 1);
+    nl_del(&l, &io);
+    close(p[0]);
+    close(p[1]);
+    nl_fini(&l);
+}
+END_TEST
+
+/* Small buffers and segments both ways, so a few KiB the client does not read make the
+ * server queue bytes in pooled storage. */
+static void small_socket(int fd)
+{
+    ck_assert_int_eq(ns_set_int(fd, SOL_SOCKET, SO_RCVBUF, 4096), 0);
+    ck_assert_int_eq(ns_set_int(fd, SOL_SOCKET, SO_SNDBUF, 4096), 0);
+    ck_assert_int_eq(ns_set_int(fd, IPPROTO_TCP, TCP_MAXSEG, 1024), 0);
+}
+
+/* Sends until the server has to store bytes (a pool miss), then reads everything back. */
+static void backpressure_round(struct nl_loop *l, struct nt_server *s, int cfd)
+{
+    static uint8_t buf[65536];
+    uint64_t allocs = s->st.buf_allocs, sent = 0, got = 0;
+
+    memset(buf, 'a', sizeof buf);
+    while (s->st.buf_allocs == allocs) {
+        ssize_t n = send(cfd, buf, sizeof buf, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0)
+            sent += (uint64_t)n;
+        ck_assert_int_ge(nl_run_once(l, 10), 0);
+    }
+    while (got < sent) {
+        ssize_t n = recv(cfd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n > 0)
+            got += (uint64_t)n;
+        ck_assert_int_ge(nl_run_once(l, 10), 0);
+    }
+    ck_assert_uint_eq(got, sent);
+}
+
+START_TEST(pool_trim_frees_idle_buffers)
+{
+    struct nl_loop l;
+    struct nt_server s;
+    struct nt_config cfg;
+    struct ea_addr a;
+    int lfd, cfd;
+
+    memset(&cfg, 0, sizeof cfg);
+    cfg.cap = 1024;
+    cfg.max_conns = 2;
+    cfg.pool_max = 2;
+    ck_assert_int_eq(nl_init(&l, 4), 0);
+    ck_assert_int_eq(nt_init(&s, &l, &cfg), 0);
+    memset(&a, 0, sizeof a);
+    a.family = EA_INET;
+    a.ip[0] = 127, a.ip[3] = 1;
+    ck_assert_int_eq(ns_listen(&a, SOCK_STREAM, 0, &lfd), 0);
+    small_socket(lfd);
+    ck_assert_int_eq(ns_local_addr(lfd, &a), 0);
+    ck_assert_int_eq(nt_add_listener(&s, lfd), 0);
+    cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(cfd, 0);
+    small_socket(cfd);
+    {
+        struct sockaddr_storage ss;
+        socklen_t len;
+        ck_assert_int_eq(ns_addr_to_sockaddr(&a, &ss, &len), 0);
+        ck_assert_int_eq(connect(cfd, (struct sockaddr *)&ss, len), 0);
+    }
+    while (s.n_live == 0)
+        ck_assert_int_ge(nl_run_once(&l, 10), 0);
+
+    backpressure_round(&l, &s, cfd);
+    ck_assert_uint_eq(s.st.buf_allocs, 1);
+    ck_assert_uint_eq(s.n_pool, 1); /* drained: the buffer went back to the pool */
+    nt_pool_trim(&s);
+    ck_assert_uint_eq(s.n_pool, 0);
+    nt_pool_trim(&s); /* nothing left: harmless */
+    ck_assert_uint_eq(s.n_pool, 0);
+    backpressure_round(&l, &s, cfd);
+    ck_assert_uint_eq(s.st.buf_allocs, 2); /* trimmed, so the next need allocates */
+    ck_assert_uint_eq(s.n_pool, 1);
+
+    close(cfd);
+    while (s.n_live)
+        ck_assert_int_ge(nl_run_once(&l, 10), 0);
+    nt_fini(&s);
+    nl_fini(&l);
+}
+END_TEST
+
 START_TEST(slot_is_small)
 {
     /* The benchmark issue's budget: <= 256 bytes of user memory per idle connection. */
@@ -250,6 +396,8 @@ static Suite *net_suite(void)
     tcase_add_test(tc, strerror_kinds);
     tcase_add_test(tc, listen_connect_loopback);
     tcase_add_test(tc, slot_is_small);
+    tcase_add_test(tc, run_once_steps);
+    tcase_add_test(tc, pool_trim_frees_idle_buffers);
     tcase_set_timeout(tc, 20);
     suite_add_tcase(s, tc);
     return s;
