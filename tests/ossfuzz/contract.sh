@@ -14,7 +14,8 @@
 #     reports "Persistent mode binary detected" and "SHARED MEMORY FUZZING" and finds no crash.
 # Exits 77 (CTest SKIP_RETURN_CODE) only when the compiler or AFL++ is not installed
 # (tools/install-deps.sh installs both). Everything lives in one mktemp directory, removed
-# on exit; every run is bounded by timeout(1).
+# on exit; every run is bounded by timeout(1). It compiles with one job (EH_BUILD_JOBS), so
+# under `ctest -j2` each test keeps to the one core CTest gives it.
 set -euo pipefail
 
 ENGINE=${1:?usage: contract.sh libfuzzer|afl address|undefined}
@@ -89,7 +90,7 @@ start=$(date +%s)
 if ! env SRC="$TMP/src" WORK="$TMP/work" OUT="$TMP/out" CC="$CC" CXX="$CXX" \
         CFLAGS="$CFLAGS" CXXFLAGS="$CFLAGS" LIB_FUZZING_ENGINE="$LIB_FUZZING_ENGINE" \
         FUZZING_ENGINE="$ENGINE" SANITIZER="$SAN" ARCHITECTURE=x86_64 FUZZING_LANGUAGE=c \
-        EH_BUILD_JOBS="${EH_BUILD_JOBS:-2}" \
+        EH_BUILD_JOBS="${EH_BUILD_JOBS:-1}" \
         timeout 240 bash "$ROOT/.clusterfuzzlite/build.sh" >"$TMP/build.log" 2>&1; then
     tail -n 40 "$TMP/build.log" >&2
     fail "build.sh failed"
