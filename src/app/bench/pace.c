@@ -55,22 +55,66 @@ static void arm(struct pc_rate *r, uint64_t at)
     (void)timerfd_settime(r->io.fd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
-int pc_rate_open(struct pc_rate *r, struct nl_loop *l, nl_io_fn fn, double rate, uint32_t conns,
-                 uint32_t count)
+/* A non-blocking timerfd watched by l; io->fd stays -1 on failure. */
+static int timer_open(struct nl_io *io, struct nl_loop *l, nl_io_fn fn)
 {
-    int fd, rc;
+    int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC), rc;
 
-    memset(r, 0, sizeof *r);
-    r->io.fd = -1;
-    r->count = count ? count : 1;
-    r->gap_ns = 1e9 * (double)conns / (rate * (double)r->count);
-    fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    io->fd = -1;
     if (fd < 0)
         return -errno;
-    rc = nl_add(l, &r->io, fd, EPOLLIN, fn);
+    rc = nl_add(l, io, fd, EPOLLIN, fn);
     if (rc)
         close(fd);
     return rc;
+}
+
+static void timer_close(struct nl_io *io, struct nl_loop *l)
+{
+    if (io->fd >= 0) {
+        int fd = io->fd;
+        nl_del(l, io);
+        close(fd);
+    }
+}
+
+int pc_tick_open(struct pc_tick *t, struct nl_loop *l, nl_io_fn fn, unsigned ms)
+{
+    struct itimerspec its;
+    int rc = timer_open(&t->io, l, fn);
+
+    if (rc)
+        return rc;
+    memset(&its, 0, sizeof its);
+    its.it_interval.tv_sec = ms / 1000;
+    its.it_interval.tv_nsec = (long)(ms % 1000) * 1000000;
+    its.it_value.tv_nsec = 1;
+    if (timerfd_settime(t->io.fd, 0, &its, NULL) < 0) {
+        rc = -errno;
+        timer_close(&t->io, l);
+    }
+    return rc;
+}
+
+void pc_tick_ack(struct pc_tick *t)
+{
+    uint64_t n;
+
+    (void)!read(t->io.fd, &n, sizeof n);
+}
+
+void pc_tick_close(struct pc_tick *t, struct nl_loop *l)
+{
+    timer_close(&t->io, l);
+}
+
+int pc_rate_open(struct pc_rate *r, struct nl_loop *l, nl_io_fn fn, double rate, uint32_t conns,
+                 uint32_t count)
+{
+    memset(r, 0, sizeof *r);
+    r->count = count ? count : 1;
+    r->gap_ns = 1e9 * (double)conns / (rate * (double)r->count);
+    return timer_open(&r->io, l, fn);
 }
 
 void pc_rate_start(struct pc_rate *r, uint64_t now)
@@ -106,9 +150,5 @@ uint64_t pc_rate_intended(const struct pc_rate *r, uint64_t idx, uint64_t m)
 
 void pc_rate_close(struct pc_rate *r, struct nl_loop *l)
 {
-    if (r->io.fd >= 0) {
-        int fd = r->io.fd;
-        nl_del(l, &r->io);
-        close(fd);
-    }
+    timer_close(&r->io, l);
 }

@@ -31,7 +31,7 @@
 #include "net/loop.h"
 #include "net/sock.h"
 
-#define SCRATCH (256 * 1024)
+#define SCRATCH (64 * 1024) /* like the server's: stays in cache (256 KiB cost 30 % more CPU) */
 #define MAX_CONNECTING 256       /* connects in progress per worker (SYN queues are finite) */
 #define TICK_MS 10
 #define STALL_CHECK_NS 250000000ull
@@ -59,7 +59,7 @@ struct tw {
     const struct bb_cfg *cfg;
     const uint8_t *t;
     struct nl_loop loop;
-    struct nl_timer tick;
+    struct pc_tick tick;
     struct pc_rate rate;
     struct conn *c;
     uint64_t *times;
@@ -382,12 +382,13 @@ static void check_stalls(struct tw *w)
     start_connects(w);
 }
 
-static void on_tick(struct nl_loop *l, struct nl_timer *t)
+static void on_tick(struct nl_loop *l, struct nl_io *io, uint32_t revents)
 {
-    struct tw *w = (struct tw *)((char *)t - offsetof(struct tw, tick));
+    struct tw *w = (struct tw *)((char *)io - offsetof(struct tw, tick.io));
     struct bb_worker *b = w->b;
     int phase;
 
+    pc_tick_ack(&w->tick);
     w->now = bb_now_ns();
     if (w->phase == BB_CONNECT && w->next_connect >= b->count && !w->connecting) {
         /* All attempts ended: tell the main thread once. */
@@ -423,7 +424,6 @@ static void on_tick(struct nl_loop *l, struct nl_timer *t)
         w->next_stall = w->now + STALL_CHECK_NS;
         check_stalls(w);
     }
-    (void)nl_timer_arm(l, t, l->now_ms + TICK_MS);
 }
 
 void *bb_tcp_worker(void *arg)
@@ -437,13 +437,13 @@ void *bb_tcp_worker(void *arg)
     w.b = b;
     w.cfg = cfg;
     w.t = b->table;
-    w.rate.io.fd = -1;
+    w.rate.io.fd = w.tick.io.fd = -1;
     w.phase = BB_CONNECT;
     w.c = calloc(b->count ? b->count : 1, sizeof *w.c);
     w.buf = malloc(SCRATCH);
     if (cfg->mode == BB_CLOSED)
         w.times = calloc((size_t)b->count * cfg->pipeline, sizeof *w.times);
-    rc = nl_init(&w.loop, 4);
+    rc = nl_init(&w.loop, 0);
     if (!w.c || !w.buf || (cfg->mode == BB_CLOSED && !w.times) || rc) {
         bb_fail(&b->st, "worker %u: %s", b->index, rc ? ns_strerror(rc) : "out of memory");
         b->fatal = 1;
@@ -458,8 +458,9 @@ void *bb_tcp_worker(void *arg)
         if (w.times)
             w.c[i].times = w.times + (size_t)i * cfg->pipeline;
     }
-    if (cfg->mode == BB_RATE &&
-        (rc = pc_rate_open(&w.rate, &w.loop, on_rate, cfg->rate, cfg->conns, b->count)) != 0) {
+    if ((cfg->mode == BB_RATE &&
+         (rc = pc_rate_open(&w.rate, &w.loop, on_rate, cfg->rate, cfg->conns, b->count))) ||
+        (rc = pc_tick_open(&w.tick, &w.loop, on_tick, TICK_MS)) != 0) {
         bb_fail(&b->st, "worker %u: timerfd: %s", b->index, ns_strerror(rc));
         b->fatal = 1;
         __atomic_fetch_sub(&b->sh->connecting, 1, __ATOMIC_RELEASE);
@@ -469,8 +470,6 @@ void *bb_tcp_worker(void *arg)
     w.next_stall = w.now + STALL_CHECK_NS;
     /* --timeout for the first connection, plus 1 ms for each further one. */
     w.connect_deadline = w.now + cfg->timeout_ns + (uint64_t)b->count * 1000000u;
-    nl_timer_init(&w.tick, on_tick);
-    (void)nl_timer_arm(&w.loop, &w.tick, nl_now(&w.loop) + 1);
     start_connects(&w);
     rc = nl_run(&w.loop);
     if (rc)
@@ -484,6 +483,7 @@ void *bb_tcp_worker(void *arg)
             conn_close(&w, &w.c[i]);
     }
 out:
+    pc_tick_close(&w.tick, &w.loop);
     pc_rate_close(&w.rate, &w.loop);
     nl_fini(&w.loop);
     free(w.c);

@@ -51,7 +51,7 @@ struct uw {
     const struct bb_cfg *cfg;
     const uint8_t *t;
     struct nl_loop loop;
-    struct nl_timer tick;
+    struct pc_tick tick;
     struct pc_rate rate;
     struct usock *s;
     uint8_t *state;
@@ -322,11 +322,12 @@ static void start_traffic(struct uw *w)
     }
 }
 
-static void on_tick(struct nl_loop *l, struct nl_timer *t)
+static void on_tick(struct nl_loop *l, struct nl_io *io, uint32_t revents)
 {
-    struct uw *w = (struct uw *)((char *)t - offsetof(struct uw, tick));
+    struct uw *w = (struct uw *)((char *)io - offsetof(struct uw, tick.io));
     int phase;
 
+    pc_tick_ack(&w->tick);
     w->now = bb_now_ns();
     phase = pc_step(w->b, w->now, &w->measuring);
     if (phase < 0) {
@@ -338,7 +339,6 @@ static void on_tick(struct nl_loop *l, struct nl_timer *t)
             start_traffic(w);
         check_loss(w);
     }
-    (void)nl_timer_arm(l, t, l->now_ms + TICK_MS);
 }
 
 void *bb_udp_worker(void *arg)
@@ -364,7 +364,7 @@ void *bb_udp_worker(void *arg)
     w->b = b;
     w->cfg = cfg;
     w->t = b->table;
-    w->rate.io.fd = -1;
+    w->rate.io.fd = w->tick.io.fd = -1;
     w->slot = size + 1 < 64 ? 64 : size + 1;
     w->loss_ns = cfg->timeout_ns < LOSS_MAX_NS ? cfg->timeout_ns : LOSS_MAX_NS;
     w->s = calloc(b->count ? b->count : 1, sizeof *w->s);
@@ -372,7 +372,7 @@ void *bb_udp_worker(void *arg)
     w->sent_ns = calloc((size_t)b->count * h, sizeof *w->sent_ns);
     w->sbuf = malloc(BATCH * ssz);
     w->rbuf = malloc(BATCH * w->slot);
-    rc = nl_init(&w->loop, 4);
+    rc = nl_init(&w->loop, 0);
     if (!w->s || !w->state || !w->sent_ns || !w->sbuf || !w->rbuf || rc) {
         bb_fail(&b->st, "worker %u: %s", b->index, rc ? ns_strerror(rc) : "out of memory");
         b->fatal = 1;
@@ -418,8 +418,9 @@ void *bb_udp_worker(void *arg)
         s->open = 1;
         b->st.connected++;
     }
-    if (cfg->mode == BB_RATE &&
-        (rc = pc_rate_open(&w->rate, &w->loop, on_rate, cfg->rate, cfg->conns, b->count)) != 0) {
+    if ((cfg->mode == BB_RATE &&
+         (rc = pc_rate_open(&w->rate, &w->loop, on_rate, cfg->rate, cfg->conns, b->count))) ||
+        (rc = pc_tick_open(&w->tick, &w->loop, on_tick, TICK_MS)) != 0) {
         bb_fail(&b->st, "worker %u: timerfd: %s", b->index, ns_strerror(rc));
         b->fatal = 1;
         __atomic_fetch_sub(&b->sh->connecting, 1, __ATOMIC_RELEASE);
@@ -427,8 +428,6 @@ void *bb_udp_worker(void *arg)
     }
     __atomic_fetch_sub(&b->sh->connecting, 1, __ATOMIC_RELEASE);
     w->now = bb_now_ns();
-    nl_timer_init(&w->tick, on_tick);
-    (void)nl_timer_arm(&w->loop, &w->tick, nl_now(&w->loop) + 1);
     rc = nl_run(&w->loop);
     if (rc)
         bb_fail(&b->st, "worker %u: epoll_wait: %s", b->index, ns_strerror(rc));
@@ -438,6 +437,7 @@ void *bb_udp_worker(void *arg)
         sock_close(w, &w->s[i]);
     }
 out:
+    pc_tick_close(&w->tick, &w->loop);
     pc_rate_close(&w->rate, &w->loop);
     nl_fini(&w->loop);
     free(w->s);
