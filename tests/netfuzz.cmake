@@ -4,7 +4,7 @@
 # side by side. Each fixture check: the fuzzer finds the defect, shrinks it to at most MAX
 # actions, and the saved reproducer fails against the fixture and passes against echod.
 if(TARGET echo-conform AND TARGET echod AND TARGET fixtures)
-    set(eh_nf_checks echod seed rate badinput
+    set(eh_nf_checks echod seed rate badinput json allowloss
         fx:tcp_byteflip:2:tcp fx:tutorial_recv1024:3:tcp fx:one_client:4:tcp
         fx:halfclose_drop:3:tcp fx:udp_ignore_empty:1:udp fx:udp_trunc1024:1:udp)
     foreach(check IN LISTS eh_nf_checks)

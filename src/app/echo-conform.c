@@ -90,6 +90,8 @@ static void usage(FILE *f)
             "                                0: no limit), shrinking included\n"
             "      --udp-retries N           resends before a datagram counts as\n"
             "                                unanswered (default 3; waits add up to --timeout)\n"
+            "      --allow-loss              count unanswered datagrams, do not fail on them\n"
+            "                                (a lossy path; wrong replies still fail)\n"
             "      --shrink-time SECONDS     time for shrinking (default 60)\n"
             "      --shrink-runs N           most runs while shrinking (default 500; 0: none)\n"
             "      --save FILE               reproducer path (default echofuzz-SEED.txt)\n"
@@ -153,7 +155,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 {
     enum { O_ONLY = 256, O_SKIP, O_TIMEOUT, O_MAXTIME, O_STRICT, O_SEED, O_EXPECT, O_ECHOD,
            O_COLOR, O_NOCOLOR, O_FUZZ, O_REPLAY, O_COUNT, O_ACTIONS, O_MAXWRITE, O_RATE,
-           O_RETRIES, O_SHRINKT, O_SHRINKR, O_SAVE, O_DRY };
+           O_RETRIES, O_SHRINKT, O_SHRINKR, O_SAVE, O_DRY, O_LOSS };
     static const struct option lo[] = {
         {"transport", required_argument, NULL, 't'}, {"list", no_argument, NULL, 'l'},
         {"only", required_argument, NULL, O_ONLY},   {"skip", required_argument, NULL, O_SKIP},
@@ -174,6 +176,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"shrink-time", required_argument, NULL, O_SHRINKT},
         {"shrink-runs", required_argument, NULL, O_SHRINKR},
         {"save", required_argument, NULL, O_SAVE},   {"dry-run", no_argument, NULL, O_DRY},
+        {"allow-loss", no_argument, NULL, O_LOSS},
         {NULL, 0, NULL, 0},
     };
     long long ms;
@@ -249,6 +252,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case O_REPLAY: o->z.replay = optarg; break;
         case O_SAVE: o->z.save = optarg; break;
         case O_DRY: o->z.dry_run = 1; break;
+        case O_LOSS: o->z.allow_loss = 1; break;
         case O_COUNT:
         case O_ACTIONS:
         case O_MAXWRITE:
@@ -309,10 +313,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         return usage_error("--format markdown is for --list only");
     if (o->fuzz && o->z.replay)
         return usage_error("--fuzz and --replay exclude each other");
-    if ((o->fuzz || o->z.replay) && (o->format == CR_JUNIT || o->format == CR_JSON))
-        return usage_error("--fuzz and --replay report as text or tap");
-    if (!o->fuzz && !o->z.replay && (o->z.dry_run || o->z.save))
-        return usage_error("--dry-run and --save go with --fuzz");
+    if ((o->fuzz || o->z.replay) && o->format == CR_JUNIT)
+        return usage_error("--fuzz and --replay report as text, tap or json");
+    if (!o->fuzz && !o->z.replay && (o->z.dry_run || o->z.save || o->z.allow_loss))
+        return usage_error("--dry-run, --save and --allow-loss go with --fuzz or --replay");
     return 0;
 }
 
@@ -479,14 +483,27 @@ static int fuzz_main(struct opts *o, int argc, char **argv)
     o->z.seed = o->seed;
     o->z.timeout_ms = o->timeout_ms;
     o->z.max_time_ms = o->have_max_time ? o->max_time_ms : 60000;
-    o->z.format = o->format == CR_TAP ? CZ_TAP : CZ_TEXT;
+    o->z.format = o->format == CR_TAP ? CZ_TAP : o->format == CR_JSON ? CZ_JSON : CZ_TEXT;
     o->z.verbose = o->verbose;
     o->z.quiet = o->quiet;
     o->z.version = EH_VERSION;
     o->z.gen.tcp = o->tcp;
     o->z.gen.udp = o->udp;
-    if (o->z.replay)
-        o->tcp = o->udp = 1; /* the file says which it uses */
+    if (o->z.replay) {
+        /* The file says which transports it uses: only those need a server. */
+        static struct fq_seq seq;
+        rc = cz_load(o->z.replay, &seq);
+        if (rc)
+            return rc;
+        o->z.replay_seq = &seq;
+        o->tcp = o->udp = 0;
+        for (size_t i = 0; i < seq.count; i++) {
+            o->udp |= seq.a[i].op == FQ_SEND;
+            o->tcp |= seq.a[i].op != FQ_SEND && seq.a[i].op != FQ_PAUSE;
+        }
+        if (!o->tcp && !o->udp)
+            o->tcp = 1;
+    }
     if (o->z.dry_run) {
         o->z.out = stdout;
         return cz_run(&o->z, &t.t);

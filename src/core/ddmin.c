@@ -101,7 +101,7 @@ static int next_size(struct dd_state *d)
     const struct fq_action *a;
 
     if (d->j >= d->best.count) {
-        d->phase = DD_DONE;
+        d->phase = DD_RENUMBER;
         return 0;
     }
     a = &d->best.a[d->j];
@@ -132,6 +132,34 @@ static int next_size(struct dd_state *d)
     return 1;
 }
 
+/* The candidate with slots numbered in order of first use; 0 when that changes nothing. */
+static int next_renumber(struct dd_state *d)
+{
+    uint8_t tmap[FQ_TCP_SLOTS], umap[FQ_UDP_SLOTS], nt = 0, nu = 0;
+
+    memset(tmap, 0xff, sizeof tmap);
+    memset(umap, 0xff, sizeof umap);
+    d->cand = d->best;
+    for (size_t i = 0; i < d->cand.count; i++) {
+        struct fq_action *a = &d->cand.a[i];
+        /* Normalized sequences hold slots in range only. */
+        if (a->op == FQ_SEND) {
+            if (umap[a->slot] == 0xff)
+                umap[a->slot] = nu++;
+            a->slot = umap[a->slot];
+        } else if (a->op != FQ_PAUSE) {
+            if (tmap[a->slot] == 0xff)
+                tmap[a->slot] = nt++;
+            a->slot = tmap[a->slot];
+        }
+    }
+    if (fq_equal(&d->cand, &d->best)) {
+        d->phase = DD_DONE;
+        return 0;
+    }
+    return 1;
+}
+
 const struct fq_seq *dd_next(struct dd_state *d)
 {
     if (d->waiting)
@@ -139,9 +167,10 @@ const struct fq_seq *dd_next(struct dd_state *d)
     /* Every step either hands out a candidate or advances idx, n, j or the phase, all
      * bounded by the sequence length, so this loop ends. */
     while (d->phase != DD_DONE) {
-        int ready = d->phase == DD_ACTIONS ? next_actions(d)
-                    : d->phase == DD_MERGE ? next_merge(d)
-                                           : next_size(d);
+        int ready = d->phase == DD_ACTIONS  ? next_actions(d)
+                    : d->phase == DD_MERGE  ? next_merge(d)
+                    : d->phase == DD_SIZES  ? next_size(d)
+                                            : next_renumber(d);
         if (ready) {
             d->waiting = 1;
             return &d->cand;
@@ -165,6 +194,14 @@ int dd_result(struct dd_state *d, int failed)
             d->n = d->subset || d->n < 3 ? 2 : d->n - 1;
             d->idx = 0;
         }
+        return 0;
+    }
+    if (d->phase == DD_RENUMBER) {
+        if (failed) {
+            d->failures++;
+            d->best = d->cand;
+        }
+        d->phase = DD_DONE;
         return 0;
     }
     if (d->phase == DD_MERGE) {

@@ -10,7 +10,9 @@
  * one connection become one write of both sizes (the same bytes, since a connection's bytes
  * are its pattern stream), so "write 0 30000, write 0 40001" becomes "write 0 70001". Then
  * sizes: for each write, datagram
- * and pause, a binary search for the smallest size that still fails (0 first). Candidates are
+ * and pause, a binary search for the smallest size that still fails (0 first). Last, slots
+ * renumbered in order of first use (connection 0 first), kept if it still fails (a slot's
+ * payload stream depends on its number). Candidates are
  * normalized (fq_normalize), so no-ops never count as actions. The machine does no I/O and
  * keeps no clock: the caller bounds the attempts and the time and may stop at any step;
  * dd_best() is always a sequence that failed.
@@ -23,7 +25,7 @@
 
 #include "core/fuzzseq.h"
 
-enum dd_phase { DD_ACTIONS = 0, DD_MERGE, DD_SIZES, DD_DONE };
+enum dd_phase { DD_ACTIONS = 0, DD_MERGE, DD_SIZES, DD_RENUMBER, DD_DONE };
 
 /* The machine; plain data the caller embeds (about 4.5 KiB). */
 struct dd_state {

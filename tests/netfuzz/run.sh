@@ -8,6 +8,10 @@
 #   rate         --rate N: a sequence of k actions takes at least (k - 1) / N seconds
 #   badinput     malformed or missing replay files exit 3 naming file, line and problem;
 #                bad options exit 2
+#   json         --format json: a passing run against echod, and a failure found in
+#                tcp_byteflip with its shrunk reproducer (checked with jq)
+#   allowloss    --allow-loss: udp_ignore_empty's unanswered empty datagrams are counted, not
+#                failed (exit 0); udp_trunc1024's truncated replies still fail (exit 1)
 #   fx:NAME:MAX  against fixture NAME the fuzzer finds a failure, shrinks it to at most MAX
 #                actions and saves it; --replay of the file fails against NAME (exit 1) and
 #                passes against echod (exit 0)
@@ -120,6 +124,45 @@ badinput)
     [ "$rc" -eq 2 ] || fail "--fuzz with --replay: exit $rc, want 2"
     run --fuzz --format junit
     [ "$rc" -eq 2 ] || fail "--fuzz --format junit: exit $rc, want 2"
+    ;;
+json)
+    command -v jq >/dev/null 2>&1 || { echo "SKIP: no jq (tools/install-deps.sh)"; exit 77; }
+    run --fuzz --format json --seed 7 --count 3 --rate 0
+    [ "$rc" -eq 0 ] || fail "against echod: exit $rc, want 0"
+    jq -e '.mode == "fuzz" and .exit == 0 and .sequences == 3 and .passed == 3 and
+           .failure == null and .target.name == "echod" and .seed == "0x0000000000000007"' \
+        "$tmp/out" >/dev/null || fail "JSON of a passing run"
+    start_fixture tcp_byteflip
+    run --fuzz --format json --seed 1 --count 10 --rate 0 --timeout 0.3 -t tcp \
+        --save "$tmp/repro.txt" "127.0.0.1:$port"
+    [ "$rc" -eq 1 ] || fail "against tcp_byteflip: exit $rc, want 1"
+    jq -e --arg f "$tmp/repro.txt" '.exit == 1 and .failed == 1 and
+           .failure.kind == "echo differs" and .failure.confirmed == true and
+           .failure.file == $f and (.failure.reproducer | length) <= 2 and
+           (.failure.message | test("byte 70000"))' "$tmp/out" >/dev/null ||
+        fail "JSON of a failing run"
+    timeout -k 5 30 "$conform" --replay "$tmp/repro.txt" --format json "127.0.0.1:$port" \
+        >"$tmp/replay.out" 2>"$tmp/replay.err"
+    rc=$?
+    [ "$rc" -eq 1 ] || fail "JSON replay: exit $rc, want 1"
+    jq -e '.mode == "replay" and .result == "fail" and .kind == "echo differs"' \
+        "$tmp/replay.out" >/dev/null || fail "JSON of a failing replay"
+    ;;
+allowloss)
+    start_fixture udp_ignore_empty
+    run --fuzz --seed 1 --count 6 --actions 12 --rate 0 --timeout 0.3 --udp-retries 1 -t udp \
+        --allow-loss "127.0.0.1:$port"
+    [ "$rc" -eq 0 ] || fail "udp_ignore_empty with --allow-loss: exit $rc, want 0"
+    grep -q "datagrams\{0,1\} got no reply after every retry: not counted" "$tmp/out" ||
+        fail "the unanswered datagrams are not reported"
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    pid=
+    start_fixture udp_trunc1024
+    run --fuzz --seed 1 --count 10 --actions 12 --rate 0 --timeout 0.3 --udp-retries 1 \
+        -t udp --allow-loss --save "$tmp/repro.txt" "127.0.0.1:$port"
+    [ "$rc" -eq 1 ] || fail "udp_trunc1024 with --allow-loss: exit $rc, want 1"
+    grep -q "(wrong datagram)" "$tmp/out" || fail "no wrong-datagram failure"
     ;;
 fx:*)
     name=$(echo "$check" | cut -d: -f2)

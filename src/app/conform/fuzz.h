@@ -49,6 +49,7 @@ struct cz_limits {
     int timeout_ms;         /* longest wait without progress */
     int udp_retries;        /* resends of an unanswered datagram before it counts missing */
     long long deadline_ms;  /* monotonic: no wait goes past it (the sequence is then CUT) */
+    int allow_loss;         /* unanswered datagrams are counted (lost), not a failure */
     struct cz_pacer *pace;
 };
 
@@ -59,6 +60,7 @@ struct cz_result {
     size_t done;         /* actions run */
     uint64_t tcp_bytes;  /* bytes echoed back over TCP */
     uint64_t dgrams;     /* datagrams answered */
+    uint64_t lost;       /* datagrams unanswered after every retry (allow_loss only) */
     long long ms;
 };
 
@@ -78,7 +80,8 @@ const char *cz_action_text(const struct fq_action *a, char *buf, size_t size);
 enum cz_format { CZ_TEXT = 0, CZ_TAP, CZ_JSON };
 
 struct cz_opts {
-    const char *replay;     /* replay this file instead of fuzzing */
+    const char *replay;     /* replay this file instead of fuzzing ... */
+    const struct fq_seq *replay_seq; /* ... loaded with cz_load() */
     const char *save;       /* where to write the reproducer (NULL: echofuzz-SEED.txt) */
     int dry_run;            /* print the generated sequences, touch no socket */
     uint64_t seed;
@@ -88,6 +91,7 @@ struct cz_opts {
     unsigned shrink_runs;   /* most candidate runs when shrinking */
     double rate;            /* actions per second, 0: no limit */
     int timeout_ms, udp_retries;
+    int allow_loss;         /* --allow-loss: see struct cz_limits */
     struct fq_gen gen;
     int format;             /* enum cz_format */
     int verbose, quiet;
@@ -98,7 +102,11 @@ struct cz_opts {
 /* Exit statuses of fuzz and replay runs. */
 enum { CZ_EXIT_PASS = 0, CZ_EXIT_FAIL = 1, CZ_EXIT_USAGE = 2, CZ_EXIT_BADFILE = 3 };
 
-/* Fuzzes (or replays o->replay against, or prints sequences for) target t. Returns the exit
+/* Reads and parses reproducer file path into *s. Returns 0, or CZ_EXIT_BADFILE after one
+ * line on stderr ("echo-conform: FILE:LINE: what is wrong"). */
+int cz_load(const char *path, struct fq_seq *s);
+
+/* Fuzzes (or replays o->replay_seq against, or prints sequences for) target t. Returns the exit
  * status; one-line errors go to stderr. */
 int cz_run(const struct cz_opts *o, const struct ct_target *t);
 

@@ -11,6 +11,7 @@
 #include "conform/fuzz.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,34 +24,98 @@
 
 static const char *prog = "echo-conform";
 
-static void print_seq(FILE *f, const struct fq_seq *s, const char *indent)
+/* What the run found, for the reports. */
+struct found {
+    unsigned long seq_no;
+    uint64_t seed;
+    int kind;
+    char msg[700];
+    size_t from_count, runs;
+    long long shrink_ms;
+    struct fq_seq best;
+    int again_kind;   /* the reproducer run once more */
+    char again_msg[700];
+    char path[300];
+    int saved;
+};
+
+/* A report line for text and TAP (as a "# " comment); JSON collects instead. */
+static void say(const struct cz_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void say(const struct cz_opts *o, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (o->format == CZ_JSON)
+        return;
+    if (o->format == CZ_TAP)
+        fputs("# ", o->out);
+    va_start(ap, fmt);
+    vfprintf(o->out, fmt, ap);
+    va_end(ap);
+    fflush(o->out);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+static void json_actions(FILE *f, const struct fq_seq *s)
 {
     char a[64];
 
-    for (size_t i = 0; i < s->count; i++)
-        fprintf(f, "%s%s\n", indent, cz_action_text(&s->a[i], a, sizeof a));
+    fputc('[', f);
+    for (size_t i = 0; i < s->count; i++) {
+        fputs(i ? ", " : "", f);
+        json_str(f, cz_action_text(&s->a[i], a, sizeof a));
+    }
+    fputc(']', f);
+}
+
+static void json_target(FILE *f, const struct ct_target *t)
+{
+    char a[EA_FORMAT_MAX], b[EA_FORMAT_MAX];
+
+    fputs("{\"name\": ", f);
+    json_str(f, t->name);
+    fputs(", \"tcp\": ", f);
+    json_str(f, t->tcp.family ? ns_format(&t->tcp, a, sizeof a) : "");
+    fputs(", \"udp\": ", f);
+    json_str(f, t->udp.family ? ns_format(&t->udp, b, sizeof b) : "");
+    fputc('}', f);
 }
 
 static void target_line(const struct cz_opts *o, const struct ct_target *t)
 {
     char a[EA_FORMAT_MAX], b[EA_FORMAT_MAX];
 
-    fprintf(o->out, "%starget %s (tcp %s, udp %s)\n", o->format == CZ_TAP ? "# " : "", t->name,
-            t->tcp.family ? ns_format(&t->tcp, a, sizeof a) : "-",
-            t->udp.family ? ns_format(&t->udp, b, sizeof b) : "-");
+    say(o, "target %s (tcp %s, udp %s)\n", t->name,
+        t->tcp.family ? ns_format(&t->tcp, a, sizeof a) : "-",
+        t->udp.family ? ns_format(&t->udp, b, sizeof b) : "-");
 }
 
-/* "connection 0: ... (action 3 of 12: write 0 1500)" */
-static void failure_line(const char *pre, const struct fq_seq *s, const struct cz_result *r,
-                         char *buf, size_t size)
+/* "connection 0: ... (during action 3 of 12: write 0 1500)" */
+static void failure_line(const struct fq_seq *s, const struct cz_result *r, char *buf,
+                         size_t size)
 {
     char a[64];
 
     if (r->action < s->count)
-        snprintf(buf, size, "%s%s (during action %zu of %zu: %s)", pre, r->msg, r->action + 1,
+        snprintf(buf, size, "%s (during action %zu of %zu: %s)", r->msg, r->action + 1,
                  s->count, cz_action_text(&s->a[r->action], a, sizeof a));
     else
-        snprintf(buf, size, "%s%s (at the end, after %zu action%s)", pre, r->msg, s->count,
+        snprintf(buf, size, "%s (at the end, after %zu action%s)", r->msg, s->count,
                  cv_plural(s->count));
 }
 
@@ -85,199 +150,252 @@ static int read_file(const char *path, char **text, size_t *n)
     return 0;
 }
 
-static int save_file(const char *path, const struct fq_seq *s, const char *why,
-                     const struct cz_opts *o, const struct ct_target *t, unsigned long seq_no,
-                     size_t from_count, const char *confirm)
+int cz_load(const char *path, struct fq_seq *s)
+{
+    struct ff_error e;
+    char *text = NULL;
+    size_t n = 0;
+    int rc = read_file(path, &text, &n);
+
+    if (rc < 0) {
+        fprintf(stderr, "%s: cannot read %s: %s\n", prog, path,
+                rc == -EFBIG ? "larger than 1 MiB: not a reproducer" : strerror(-rc));
+        return CZ_EXIT_BADFILE;
+    }
+    rc = ff_parse(text, n, s, &e);
+    free(text);
+    if (rc < 0) {
+        fprintf(stderr, "%s: %s:%u: %s\n", prog, path, e.line, ff_strerror(e.code));
+        return CZ_EXIT_BADFILE;
+    }
+    return 0;
+}
+
+/* Writes "# " + text as comment lines of at most ~100 bytes, broken at spaces, so every line
+ * stays far below the parser's FF_MAX_LINE however long the message is. */
+static void comment(FILE *fp, const char *text)
+{
+    const char *p = text;
+
+    while (*p) {
+        size_t n = strlen(p), cut = n;
+        if (n > 96) {
+            cut = 96;
+            while (cut > 40 && p[cut] != ' ')
+                cut--;
+        }
+        fprintf(fp, "%s%.*s\n", p == text ? "# " : "#   ", (int)cut, p);
+        p += cut;
+        while (*p == ' ')
+            p++;
+    }
+}
+
+static int save_file(const struct cz_opts *o, const struct ct_target *t, const struct found *f)
 {
     char body[FF_FORMAT_MAX];
     size_t len;
-    FILE *f;
-    int rc = ff_format(s, body, sizeof body, &len);
+    FILE *fp;
 
-    if (rc < 0)
+    if (ff_format(&f->best, body, sizeof body, &len) < 0)
         return -EINVAL;
-    f = fopen(path, "w");
-    if (!f)
+    fp = fopen(f->path, "w");
+    if (!fp)
         return -errno;
-    fprintf(f, "# echo-conform --fuzz reproducer (echo-conform %s). Replay with\n", o->version);
-    fprintf(f, "#   echo-conform --replay %s [TARGET]\n", path);
-    fprintf(f, "# found against %s, run seed 0x%016llx, sequence %lu\n", t->name,
-            (unsigned long long)o->seed, seq_no);
-    fprintf(f, "# failure: %s\n", why);
-    fprintf(f, "# shrunk from %zu to %zu actions; %s\n", from_count, s->count, confirm);
-    fwrite(body, 1, len, f);
-    if (fclose(f) != 0)
+    fprintf(fp, "# echo-conform --fuzz reproducer (echo-conform %s). Replay with\n", o->version);
+    {
+        char line[800];
+        snprintf(line, sizeof line, "  echo-conform --replay %s [TARGET]", f->path);
+        comment(fp, line);
+        snprintf(line, sizeof line, "found against %s: run seed 0x%016llx, sequence %lu "
+                 "(seed 0x%016llx)", t->name, (unsigned long long)o->seed, f->seq_no,
+                 (unsigned long long)f->seed);
+        comment(fp, line);
+    }
+    {
+        char line[800];
+        snprintf(line, sizeof line, "failure (%s): %s", cz_kind_name(f->kind), f->msg);
+        comment(fp, line);
+    }
+    fprintf(fp, "# shrunk from %zu to %zu actions in %zu runs; run again: %s\n", f->from_count,
+            f->best.count, f->runs,
+            f->again_kind == f->kind ? "failed the same way" : cz_kind_name(f->again_kind));
+    fwrite(body, 1, len, fp);
+    if (fclose(fp) != 0)
         return -errno;
     return 0;
 }
 
-/* Shrinks s (which failed with kind) against t. Returns the number of runs; *best gets the
- * result. */
-static size_t shrink(const struct cz_opts *o, const struct ct_target *t, struct cz_limits *l,
-                     const struct fq_seq *s, int kind, struct fq_seq *best, long long *ms)
+/* Shrinks s (which failed with kind) against t into f->best, bounded by --shrink-runs and
+ * --shrink-time. */
+static void shrink(const struct cz_opts *o, const struct ct_target *t, struct cz_limits *l,
+                   const struct fq_seq *s, struct found *f)
 {
     struct dd_state *d = malloc(sizeof *d);
     long long start = ct_now_ms(), end = start + o->shrink_ms;
     const struct fq_seq *c;
-    size_t runs = 0;
 
-    if (!d) {
-        *best = *s;
-        *ms = 0;
-        return 0;
+    f->best = *s;
+    f->runs = 0;
+    if (!d || o->shrink_runs == 0) {
+        free(d);
+        return;
     }
     dd_init(d, s);
     l->deadline_ms = end;
-    while (runs < o->shrink_runs && ct_now_ms() < end && (c = dd_next(d)) != NULL) {
+    while (f->runs < o->shrink_runs && ct_now_ms() < end && (c = dd_next(d)) != NULL) {
         struct cz_result r;
         cz_exec(t, c, l, &r);
-        runs++;
+        f->runs++;
         if (r.kind == CZ_CUT)
             break;
         if (o->verbose)
-            fprintf(o->out, "%s  shrink run %zu: %zu actions: %s\n",
-                    o->format == CZ_TAP ? "#" : "", runs, c->count,
-                    r.kind == kind ? "fails the same way, kept" : cz_kind_name(r.kind));
-        dd_result(d, r.kind == kind);
+            say(o, "  shrink run %zu: %zu action%s: %s\n", f->runs, c->count,
+                cv_plural(c->count),
+                r.kind == f->kind ? "fails the same way, kept" : cz_kind_name(r.kind));
+        dd_result(d, r.kind == f->kind);
     }
-    *best = *dd_best(d);
-    *ms = ct_now_ms() - start;
+    f->best = *dd_best(d);
+    f->shrink_ms = ct_now_ms() - start;
     free(d);
-    return runs;
 }
 
-/* The failure found in sequence seq_no: shrink, confirm, save, report. */
+/* The failure found: shrink, run the result once more, save, report. */
 static void on_failure(const struct cz_opts *o, const struct ct_target *t, struct cz_limits *l,
-                       const struct fq_seq *s, const struct cz_result *r, unsigned long seq_no)
+                       const struct fq_seq *s, struct found *f)
 {
-    static struct fq_seq best;
     struct cz_result again;
-    char line[700], path[300], confirm[120];
-    const char *pre = o->format == CZ_TAP ? "# " : "";
-    long long ms = 0;
-    size_t runs = 0;
+    char a[64];
     int rc;
 
-    best = *s;
-    if (o->shrink_runs > 0)
-        runs = shrink(o, t, l, s, r->kind, &best, &ms);
-    fprintf(o->out, "%sshrunk: %zu actions -> %zu in %zu run%s, %.1f s\n", pre, s->count,
-            best.count, runs, cv_plural(runs), ms / 1000.0);
+    f->from_count = s->count;
+    shrink(o, t, l, s, f);
+    say(o, "shrunk: %zu actions -> %zu in %zu run%s, %.1f s\n", s->count, f->best.count,
+        f->runs, cv_plural(f->runs), f->shrink_ms / 1000.0);
     /* The reproducer is run once more as saved: a flaky failure says so. */
     l->deadline_ms = ct_now_ms() + (long long)o->timeout_ms * 4 + 10000;
-    cz_exec(t, &best, l, &again);
-    if (again.kind == r->kind)
-        snprintf(confirm, sizeof confirm, "it failed the same way when run again");
+    cz_exec(t, &f->best, l, &again);
+    f->again_kind = again.kind;
+    failure_line(&f->best, &again, f->again_msg, sizeof f->again_msg);
+    say(o, "minimal reproducer (%s):\n", cz_kind_name(f->kind));
+    for (size_t i = 0; i < f->best.count; i++)
+        say(o, "  %s\n", cz_action_text(&f->best.a[i], a, sizeof a));
+    if (again.kind == f->kind)
+        say(o, "run again: %s\n", f->again_msg);
     else
-        snprintf(confirm, sizeof confirm, "run again it gave '%s': the failure is flaky",
-                 cz_kind_name(again.kind));
-    fprintf(o->out, "%sminimal reproducer (%s):\n", pre, cz_kind_name(r->kind));
-    print_seq(o->out, &best, o->format == CZ_TAP ? "#   " : "  ");
-    if (again.kind != CZ_PASS) {
-        failure_line("", &best, &again, line, sizeof line);
-        fprintf(o->out, "%s  -> %s\n", pre, line);
-    }
-    fprintf(o->out, "%sconfirm: %s\n", pre, confirm);
+        say(o, "run again it gave '%s' (the failure is flaky)%s%s\n", cz_kind_name(again.kind),
+            again.kind == CZ_PASS ? "" : ": ", again.kind == CZ_PASS ? "" : f->again_msg);
     if (o->save)
-        snprintf(path, sizeof path, "%s", o->save);
+        snprintf(f->path, sizeof f->path, "%s", o->save);
     else
-        snprintf(path, sizeof path, "echofuzz-%016llx.txt", (unsigned long long)best.seed);
-    failure_line("", s, r, line, sizeof line);
-    rc = save_file(path, &best, line, o, t, seq_no, s->count, confirm);
+        snprintf(f->path, sizeof f->path, "echofuzz-%016llx.txt",
+                 (unsigned long long)f->best.seed);
+    rc = save_file(o, t, f);
+    f->saved = rc == 0;
     if (rc < 0)
-        fprintf(stderr, "%s: cannot write %s: %s\n", prog, path, strerror(-rc));
+        fprintf(stderr, "%s: cannot write %s: %s\n", prog, f->path, strerror(-rc));
     else
-        fprintf(o->out, "%ssaved: %s (replay: echo-conform --replay %s%s%s)\n", pre, path,
-                path, strcmp(t->name, "echod") == 0 ? "" : " ", strcmp(t->name, "echod") == 0
-                ? "" : t->name);
+        say(o, "saved: %s (replay: echo-conform --replay %s%s%s)\n", f->path, f->path,
+            strcmp(t->name, "echod") == 0 ? "" : " ",
+            strcmp(t->name, "echod") == 0 ? "" : t->name);
 }
 
 static int replay(const struct cz_opts *o, const struct ct_target *t, struct cz_limits *l)
 {
-    static struct fq_seq s;
-    struct ff_error e;
+    const struct fq_seq *sq = o->replay_seq;
     struct cz_result r;
-    char *text = NULL, line[700];
-    size_t n = 0;
-    int rc = read_file(o->replay, &text, &n);
+    char line[700];
+    int status;
 
-    if (rc < 0) {
-        fprintf(stderr, "%s: cannot read %s: %s\n", prog, o->replay,
-                rc == -EFBIG ? "larger than 1 MiB: not a reproducer" : strerror(-rc));
-        return CZ_EXIT_BADFILE;
-    }
-    rc = ff_parse(text, n, &s, &e);
-    free(text);
-    if (rc < 0) {
-        fprintf(stderr, "%s: %s:%u: %s\n", prog, o->replay, e.line, ff_strerror(e.code));
-        return CZ_EXIT_BADFILE;
-    }
     if (o->format == CZ_TAP)
         fprintf(o->out, "TAP version 13\n1..1\n");
     target_line(o, t);
-    cz_exec(t, &s, l, &r);
+    cz_exec(t, sq, l, &r);
     if (r.kind == CZ_LOCAL || r.kind == CZ_CUT) {
         fprintf(stderr, "%s: %s: %s\n", prog, o->replay, r.msg);
         return CZ_EXIT_USAGE;
     }
-    failure_line("", &s, &r, line, sizeof line);
+    status = r.kind == CZ_PASS ? CZ_EXIT_PASS : CZ_EXIT_FAIL;
+    failure_line(sq, &r, line, sizeof line);
+    if (o->format == CZ_JSON) {
+        fputs("{\"mode\": \"replay\", \"version\": ", o->out);
+        json_str(o->out, o->version);
+        fputs(", \"file\": ", o->out);
+        json_str(o->out, o->replay);
+        fputs(", \"target\": ", o->out);
+        json_target(o->out, t);
+        fprintf(o->out, ", \"seed\": \"0x%016llx\", \"actions\": ", (unsigned long long)sq->seed);
+        json_actions(o->out, sq);
+        fprintf(o->out, ",\n \"result\": \"%s\", \"kind\": \"%s\", \"message\": ",
+                status ? "fail" : "pass", cz_kind_name(r.kind));
+        json_str(o->out, status ? line : "");
+        fprintf(o->out, ", \"tcp_bytes\": %llu, \"datagrams\": %llu, \"lost\": %llu, "
+                "\"seconds\": %.3f, \"exit\": %d}\n", (unsigned long long)r.tcp_bytes,
+                (unsigned long long)r.dgrams, (unsigned long long)r.lost, r.ms / 1000.0,
+                status);
+        return status;
+    }
     if (o->format == CZ_TAP)
         fprintf(o->out, "%s 1 - replay %s (seed 0x%016llx, %zu actions)\n",
-                r.kind == CZ_PASS ? "ok" : "not ok", o->replay, (unsigned long long)s.seed,
-                s.count);
-    if (r.kind == CZ_PASS) {
-        if (o->format == CZ_TEXT)
-            fprintf(o->out, "PASS replay %s: %zu actions, %llu bytes echoed, %llu datagram%s "
-                    "answered, %.1f s\n", o->replay, s.count, (unsigned long long)r.tcp_bytes,
-                    (unsigned long long)r.dgrams, cv_plural(r.dgrams), r.ms / 1000.0);
-        return CZ_EXIT_PASS;
+                status ? "not ok" : "ok", o->replay, (unsigned long long)sq->seed, sq->count);
+    if (status == CZ_EXIT_PASS)
+        say(o, "PASS replay %s: %zu actions, %llu bytes echoed, %llu datagram%s answered%s, "
+            "%.1f s\n", o->replay, sq->count, (unsigned long long)r.tcp_bytes,
+            (unsigned long long)r.dgrams, cv_plural(r.dgrams),
+            r.lost ? " (some unanswered: --allow-loss)" : "", r.ms / 1000.0);
+    else
+        say(o, "FAIL replay %s (%s): %s\n", o->replay, cz_kind_name(r.kind), line);
+    return status;
+}
+
+static void dry_run(const struct cz_opts *o)
+{
+    static struct fq_seq s;
+    char body[FF_FORMAT_MAX];
+
+    for (unsigned long i = 0; i < o->count; i++) {
+        fq_generate(&s, cv_seed_derive(o->seed, i), &o->gen);
+        ff_format(&s, body, sizeof body, NULL);
+        fprintf(o->out, "# sequence %lu of run seed 0x%016llx\n%s", i + 1,
+                (unsigned long long)o->seed, body);
     }
-    fprintf(o->out, "%sFAIL replay %s (%s): %s\n", o->format == CZ_TAP ? "# " : "", o->replay,
-            cz_kind_name(r.kind), line);
-    return CZ_EXIT_FAIL;
 }
 
 int cz_run(const struct cz_opts *o, const struct ct_target *t)
 {
     static struct fq_seq s;
+    static struct found f;
     struct cz_pacer pacer = {o->rate, 0};
-    struct cz_limits l = {o->timeout_ms, o->udp_retries, 0, &pacer};
-    long long start = ct_now_ms(), end = start + o->max_time_ms;
-    unsigned long i, passed = 0;
-    unsigned long long actions = 0, bytes = 0, dgrams = 0;
-    const char *pre = o->format == CZ_TAP ? "# " : "";
-    int status = CZ_EXIT_PASS;
+    struct cz_limits l = {o->timeout_ms, o->udp_retries, 0, o->allow_loss, &pacer};
+    long long start = ct_now_ms(), end = start + o->max_time_ms, next_note = start + 10000;
+    unsigned long i, passed = 0, run = 0;
+    unsigned long long actions = 0, bytes = 0, dgrams = 0, lost = 0;
+    int status = CZ_EXIT_PASS, failed = 0;
+    char rate[64];
 
     if (o->dry_run) {
-        for (i = 0; i < o->count; i++) {
-            char body[FF_FORMAT_MAX];
-            if (fq_generate(&s, cv_seed_derive(o->seed, i), &o->gen) < 0 ||
-                ff_format(&s, body, sizeof body, NULL) < 0) {
-                fprintf(stderr, "%s: cannot generate sequence %lu\n", prog, i + 1);
-                return CZ_EXIT_USAGE;
-            }
-            fprintf(o->out, "# sequence %lu of run seed 0x%016llx\n%s", i + 1,
-                    (unsigned long long)o->seed, body);
-        }
+        dry_run(o);
         return CZ_EXIT_PASS;
     }
     l.deadline_ms = end;
-    if (o->replay)
+    if (o->replay_seq)
         return replay(o, t, &l);
     if (o->format == CZ_TAP)
         fprintf(o->out, "TAP version 13\n");
-    else
+    else if (o->format == CZ_TEXT)
         fprintf(o->out, "echo-conform %s --fuzz\n", o->version);
     target_line(o, t);
-    fprintf(o->out, "%sseed 0x%016llx, up to %lu sequence%s of up to %zu actions, %g s at "
-            "most, ", pre, (unsigned long long)o->seed, o->count, cv_plural(o->count),
-            o->gen.max_actions, o->max_time_ms / 1000.0);
     if (o->rate > 0)
-        fprintf(o->out, "at most %g actions/s, ", o->rate);
-    fprintf(o->out, "timeout %g s, %d UDP retr%s\n", o->timeout_ms / 1000.0, o->udp_retries,
-            o->udp_retries == 1 ? "y" : "ies");
-    fflush(o->out);
-    for (i = 0; i < o->count; i++) {
+        snprintf(rate, sizeof rate, "at most %g actions/s", o->rate);
+    else
+        snprintf(rate, sizeof rate, "no rate limit");
+    say(o, "seed 0x%016llx: up to %lu sequence%s of up to %zu actions in %g s, %s, "
+        "timeout %g s, %d UDP retr%s%s\n", (unsigned long long)o->seed, o->count,
+        cv_plural(o->count), o->gen.max_actions, o->max_time_ms / 1000.0, rate,
+        o->timeout_ms / 1000.0,
+        o->udp_retries, o->udp_retries == 1 ? "y" : "ies",
+        o->allow_loss ? ", unanswered datagrams allowed" : "");
+    for (i = 0; i < o->count && !failed; i++) {
         struct cz_result r;
         uint64_t seed = cv_seed_derive(o->seed, i);
         char line[700];
@@ -293,45 +411,89 @@ int cz_run(const struct cz_opts *o, const struct ct_target *t)
             status = CZ_EXIT_USAGE;
             break;
         }
+        run++;
         actions += r.done;
         bytes += r.tcp_bytes;
         dgrams += r.dgrams;
+        lost += r.lost;
         if (r.kind == CZ_PASS) {
             passed++;
             if (o->format == CZ_TAP)
-                fprintf(o->out, "ok %lu - sequence %lu seed 0x%016llx (%zu actions)\n", i + 1,
+                fprintf(o->out, "ok %lu - sequence %lu seed 0x%016llx (%zu actions)\n", run,
                         i + 1, (unsigned long long)seed, s.count);
             else if (o->verbose)
-                fprintf(o->out, "pass sequence %lu seed 0x%016llx: %zu actions, %llu bytes "
-                        "echoed, %llu datagram%s, %.2f s\n", i + 1, (unsigned long long)seed,
-                        s.count, (unsigned long long)r.tcp_bytes, (unsigned long long)r.dgrams,
-                        cv_plural(r.dgrams), r.ms / 1000.0);
-            fflush(o->out);
+                say(o, "pass sequence %lu seed 0x%016llx: %zu actions, %llu bytes echoed, "
+                    "%llu datagram%s, %.2f s\n", i + 1, (unsigned long long)seed, s.count,
+                    (unsigned long long)r.tcp_bytes, (unsigned long long)r.dgrams,
+                    cv_plural(r.dgrams), r.ms / 1000.0);
+            else if (o->format == CZ_TEXT && !o->quiet && ct_now_ms() >= next_note) {
+                /* A sign of life on long runs, every 10 s. */
+                say(o, "... %lu sequences passed, %.0f s\n", passed,
+                    (ct_now_ms() - start) / 1000.0);
+                next_note = ct_now_ms() + 10000;
+            }
             continue;
         }
-        failure_line("", &s, &r, line, sizeof line);
-        if (o->format == CZ_TAP)
-            fprintf(o->out, "not ok %lu - sequence %lu seed 0x%016llx (%s)\n# %s\n", i + 1,
-                    i + 1, (unsigned long long)seed, cz_kind_name(r.kind), line);
-        else
-            fprintf(o->out, "FAIL sequence %lu seed 0x%016llx (%s): %s\n", i + 1,
-                    (unsigned long long)seed, cz_kind_name(r.kind), line);
-        fflush(o->out);
-        on_failure(o, t, &l, &s, &r, i + 1);
+        failed = 1;
         status = CZ_EXIT_FAIL;
-        i++;
-        break;
+        failure_line(&s, &r, line, sizeof line);
+        memset(&f, 0, sizeof f);
+        f.seq_no = i + 1;
+        f.seed = seed;
+        f.kind = r.kind;
+        snprintf(f.msg, sizeof f.msg, "%s", line);
+        if (o->format == CZ_TAP)
+            fprintf(o->out, "not ok %lu - sequence %lu seed 0x%016llx (%s)\n", run, i + 1,
+                    (unsigned long long)seed, cz_kind_name(r.kind));
+        say(o, "FAIL sequence %lu seed 0x%016llx (%s): %s\n", i + 1, (unsigned long long)seed,
+            cz_kind_name(r.kind), line);
+        on_failure(o, t, &l, &s, &f);
     }
-    if (o->format == CZ_TAP)
-        fprintf(o->out, "1..%lu\n", status == CZ_EXIT_FAIL ? passed + 1 : passed);
-    fprintf(o->out, "%s%lu sequence%s run, %lu passed, %s; %llu actions, %llu bytes echoed, "
-            "%llu datagram%s answered, %.1f s\n", pre, passed + (status == CZ_EXIT_FAIL),
-            cv_plural(passed + (status == CZ_EXIT_FAIL)), passed,
-            status == CZ_EXIT_FAIL ? "1 failed" : "none failed", actions, bytes, dgrams,
-            cv_plural(dgrams), (ct_now_ms() - start) / 1000.0);
-    if (status == CZ_EXIT_PASS && passed == 0) {
+    if (status == CZ_EXIT_PASS && run == 0) {
         fprintf(stderr, "%s: no sequence completed within --max-time\n", prog);
         status = CZ_EXIT_USAGE;
     }
+    if (o->format == CZ_TAP)
+        fprintf(o->out, "1..%lu\n", run);
+    if (o->format == CZ_JSON) {
+        fputs("{\"mode\": \"fuzz\", \"version\": ", o->out);
+        json_str(o->out, o->version);
+        fputs(", \"target\": ", o->out);
+        json_target(o->out, t);
+        fprintf(o->out, ", \"seed\": \"0x%016llx\",\n \"sequences\": %lu, \"passed\": %lu, "
+                "\"failed\": %d, \"actions\": %llu, \"tcp_bytes\": %llu, \"datagrams\": %llu, "
+                "\"lost\": %llu, \"seconds\": %.3f, \"exit\": %d, \"failure\": ",
+                (unsigned long long)o->seed, run, passed, failed, actions, bytes, dgrams, lost,
+                (ct_now_ms() - start) / 1000.0, status);
+        if (!failed) {
+            fputs("null}\n", o->out);
+        } else {
+            fprintf(o->out, "{\n  \"sequence\": %lu, \"seed\": \"0x%016llx\", \"kind\": \"%s\", "
+                    "\"message\": ", f.seq_no, (unsigned long long)f.seed,
+                    cz_kind_name(f.kind));
+            json_str(o->out, f.msg);
+            fprintf(o->out, ",\n  \"shrunk_from\": %zu, \"shrink_runs\": %zu, "
+                    "\"shrink_seconds\": %.3f, \"reproducer\": ", f.from_count, f.runs,
+                    f.shrink_ms / 1000.0);
+            json_actions(o->out, &f.best);
+            fprintf(o->out, ",\n  \"confirmed\": %s, \"confirm_message\": ",
+                    f.again_kind == f.kind ? "true" : "false");
+            json_str(o->out, f.again_kind == CZ_PASS ? "" : f.again_msg);
+            fputs(", \"file\": ", o->out);
+            if (f.saved)
+                json_str(o->out, f.path);
+            else
+                fputs("null", o->out);
+            fputs("}}\n", o->out);
+        }
+        return status;
+    }
+    say(o, "%lu sequence%s run, %lu passed, %s; %llu actions, %llu bytes echoed, %llu "
+        "datagram%s answered, %.1f s\n", run, cv_plural(run), passed,
+        failed ? "1 failed" : "none failed", actions, bytes, dgrams, cv_plural(dgrams),
+        (ct_now_ms() - start) / 1000.0);
+    if (lost)
+        say(o, "%llu datagram%s got no reply after every retry: not counted as failures "
+            "(--allow-loss)\n", lost, cv_plural(lost));
     return status;
 }
