@@ -171,8 +171,10 @@ static void sock_io(struct nl_loop *l, struct nl_io *io, uint32_t revents)
 {
     struct nu_sock *us = (struct nu_sock *)(void *)io;
 
+    /* A short batch means the queue is empty: stop without the recvmmsg that would only
+     * say EAGAIN (level-triggered epoll reports the next datagram). */
     for (int i = 0; i < BATCHES_PER_EVENT; i++)
-        if (one_batch(us->srv, io->fd, us->pktinfo) <= 0)
+        if (one_batch(us->srv, io->fd, us->pktinfo) < NU_BATCH)
             break;
 }
 

@@ -23,7 +23,7 @@
 
 #define NU_MAX_SOCKS 16
 #define NU_BUF_SIZE 65536u
-#define NU_BATCH 8
+#define NU_BATCH 32 /* datagrams per recvmmsg / sendmmsg */
 #define NU_SOCK_BUF (1 << 20) /* SO_RCVBUF / SO_SNDBUF asked for on each socket */
 
 struct nu_stats {
