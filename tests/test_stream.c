@@ -67,6 +67,9 @@ enum {
     S_ERROR,
     S_CAP,  /* a: new cap */
     S_ROOM, /* a: expected es_room() */
+    S_HOLD,     /* a: bytes the glue moved into its own holding place (es_on_held) */
+    S_HOLD_OUT, /* a: held bytes the socket took (es_on_held_written) */
+    S_HELD,     /* a: expected es_held() */
 };
 
 struct step {
@@ -153,7 +156,21 @@ static void run_script(const struct scase *c)
             break;
         case S_ERROR:
             es_on_error(&conn);
-            out = in; /* pending bytes are abandoned */
+            out = in - es_held(&conn); /* ring bytes are abandoned; held ones stay counted */
+            break;
+        case S_HOLD:
+            rc = es_on_held(&conn, st->a);
+            if (rc == 0)
+                in += st->a;
+            break;
+        case S_HOLD_OUT:
+            rc = es_on_held_written(&conn, st->a);
+            if (rc == 0)
+                out += st->a;
+            break;
+        case S_HELD:
+            ck_assert_msg(es_held(&conn) == st->a, "%s step %d: held %zu", c->name, k,
+                          es_held(&conn));
             break;
         case S_CAP:
             rc = es_set_cap(&conn, st->a);
@@ -169,15 +186,16 @@ static void run_script(const struct scase *c)
             ck_assert_msg(rc < 0, "%s step %d: rc %d, want an error", c->name, k, rc);
         else
             ck_assert_msg(rc == st->rc, "%s step %d: rc %d, want %d", c->name, k, rc, st->rc);
-        if (st->op != S_ROOM) {
+        if (st->op != S_ROOM && st->op != S_HELD) {
             ck_assert_msg(es_want(&conn) == st->want, "%s step %d: want %#x, expected %#x", c->name,
                           k, es_want(&conn), st->want);
             ck_assert_msg(es_pending(&conn) == st->pending, "%s step %d: pending %zu", c->name, k,
                           es_pending(&conn));
         }
         ck_assert_uint_ne(es_want(&conn), 0);
-        ck_assert_uint_le(es_pending(&conn), conn.cap);
-        ck_assert_uint_eq(es_pending(&conn), in - out);
+        ck_assert_uint_le(es_pending(&conn) + es_held(&conn), conn.cap);
+        ck_assert_uint_eq(es_pending(&conn) + es_held(&conn), in - out);
+        ck_assert(es_pending(&conn) == 0 || es_held(&conn) == 0);
         ck_assert_uint_eq(es_done(&conn), (es_want(&conn) & C) != 0);
     }
 }
@@ -246,6 +264,65 @@ static const struct scase basic[] = {
       {S_ROOM, 0, 0, 0, 0, 0},
       {S_DETACH, 1, 0, 0, C, 0}}},
     {"default_cap", 0, {{S_ROOM, ES_DEFAULT_CAP, 0, 0, 0, 0}, {S_PASS, 0, 0, 0, R, 0}}},
+};
+
+/* Held bytes (the splice path): counted like pending bytes for the cap, the wants and the
+ * half-close, and never waiting together with ring bytes. */
+static const struct scase held[] = {
+    {"held_fill_to_cap",
+     8,
+     {{S_HOLD, 5, 0, 0, R | W, 0},
+      {S_ROOM, 3, 0, 0, 0, 0},
+      {S_HOLD, 3, 0, 0, W, 0},
+      {S_HOLD, 1, 0, EH_ERR_NOSPACE, W, 0},
+      {S_HELD, 8, 0, 0, 0, 0},
+      {S_HOLD_OUT, 6, 0, 0, R | W, 0},
+      {S_HOLD_OUT, 2, 0, 0, R, 0},
+      {S_EOF, 0, 0, 0, S, 0},
+      {S_SHUT, 0, 0, 0, C, 0}}},
+    {"held_eof_drains_before_shut",
+     8,
+     {{S_HOLD, 4, 0, 0, R | W, 0},
+      {S_EOF, 0, 0, 0, W, 0},
+      {S_ROOM, 0, 0, 0, 0, 0},
+      {S_HOLD, 1, 0, EH_ERR_STATE, W, 0},
+      {S_SHUT, 0, 0, EH_ERR_STATE, W, 0},
+      {S_HOLD_OUT, 3, 0, 0, W, 0},
+      {S_HOLD_OUT, 1, 0, 0, S, 0},
+      {S_SHUT, 0, 0, 0, C, 0}}},
+    {"held_excludes_fast_and_ring",
+     8,
+     {{S_HOLD, 2, 0, 0, R | W, 0},
+      {S_PASS, 1, 1, EH_ERR_STATE, R | W, 0},
+      {S_ATTACH, 8, 0, 0, R | W, 0},
+      {S_READ, 1, 0, EH_ERR_STATE, R | W, 0},
+      {S_HOLD_OUT, 2, 0, 0, R, 0},
+      {S_READ, 1, 0, 0, R | W, 1},
+      {S_HOLD, 1, 0, EH_ERR_STATE, R | W, 1},
+      {S_WRITE, 1, 0, 0, R, 0},
+      {S_HOLD, 1, 0, 0, R | W, 0},
+      {S_DETACH, 1, 0, 0, R | W, 0}}},
+    {"held_written_beyond",
+     8,
+     {{S_HOLD, 2, 0, 0, R | W, 0},
+      {S_HOLD_OUT, 3, 0, EH_ERR_NOSPACE, R | W, 0},
+      {S_HELD, 2, 0, 0, 0, 0},
+      {S_HOLD_OUT, 0, 0, 0, R | W, 0}}},
+    {"held_error_keeps_count",
+     8,
+     {{S_HOLD, 3, 0, 0, R | W, 0},
+      {S_ERROR, 0, 0, 0, C, 0},
+      {S_HELD, 3, 0, 0, 0, 0},
+      {S_ROOM, 0, 0, 0, 0, 0},
+      {S_HOLD, 1, 0, EH_ERR_STATE, C, 0}}},
+    {"held_cap_change",
+     8,
+     {{S_HOLD, 6, 0, 0, R | W, 0},
+      {S_CAP, 5, 0, EH_ERR_NOSPACE, R | W, 0},
+      {S_CAP, 6, 0, 0, W, 0},
+      {S_HOLD_OUT, 6, 0, 0, R, 0},
+      {S_CAP, 1, 0, 0, R, 0},
+      {S_HOLD, 2, 0, EH_ERR_NOSPACE, R, 0}}},
 };
 
 static const struct scase limits[] = {
@@ -348,6 +425,12 @@ static const struct scase errors[] = {
 START_TEST(basic_script)
 {
     run_script(&basic[_i]);
+}
+END_TEST
+
+START_TEST(held_script)
+{
+    run_script(&held[_i]);
 }
 END_TEST
 
@@ -571,6 +654,9 @@ Suite *es_suite(void)
 
     tcase_add_loop_test(tc, basic_script, 0, N(basic));
     tcase_add_loop_test(tc, basic_model, 0, N(models));
+    suite_add_tcase(s, tc);
+    tc = tcase_create("held");
+    tcase_add_loop_test(tc, held_script, 0, N(held));
     suite_add_tcase(s, tc);
     tc = tcase_create("limits");
     tcase_add_loop_test(tc, limits_script, 0, N(limits));

@@ -1,8 +1,9 @@
 /*
  * stream.c - TCP echo stream state machine. The whole state is the pending ring, the cap
- * and three flags; es_want() derives everything else, so there is no state that can
- * disagree with the bytes held. Invariants: pending <= cap; pending > 0 implies storage;
- * after ES__ERR or ES__SHUT the only want is ES_WANT_CLOSE.
+ * the count of bytes held by the glue and three flags; es_want() derives everything else, so
+ * there is no state that can disagree with the bytes held. Invariants: pending + held <=
+ * cap; pending > 0 implies storage; pending > 0 and held > 0 never together; after ES__ERR
+ * or ES__SHUT the only want is ES_WANT_CLOSE.
  */
 #include "core/stream.h"
 
@@ -23,12 +24,13 @@ void es_init(struct es_conn *c, size_t cap)
     if (cap > UINT32_MAX)
         cap = UINT32_MAX;
     c->cap = (uint32_t)cap;
+    c->held = 0;
     c->flags = 0;
 }
 
 unsigned es_want(const struct es_conn *c)
 {
-    size_t n = rb_len(&c->pending);
+    size_t n = rb_len(&c->pending) + c->held;
     unsigned w = 0;
 
     if (c->flags & (ES__ERR | ES__SHUT))
@@ -48,7 +50,7 @@ size_t es_room(const struct es_conn *c)
 {
     if (c->flags & (ES__EOF | ES__ERR | ES__SHUT))
         return 0;
-    return c->cap - rb_len(&c->pending);
+    return c->cap - rb_len(&c->pending) - c->held;
 }
 
 int es_attach(struct es_conn *c, uint8_t *storage, size_t size)
@@ -67,7 +69,7 @@ int es_passthrough(struct es_conn *c, const uint8_t *p, size_t n, size_t sent)
 {
     size_t done;
 
-    if (c->flags & (ES__EOF | ES__ERR | ES__SHUT) || rb_len(&c->pending))
+    if (c->flags & (ES__EOF | ES__ERR | ES__SHUT) || rb_len(&c->pending) || c->held)
         return EH_ERR_STATE;
     if (sent > n)
         return EH_ERR_INVAL;
@@ -102,11 +104,30 @@ size_t es_read_spans(const struct es_conn *c, struct rb_span sp[2], size_t *coun
 
 int es_on_read(struct es_conn *c, size_t n)
 {
-    if (c->flags & (ES__EOF | ES__ERR | ES__SHUT))
+    if (c->flags & (ES__EOF | ES__ERR | ES__SHUT) || c->held)
         return EH_ERR_STATE;
     if (n > es_room(c))
         return EH_ERR_NOSPACE;
     return rb_commit(&c->pending, n);
+}
+
+int es_on_held(struct es_conn *c, size_t n)
+{
+    if (c->flags & (ES__EOF | ES__ERR | ES__SHUT) || rb_len(&c->pending))
+        return EH_ERR_STATE;
+    if (n > es_room(c))
+        return EH_ERR_NOSPACE;
+    /* es_room() <= cap <= UINT32_MAX, so the sum fits. */
+    c->held += (uint32_t)n;
+    return 0;
+}
+
+int es_on_held_written(struct es_conn *c, size_t n)
+{
+    if (n > c->held)
+        return EH_ERR_NOSPACE;
+    c->held -= (uint32_t)n;
+    return 0;
 }
 
 size_t es_write_spans(const struct es_conn *c, struct rb_span sp[2], size_t *count)
@@ -145,7 +166,7 @@ int es_set_cap(struct es_conn *c, size_t cap)
         return EH_ERR_INVAL;
     if (es_has_storage(c) && cap > rb_cap(&c->pending))
         return EH_ERR_INVAL;
-    if (cap < rb_len(&c->pending))
+    if (cap < rb_len(&c->pending) + c->held)
         return EH_ERR_NOSPACE;
     c->cap = (uint32_t)cap;
     return 0;

@@ -12,6 +12,12 @@
  * needs none at all: the glue reads into its own scratch area (at most es_room() bytes),
  * writes straight back, and hands the result to es_passthrough(), which needs storage only
  * for what the socket did not take.
+ *
+ * Held bytes: the glue may instead move bytes into a holding place of its own that the
+ * machine never sees (a kernel pipe, for splice(2)) and write them from there. The machine
+ * counts them (es_on_held / es_on_held_written) exactly like pending bytes for the cap,
+ * backpressure and the half-close, so a byte is never lost or reordered: ring bytes and
+ * held bytes are never both waiting.
  */
 #ifndef EH_CORE_STREAM_H
 #define EH_CORE_STREAM_H
@@ -32,7 +38,8 @@ enum es_want {
 
 struct es_conn {
     struct rb pending; /* bytes received and not yet sent */
-    uint32_t cap;      /* most bytes that may be pending */
+    uint32_t cap;      /* most bytes that may be pending (ring plus held) */
+    uint32_t held;     /* bytes the glue holds outside the ring, not yet sent */
     uint8_t flags;     /* ES__* state bits, private */
 };
 
@@ -44,11 +51,15 @@ void es_init(struct es_conn *c, size_t cap);
  * attached storage (es_passthrough refuses to queue without it). */
 unsigned es_want(const struct es_conn *c);
 
-/* How many bytes the glue may read now: cap minus pending, or 0 after EOF or close. */
+/* How many bytes the glue may read now: cap minus pending (ring and held), or 0 after EOF
+ * or close. */
 size_t es_room(const struct es_conn *c);
 
-/* Bytes waiting to be sent. */
+/* Bytes waiting to be sent from the ring (held bytes are counted by es_held()). */
 static inline size_t es_pending(const struct es_conn *c) { return rb_len(&c->pending); }
+
+/* Bytes waiting to be sent from the glue's own holding place. */
+static inline size_t es_held(const struct es_conn *c) { return c->held; }
 
 /* Whether storage is attached. */
 static inline int es_has_storage(const struct es_conn *c) { return c->pending.buf != NULL; }
@@ -64,8 +75,8 @@ uint8_t *es_detach(struct es_conn *c);
 
 /* Fast path. The glue read p[0..n) (n <= es_room()) into its own area and already wrote
  * p[0..sent) back to the socket; the rest is queued. Allowed only while nothing is pending
- * (or bytes would be reordered). Returns 0; EH_ERR_STATE when bytes are pending or after
- * EOF; EH_ERR_INVAL when sent > n; EH_ERR_NOSPACE when n > es_room(); EH_ERR_NOSTORAGE when
+ * or held (or bytes would be reordered). Returns 0; EH_ERR_STATE when bytes are pending or
+ * held, or after EOF; EH_ERR_INVAL when sent > n; EH_ERR_NOSPACE when n > es_room(); EH_ERR_NOSTORAGE when
  * sent < n and no storage is attached. Nothing changes on error. */
 int es_passthrough(struct es_conn *c, const uint8_t *p, size_t n, size_t sent);
 
@@ -75,8 +86,17 @@ size_t es_read_spans(const struct es_conn *c, struct rb_span sp[2], size_t *coun
 
 /* The glue read n bytes into the spans of es_read_spans(). Returns 0, EH_ERR_NOSPACE
  * (n > es_room(), or more than the attached storage holds, e.g. none) or EH_ERR_STATE
- * (after EOF). */
+ * (after EOF, or while bytes are held). */
 int es_on_read(struct es_conn *c, size_t n);
+
+/* Held path: the glue moved n bytes (n <= es_room()) from the socket into its own holding
+ * place, to be written from there after any bytes held before them. Allowed only while the
+ * ring holds nothing. Returns 0; EH_ERR_STATE when ring bytes are pending or after EOF or
+ * close; EH_ERR_NOSPACE when n > es_room(). Nothing changes on error. */
+int es_on_held(struct es_conn *c, size_t n);
+
+/* The socket took the n oldest held bytes. Returns 0 or EH_ERR_NOSPACE (n > held). */
+int es_on_held_written(struct es_conn *c, size_t n);
 
 /* The pending bytes to write, oldest first. Returns the total; *count is 0, 1 or 2. */
 size_t es_write_spans(const struct es_conn *c, struct rb_span sp[2], size_t *count);
@@ -92,10 +112,12 @@ void es_on_eof(struct es_conn *c);
 int es_on_shut_wr(struct es_conn *c);
 
 /* The connection failed (reset, broken pipe, timeout): pending bytes are abandoned and the
- * machine wants only to close. Storage stays attached until es_detach(), which then works. */
+ * machine wants only to close. Storage stays attached until es_detach(), which then works.
+ * Held bytes stay counted (es_held()), so the glue knows its holding place is not empty
+ * and must not be reused as it is. */
 void es_on_error(struct es_conn *c);
 
-/* Changes the cap. Never below what is pending (returns EH_ERR_NOSPACE then) and never
+/* Changes the cap. Never below what is pending or held (returns EH_ERR_NOSPACE then) and never
  * above the attached storage's size (EH_ERR_INVAL). 0 is EH_ERR_INVAL. */
 int es_set_cap(struct es_conn *c, size_t cap);
 
