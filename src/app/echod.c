@@ -52,7 +52,7 @@ struct opts {
     uint32_t max_conns;
     uint32_t idle_s;
     uint32_t workers;
-    int tcp, udp, quiet;
+    int tcp, udp, quiet, no_splice;
     struct ed_policy pol;
     int deny_given;
 };
@@ -81,6 +81,8 @@ static void usage(FILE *f)
             "                            with more than one, each has its own SO_REUSEPORT\n"
             "                            sockets, --max-conns slots and buffers, and the\n"
             "                            kernel spreads clients across them\n"
+            "      --no-splice           echo bulk TCP streams by copying through user space\n"
+            "                            instead of splice(2) through a pipe (to compare)\n"
             "      --tcp-only            serve TCP only\n"
             "      --udp-only            serve UDP only\n"
             "  -q, --quiet               no listening lines (unless the port is 0) and no\n"
@@ -135,6 +137,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"max-conns", required_argument, NULL, 'm'},
         {"idle-timeout", required_argument, NULL, 't'},
         {"workers", required_argument, NULL, 'w'},
+        {"no-splice", no_argument, NULL, 'S'},
         {"deny-port", required_argument, NULL, 'D'},
         {"allow", required_argument, NULL, 'A'},
         {"tcp-only", no_argument, NULL, 'T'},
@@ -205,6 +208,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                 return bad("--allow", optarg, eh_strerror(rc));
             if (ed_policy_allow(&o->pol, &net) != 0)
                 return bad("--allow", optarg, "too many networks (at most 16)");
+            break;
+        case 'S':
+            o->no_splice = 1;
             break;
         case 'T':
             o->udp = 0;
@@ -455,6 +461,7 @@ static void add_stats(struct nt_stats *t, struct nu_stats *u, const struct worke
     t->errors += a->errors;
     t->idle_closed += a->idle_closed;
     t->bytes += a->bytes;
+    t->spliced += a->spliced;
     t->buf_allocs += a->buf_allocs;
     u->received += b->received;
     for (int v = 0; v < ED__VERDICT_COUNT; v++)
@@ -495,7 +502,7 @@ static void summary(const struct worker *ws, uint32_t n, int signo)
         stderr,
         "%s: stopped by %s: tcp accepted=%llu refused-full=%llu not-allowed=%llu shed=%llu "
         "backoffs=%llu "
-        "closed=%llu errors=%llu idle-closed=%llu bytes=%llu; udp received=%llu "
+        "closed=%llu errors=%llu idle-closed=%llu bytes=%llu spliced=%llu; udp received=%llu "
         "%s=%llu %s=%llu %s=%llu %s=%llu %s=%llu sent=%llu send-dropped=%llu "
         "truncated=%llu bytes=%llu\n",
         prog,
@@ -506,7 +513,8 @@ static void summary(const struct worker *ws, uint32_t n, int signo)
         (unsigned long long)t->not_allowed, (unsigned long long)t->shed,
         (unsigned long long)t->backoffs, (unsigned long long)t->closed,
         (unsigned long long)t->errors, (unsigned long long)t->idle_closed,
-        (unsigned long long)t->bytes, (unsigned long long)u->received, ed_verdict_name(ED_REPLY),
+        (unsigned long long)t->bytes, (unsigned long long)t->spliced,
+        (unsigned long long)u->received, ed_verdict_name(ED_REPLY),
         (unsigned long long)u->verdict[ED_REPLY], ed_verdict_name(ED_DROP_PORT0),
         (unsigned long long)u->verdict[ED_DROP_PORT0], ed_verdict_name(ED_DROP_DENIED_PORT),
         (unsigned long long)u->verdict[ED_DROP_DENIED_PORT], ed_verdict_name(ED_DROP_BAD_SOURCE),
@@ -546,6 +554,7 @@ static int worker_init(struct worker *w, struct opts *o, const char **what)
     tc.cap = o->cap;
     tc.max_conns = o->max_conns;
     tc.idle_timeout_ms = o->idle_s * 1000u;
+    tc.no_splice = o->no_splice;
     if (o->pol.n_allow) {
         tc.allow = allow_peer;
         tc.allow_ctx = &o->pol;
@@ -621,7 +630,8 @@ int main(int argc, char **argv)
     if (parse_opts(argc, argv, &o) < 0)
         return EXIT_USAGE;
     signal(SIGPIPE, SIG_IGN);
-    raise_nofile((uint64_t)o.max_conns * o.workers);
+    /* Each worker: its connections, and the pipes of its splicing connections. */
+    raise_nofile(((uint64_t)o.max_conns + 2 * NT_MAX_PIPES) * o.workers);
 
     ws = calloc(o.workers, sizeof *ws);
     if (!ws) {

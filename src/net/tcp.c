@@ -4,7 +4,14 @@
  * moves or a fairness bound is hit, then register exactly the events the machine wants
  * (READ -> EPOLLIN, WRITE -> EPOLLOUT). When the cap is reached the machine stops asking
  * to read, so EPOLLIN is dropped: that is the backpressure. Writes use sendmsg with
- * MSG_NOSIGNAL so a vanished peer gives EPIPE, never SIGPIPE.
+ * MSG_NOSIGNAL so a vanished peer gives EPIPE, never SIGPIPE; splice(2) cannot ask for
+ * that, so a program using this must ignore SIGPIPE (echod does).
+ *
+ * Splice path: a read that fills a whole request of at least SPLICE_MIN bytes marks a bulk
+ * stream, and the connection borrows a pipe. From then on each round splices socket ->
+ * pipe and at once pipe -> socket; what the socket does not take stays in the pipe as held
+ * bytes. While bytes are held only EPOLLOUT is watched: a pipe can be full (of pieces
+ * smaller than a page) before the cap is reached, and waiting for EPOLLIN then would spin.
  */
 #define _GNU_SOURCE
 #include "net/tcp.h"
@@ -25,6 +32,9 @@
 
 #define ROUNDS_PER_EVENT 8 /* fairness: then let other descriptors run */
 #define ACCEPTS_PER_EVENT 64
+#define SPLICE_MIN ((size_t)16 * 1024) /* smaller full reads do not start the splice path */
+#define SPLICE_FLAGS (SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
+#define PIPE_MAX ((size_t)1 << 20) /* the default /proc/sys/fs/pipe-max-size */
 
 /* Results of one I/O step (or -errno). IO_DRAINED: bytes moved and the read came back
  * short, so the socket is empty for now; level-triggered epoll reports new data. */
@@ -73,6 +83,58 @@ void nt_pool_trim(struct nt_server *s)
         free(s->pool[--s->n_pool]);
 }
 
+/* Lends connection c a pipe from the pool, opening one if needed. Best effort: without one
+ * (pool lent out, out of descriptors) the connection just keeps copying. */
+static void pipe_get(struct nt_server *s, struct nt_conn *c)
+{
+    struct nt_pipe *p;
+    uint32_t i;
+    size_t want;
+    int fds[2], got;
+
+    if (s->n_pipe_free) {
+        i = s->pipe_free[--s->n_pipe_free];
+    } else if (s->n_pipes < NT_MAX_PIPES) {
+        i = s->n_pipes++;
+        s->pipes[i].r = s->pipes[i].w = -1;
+    } else {
+        return;
+    }
+    p = &s->pipes[i];
+    if (p->r < 0) {
+        if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0) {
+            s->pipe_free[s->n_pipe_free++] = i;
+            return;
+        }
+        p->r = fds[0];
+        p->w = fds[1];
+        /* Room for a whole cap even when bytes arrive in pieces smaller than a page (one
+         * pipe slot each): twice the cap, within the usual system limit. A refusal only
+         * means a smaller pipe, which read_splice respects. */
+        want = s->cfg.cap < PIPE_MAX / 2 ? 2 * s->cfg.cap : PIPE_MAX;
+        if (want > 65536)
+            (void)fcntl(p->w, F_SETPIPE_SZ, (int)want);
+        got = fcntl(p->w, F_GETPIPE_SZ);
+        p->size = got > 0 ? (uint32_t)got : 4096;
+    }
+    c->pipe = i + 1;
+}
+
+/* Returns c's pipe to the pool. A pipe still holding bytes (the connection failed) is
+ * closed instead, so no byte can reach another connection. */
+static void pipe_put(struct nt_server *s, struct nt_conn *c)
+{
+    struct nt_pipe *p = &s->pipes[c->pipe - 1];
+
+    if (es_held(&c->es)) {
+        close(p->r);
+        close(p->w);
+        p->r = p->w = -1;
+    }
+    s->pipe_free[s->n_pipe_free++] = c->pipe - 1;
+    c->pipe = 0;
+}
+
 static void conn_close(struct nt_server *s, struct nt_conn *c)
 {
     int fd = c->io.fd;
@@ -82,6 +144,8 @@ static void conn_close(struct nt_server *s, struct nt_conn *c)
         es_on_error(&c->es);
     }
     pool_put(s, es_detach(&c->es));
+    if (c->pipe)
+        pipe_put(s, c);
     nl_timer_cancel(s->loop, &c->idle);
     nl_del(s->loop, &c->io);
     close(fd);
@@ -157,6 +221,60 @@ static int read_fast(struct nt_server *s, struct nt_conn *c)
     rc = es_passthrough(&c->es, s->scratch, (size_t)n, (size_t)m);
     if (rc != 0)
         return -EPROTO; /* the machine refused: a glue bug, fail safe */
+    /* A full large read with everything sent: a bulk stream, better spliced from now on. */
+    if ((size_t)n == want && want >= SPLICE_MIN && m == n && !s->cfg.no_splice)
+        pipe_get(s, c);
+    return (size_t)n < want ? IO_DRAINED : IO_MOVED;
+}
+
+/* Writes held bytes from c's pipe to the socket. */
+static int write_held(struct nt_server *s, struct nt_conn *c)
+{
+    ssize_t n;
+
+    do
+        n = splice(s->pipes[c->pipe - 1].r, NULL, c->io.fd, NULL, es_held(&c->es), SPLICE_FLAGS);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? IO_AGAIN : -errno;
+    (void)es_on_held_written(&c->es, (size_t)n);
+    s->st.bytes += (uint64_t)n;
+    s->st.spliced += (uint64_t)n;
+    return n > 0 ? IO_MOVED : IO_AGAIN;
+}
+
+/* Splice path: socket -> pipe (as much as the cap and the pipe allow), then at once pipe ->
+ * socket. *got gets the bytes read. A kernel that cannot splice this socket (EINVAL) turns
+ * the path off for the server; nothing was moved then. */
+static int read_splice(struct nt_server *s, struct nt_conn *c, size_t *got)
+{
+    const struct nt_pipe *p = &s->pipes[c->pipe - 1];
+    size_t room = es_room(&c->es), space = p->size - es_held(&c->es);
+    size_t want = room < space ? room : space;
+    ssize_t n;
+    int rc;
+
+    *got = 0;
+    if (!want)
+        return IO_AGAIN;
+    do
+        n = splice(c->io.fd, NULL, p->w, NULL, want, SPLICE_FLAGS);
+    while (n < 0 && errno == EINTR);
+    if (n == 0)
+        return IO_EOF;
+    if (n < 0) {
+        if (errno == EINVAL && !es_held(&c->es)) {
+            s->cfg.no_splice = 1;
+            pipe_put(s, c);
+            return IO_AGAIN;
+        }
+        return errno == EAGAIN || errno == EWOULDBLOCK ? IO_AGAIN : -errno;
+    }
+    (void)es_on_held(&c->es, (size_t)n);
+    *got = (size_t)n;
+    rc = write_held(s, c);
+    if (rc < 0)
+        return rc;
     return (size_t)n < want ? IO_DRAINED : IO_MOVED;
 }
 
@@ -191,8 +309,11 @@ static void conn_io(struct nl_loop *l, struct nl_io *io, uint32_t revents)
     uint32_t ev;
     int rc;
 
+    int slow = 0; /* the splice path saw a small read or none: the stream has paused */
+
     for (int round = 0; round < ROUNDS_PER_EVENT; round++) {
-        int moved = 0, drained = 0;
+        int moved = 0, drained = 0, blocked = 0;
+        size_t got = 0;
 
         w = es_want(&c->es);
         if (w & ES_WANT_CLOSE) {
@@ -207,16 +328,23 @@ static void conn_io(struct nl_loop *l, struct nl_io *io, uint32_t revents)
             continue;
         }
         if (w & ES_WANT_WRITE) {
-            rc = do_write(s, c);
+            rc = es_held(&c->es) ? write_held(s, c) : do_write(s, c);
             if (rc < 0) {
                 conn_fail(s, c);
                 continue;
             }
+            /* Held bytes the socket will not take: wait for EPOLLOUT, not read more. */
+            blocked = rc == IO_AGAIN && es_held(&c->es);
             moved |= rc == IO_MOVED;
         }
         w = es_want(&c->es);
-        if (w & ES_WANT_READ) {
-            rc = es_pending(&c->es) ? read_ring(s, c) : read_fast(s, c);
+        if ((w & ES_WANT_READ) && !blocked) {
+            if (c->pipe) {
+                rc = read_splice(s, c, &got);
+                slow |= got < SPLICE_MIN;
+            } else {
+                rc = es_pending(&c->es) ? read_ring(s, c) : read_fast(s, c);
+            }
             if (rc < 0) {
                 conn_fail(s, c);
                 continue;
@@ -232,15 +360,19 @@ static void conn_io(struct nl_loop *l, struct nl_io *io, uint32_t revents)
             c->last_ms = l->now_ms;
         /* A short read on the fast path leaves nothing to do until the next event; this
          * saves the recv() that would only say EAGAIN. */
-        if (!moved || (drained && !es_pending(&c->es)))
+        if (!moved || (drained && !es_pending(&c->es) && !es_held(&c->es)))
             break;
     }
+    if (c->pipe && !es_held(&c->es) && slow)
+        pipe_put(s, c);
     w = es_want(&c->es);
     if (w & (ES_WANT_CLOSE | ES_WANT_SHUT_WR)) {
         /* The fairness bound stopped us just before finishing: come back at once. */
         ev = EPOLLOUT;
     } else {
         ev = ((w & ES_WANT_READ) ? EPOLLIN : 0u) | ((w & ES_WANT_WRITE) ? EPOLLOUT : 0u);
+        if (es_held(&c->es))
+            ev = EPOLLOUT; /* read again once the pipe moved on (see the top) */
     }
     if (nl_mod(l, &c->io, ev) < 0) {
         conn_fail(s, c);
@@ -320,6 +452,7 @@ static int conn_open(struct nt_server *s, int fd)
     es_init(&c->es, s->cfg.cap);
     nl_timer_init(&c->idle, idle_fire);
     c->srv = s;
+    c->pipe = 0;
     c->last_ms = s->loop->now_ms;
     if (nl_add(s->loop, &c->io, fd, EPOLLIN, conn_io) < 0) {
         s->free_slots[s->n_free++] = idx;
@@ -425,6 +558,14 @@ void nt_fini(struct nt_server *s)
             if (s->slots[i].io.fd >= 0 && s->slots[i].srv)
                 conn_close(s, &s->slots[i]);
     }
+    for (uint32_t i = 0; i < s->n_pipes; i++) {
+        if (s->pipes[i].r >= 0) {
+            close(s->pipes[i].r);
+            close(s->pipes[i].w);
+        }
+        s->pipes[i].r = s->pipes[i].w = -1;
+    }
+    s->n_pipes = s->n_pipe_free = 0;
     for (uint32_t i = 0; i < s->n_lis; i++) {
         int fd = s->lis[i].io.fd;
         nl_del(s->loop, &s->lis[i].io);

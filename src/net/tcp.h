@@ -8,8 +8,12 @@
  * cap-sized storage from a bounded pool, attached while bytes wait and returned when they
  * are drained. Accept never spins on EMFILE/ENFILE/ENOBUFS: a reserve descriptor lets the
  * server accept-and-close, and otherwise the listeners are disarmed for a short back-off.
- * Echo rules (what to read, write, shut down, close) come from es_want(); nothing here
- * decides them.
+ * Bulk transfers go through the kernel instead: once a read fills the scratch area, the
+ * connection borrows a pipe from a small per-server pool and moves bytes socket -> pipe ->
+ * socket with splice(2), so they are never copied to user space; the pipe's bytes are the
+ * machine's held bytes (es_on_held), so caps, backpressure and half-close work the same.
+ * The pipe goes back to the pool when the stream slows down. Echo rules (what to read,
+ * write, shut down, close) come from es_want(); nothing here decides them.
  */
 #ifndef EH_NET_TCP_H
 #define EH_NET_TCP_H
@@ -24,6 +28,7 @@
 #define NT_MAX_LISTEN 16
 #define NT_SCRATCH_SIZE ((size_t)64 * 1024)
 #define NT_BACKOFF_MS 100
+#define NT_MAX_PIPES 64 /* splice pipes per server, two descriptors each */
 
 struct nt_config {
     size_t cap;               /* per-connection pending cap (0: ES_DEFAULT_CAP) */
@@ -35,6 +40,7 @@ struct nt_config {
      * serve it; a refused connection is closed at once and counted as not_allowed. */
     int (*allow)(void *ctx, const struct ea_addr *peer);
     void *allow_ctx;
+    int no_splice; /* copy through user space only (for comparisons) */
 };
 
 struct nt_stats {
@@ -47,6 +53,7 @@ struct nt_stats {
     uint64_t errors;       /* of those, failed (reset, broken pipe, ...) */
     uint64_t idle_closed;  /* of those, closed by the idle timeout */
     uint64_t bytes;        /* bytes echoed */
+    uint64_t spliced;      /* of those, moved by splice(2) through a pipe */
     uint64_t buf_allocs;   /* storage buffers allocated (pool misses) */
 };
 
@@ -59,6 +66,12 @@ struct nt_conn {
     struct nl_timer idle; /* idle timeout, re-armed lazily from last_ms */
     int64_t last_ms;      /* last time bytes moved */
     struct nt_server *srv;
+    uint32_t pipe; /* 1 + index into srv->pipes while the connection splices, else 0 */
+};
+
+struct nt_pipe {
+    int r, w;      /* -1 when not open */
+    uint32_t size; /* its capacity in bytes (F_GETPIPE_SZ) */
 };
 
 struct nt_listener {
@@ -77,6 +90,9 @@ struct nt_server {
     uint32_t n_pool;
     struct nt_listener lis[NT_MAX_LISTEN];
     uint32_t n_lis;
+    struct nt_pipe pipes[NT_MAX_PIPES];
+    uint32_t pipe_free[NT_MAX_PIPES]; /* stack of pipe indexes not lent to a connection */
+    uint32_t n_pipe_free, n_pipes;    /* n_pipes: indexes used so far */
     int reserve_fd; /* /dev/null, given up to accept-and-close when out of descriptors */
     int paused;
     struct nl_timer backoff;
