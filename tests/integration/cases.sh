@@ -128,11 +128,20 @@ case_bulk_8m() {
     stop_echod
 }
 
+# The client writes megabytes before reading: full 64 KiB reads start the splice path
+# (socket -> pipe -> socket); --no-splice copies everything through user space instead.
 case_write_first() {
     start_echod --buffer 65536
     itest writefirst "$PORT" 8388608
+    itest halfclose "$PORT" 4194304
     stop_echod
     expect_counter tcp errors -eq 0
+    expect_counter tcp spliced -gt 0
+    start_echod --no-splice
+    itest writefirst "$PORT" 8388608
+    stop_echod
+    expect_counter tcp errors -eq 0
+    expect_counter tcp spliced -eq 0
 }
 
 case_half_close() {
