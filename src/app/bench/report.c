@@ -140,8 +140,9 @@ void bp_json(FILE *f, const struct bp_result *r)
             (unsigned long long)s->udp_wrong, (unsigned long long)s->udp_dup);
     fprintf(f, "\"idle\":{\"held\":%llu,\"answered\":%llu},",
             (unsigned long long)s->idle_held, (unsigned long long)s->idle_answered);
-    fprintf(f, "\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f,\"cpu_us_per_msg\":%.4f,",
-            r->cpu_user_s, r->cpu_sys_s,
+    fprintf(f, "\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f,\"cpu_total_s\":%.3f,"
+            "\"cpu_us_per_msg\":%.4f,",
+            r->cpu_user_s, r->cpu_sys_s, r->cpu_total_s,
             s->msgs ? (r->cpu_user_s + r->cpu_sys_s) * 1e6 / (double)s->msgs : 0);
     fprintf(f, "\"interrupted\":%s,\"error\":", r->interrupted ? "true" : "false");
     json_str(f, s->first_error[0] ? s->first_error : s->first_connect_error);

@@ -14,7 +14,8 @@ struct bp_result {
     struct bb_stats sum;      /* counters summed, histograms merged, first errors kept */
     double duration_s;        /* measured interval (mean of the workers') */
     uint64_t fair_min, fair_median, fair_max;
-    double cpu_user_s, cpu_sys_s;
+    double cpu_user_s, cpu_sys_s; /* during the measured interval (idle: hold and check) */
+    double cpu_total_s;           /* user + system of the whole run (connects, warm-up) */
     int interrupted;          /* stopped by a signal */
     int ok;
 };

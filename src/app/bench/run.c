@@ -352,6 +352,8 @@ int br_run(struct bo_args *a)
     res.interrupted = sig != 0;
     res.cpu_user_s = tv_s(ru1.ru_utime) - tv_s(ru0.ru_utime);
     res.cpu_sys_s = tv_s(ru1.ru_stime) - tv_s(ru0.ru_stime);
+    getrusage(RUSAGE_SELF, &ru1);
+    res.cpu_total_s = tv_s(ru1.ru_utime) + tv_s(ru1.ru_stime);
     res.ok = status == 0 && !res.sum.mismatches && !res.sum.early_closes && !res.sum.stalls &&
              !res.sum.connect_errors && !res.sum.udp_wrong && !res.sum.udp_dup &&
              (c->mode != BB_IDLE || (res.sum.idle_answered == c->conns && !sig));
