@@ -223,6 +223,15 @@ wait_fuzzers() { # target stats-function
 
 summary=()
 crashes=()
+cpu_total=0
+
+# CPU seconds (user + sys) of the children this shell has reaped so far: the fuzzers (and,
+# through them, AFL++'s forked targets). Taken around each run, it counts the fuzzing only.
+# `times` must run in this shell, not in a $(...) subshell: the caller reads "$work/.cpu".
+children_cpu() {
+    times >"$work/.times"
+    awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] } printf "%.1f\n", t }' "$work/.times" >"$work/.cpu"
+}
 
 # ---- libFuzzer -----------------------------------------------------------------------------
 lf_live() { # current numbers from the worker logs
@@ -240,7 +249,7 @@ lf_live() { # current numbers from the worker logs
 }
 
 run_libfuzzer() { # target
-    local t=$1 bin="$lf_build/fuzz/$1" corpus="$corpora/$1" i flags=()
+    local t=$1 bin="$lf_build/fuzz/$1" corpus="$corpora/$1" i flags=() cpu0 cpu
     d="$work/libfuzzer/$t"
     rm -rf "$d"
     mkdir -p "$d/queue" "$d/artifacts" "$d/logs"
@@ -250,6 +259,8 @@ run_libfuzzer() { # target
     local n0 cov0
     n0=$(count_files "$corpus")
     cov0=$(corpus_cov "$bin" "$corpus")
+    children_cpu
+    cpu0=$(cat "$work/.cpu")
     for ((i = 1; i <= jobs; i++)); do
         # New inputs go to the first folder (the work queue); corpus/ is only read.
         "$bin" -max_total_time="$secs" -print_final_stats=1 -timeout=10 -reload=1 \
@@ -258,6 +269,8 @@ run_libfuzzer() { # target
         pids+=($!)
     done
     wait_fuzzers "$t" lf_live
+    children_cpu
+    cpu=$(awk -v a="$(cat "$work/.cpu")" -v b="$cpu0" 'BEGIN { printf "%.0f", a - b }')
 
     local execs=0 rate=0 f e r
     for f in "$d"/logs/w*.log; do
@@ -269,7 +282,7 @@ run_libfuzzer() { # target
         fi
         execs=$((execs + ${e:-0})); rate=$((rate + ${r:-0}))
     done
-    finish_target "$t" "$bin" "$corpus" "$d/queue" "$n0" "$cov0" "$execs" "$rate" ""
+    finish_target "$t" "$bin" "$corpus" "$d/queue" "$n0" "$cov0" "$execs" "$rate" "" "$cpu"
     for f in "$d"/artifacts/*; do
         [ -f "$f" ] && crash "$t" "$f" "$(grep -a -h -m1 -E 'ERROR: |runtime error:|^fuzz_|^[a-z_]+: .*(mismatch|expected|oracle)' "$d"/logs/w*.log | head -1)"
     done
@@ -298,7 +311,7 @@ afl_live() {
 }
 
 run_afl() { # target
-    local t=$1 bin="$afl_build/fuzz/$1" lfbin="$lf_build/fuzz/$1" corpus="$corpora/$1" i xdict=()
+    local t=$1 bin="$afl_build/fuzz/$1" lfbin="$lf_build/fuzz/$1" corpus="$corpora/$1" i xdict=() cpu0 cpu
     d="$work/afl/$t"
     rm -rf "$d"
     mkdir -p "$d/logs" "$d/queue"
@@ -312,6 +325,8 @@ run_afl() { # target
         in="$d/in"
     fi
     [ -f "$root/fuzz/$t.dict" ] && xdict=(-x "$root/fuzz/$t.dict")
+    children_cpu
+    cpu0=$(cat "$work/.cpu")
     for ((i = 0; i < jobs; i++)); do
         local role=(-M main)
         [ "$i" -gt 0 ] && role=(-S "s$i")
@@ -323,6 +338,8 @@ run_afl() { # target
         pids+=($!)
     done
     wait_fuzzers "$t" afl_live
+    children_cpu
+    cpu=$(awk -v a="$(cat "$work/.cpu")" -v b="$cpu0" 'BEGIN { printf "%.0f", a - b }')
 
     local execs=0 rate=0 f
     for f in "$d"/out/*/fuzzer_stats; do
@@ -343,7 +360,7 @@ run_afl() { # target
         i=${f#"$d"/out/}
         cp "$f" "$d/queue/${i%%/*}-${f##*/}"
     done
-    finish_target "$t" "$lfbin" "$corpus" "$d/queue" "$n0" "$cov0" "$execs" "$rate" "$extra"
+    finish_target "$t" "$lfbin" "$corpus" "$d/queue" "$n0" "$cov0" "$execs" "$rate" "$extra" "$cpu"
     for f in "$d"/out/*/crashes/id:* "$d"/out/*/hangs/id:*; do
         [ -f "$f" ] && crash "$t" "$f" "${f#"$d"/out/}"
     done
@@ -356,8 +373,8 @@ crash() { # target file what
     rerun: tools/fuzz-triage.sh $1 $2")
 }
 
-finish_target() { # target lfbin corpus newdir n0 cov0 execs rate extra
-    local t=$1 bin=$2 corpus=$3 new=$4 n0=$5 cov0=$6 execs=$7 rate=$8 extra=$9 n1 cov1 added=""
+finish_target() { # target lfbin corpus newdir n0 cov0 execs rate extra cpu
+    local t=$1 bin=$2 corpus=$3 new=$4 n0=$5 cov0=$6 execs=$7 rate=$8 extra=$9 cpu=${10} n1 cov1 added=""
     if [ "$merge" = 1 ] && [ "$(count_files "$new")" -gt 0 ]; then
         progress "$(printf '%-14s merging %s new inputs into %s' "$t" "$(count_files "$new")" "$corpus")"
         # -merge=1 copies into corpus/ only the inputs that add features, named by SHA-1.
@@ -369,7 +386,8 @@ finish_target() { # target lfbin corpus newdir n0 cov0 execs rate extra
     n1=$(count_files "$corpus")
     cov1=$(corpus_cov "$bin" "$corpus")
     [ "$merge" = 1 ] || cov1="$cov1 (not merged: $(count_files "$new") new in ${new#"$root"/})"
-    summary+=("$(printf '%-14s %10s %9s %5s -> %-5s %-9s -> %-22s %s' "$t" "$(human "$execs")" "$(human "$rate")" \
+    cpu_total=$((cpu_total + cpu))
+    summary+=("$(printf '%-14s %6s %10s %9s %5s -> %-5s %-9s -> %-22s %s' "$t" "$cpu" "$(human "$execs")" "$(human "$rate")" \
         "$n0" "$n1" "${cov0/ //}" "${cov1/ //}" "$extra")")
 }
 
@@ -379,8 +397,9 @@ for t in "${targets[@]}"; do
     if [ "$engine" = libfuzzer ]; then run_libfuzzer "$t"; else run_afl "$t"; fi
 done
 
-printf '\n%-14s %10s %9s %-14s %-22s\n' target execs "exec/s" " corpus files" "cov/ft of the corpus"
+printf '\n%-14s %6s %10s %9s %-14s %-22s\n' target "cpu s" execs "exec/s" " corpus files" "cov/ft of the corpus"
 for line in "${summary[@]}"; do echo "$line"; done
+echo "fuzzing CPU time: ${cpu_total} s (user + sys of the fuzzing processes)"
 if [ ${#crashes[@]} -gt 0 ]; then
     echo
     echo "CRASHES (${#crashes[@]}):"

@@ -31,7 +31,7 @@ n0=$(ls "$tmp/corpus/$target" | wc -l)
 rc=$?
 cat "$tmp/run.out"
 [ "$rc" -eq 1 ] || fail "fuzz-run.sh exit status $rc, expected 1 (the planted bug is a crash)"
-grep -Eq "^$target +[0-9.]+[kMG]? +[0-9.]+[kMG]? +$n0 -> [0-9]+ +[0-9]+/[0-9]+ +-> [0-9]+/[0-9]+" "$tmp/run.out" ||
+grep -Eq "^$target +[0-9]+ +[0-9.]+[kMG]? +[0-9.]+[kMG]? +$n0 -> [0-9]+ +[0-9]+/[0-9]+ +-> [0-9]+/[0-9]+" "$tmp/run.out" ||
     fail "no summary line with execs, exec/s, corpus $n0 -> N and cov/ft for $target"
 grep -q '^CRASHES (1):' "$tmp/run.out" || fail "the planted crash is not reported"
 crash=$(grep -o "tools/fuzz-triage.sh fuzz_selftest [^ ]*" "$tmp/run.out" | awk '{ print $3 }')
