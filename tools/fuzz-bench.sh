@@ -18,6 +18,8 @@ usage: tools/fuzz-bench.sh [options] [TARGET...]
                relative to the repository)
   -e ENGINES   libfuzzer,afl (default both)
   -w DIR       work folder (default fuzz-work/bench)
+  -a PRESET    AFL++ build preset (default afl-asan: ASan + UBSan like the libFuzzer build;
+               afl is the plain one); without it, fuzz-work/build-afl with afl-clang-fast
   --no-build   use the binaries already in build-fuzz/ and the AFL++ build folder
   -h, --help   this text
 Runs one binary at a time: on a shared machine, run nothing else heavy meanwhile.
@@ -26,7 +28,7 @@ EOF
 die() { echo "fuzz-bench: $*" >&2; exit 2; }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-secs=10 reps=3 maxlen=4096 engines=libfuzzer,afl build=1
+secs=10 reps=3 maxlen=4096 engines=libfuzzer,afl build=1 afl_preset=afl-asan
 peers="$root/../shared/peers"
 work="$root/fuzz-work/bench"
 want=()
@@ -38,6 +40,7 @@ while [ $# -gt 0 ]; do
     -p) [ $# -ge 2 ] || die "-p needs a folder"; peers=$2; shift 2 ;;
     -e) [ $# -ge 2 ] || die "-e needs engines"; engines=$2; shift 2 ;;
     -w) [ $# -ge 2 ] || die "-w needs a folder"; work=$2; shift 2 ;;
+    -a) [ $# -ge 2 ] || die "-a needs a preset"; afl_preset=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     -h | --help) usage; exit 0 ;;
     -*) die "unknown option $1 (see --help)" ;;
@@ -170,9 +173,9 @@ for e in "${elist[@]}"; do
         ;;
     afl)
         command -v afl-fuzz >/dev/null || { echo "fuzz-bench: afl-fuzz missing: skipping AFL++" >&2; continue; }
-        if (cd "$root" && cmake --list-presets=configure 2>/dev/null | grep -q '"afl"'); then
-            afl_build="$root/build-afl"
-            [ "$build" = 1 ] && { (cd "$root" && cmake --preset afl && cmake --build --preset afl --target "${targets[@]}") >"$work/build-afl.log" 2>&1 ||
+        if (cd "$root" && cmake --list-presets=configure 2>/dev/null | grep -q "\"$afl_preset\""); then
+            afl_build="$root/build-$afl_preset"
+            [ "$build" = 1 ] && { (cd "$root" && cmake --preset "$afl_preset" && cmake --build --preset "$afl_preset" --target "${targets[@]}") >"$work/build-afl.log" 2>&1 ||
                 { tail -20 "$work/build-afl.log" >&2; echo "fuzz-bench: AFL++ build failed" >&2; exit 3; }; }
         else
             # Same fallback as tools/fuzz-run.sh: the fuzz preset's flags with afl-clang-fast.

@@ -20,8 +20,9 @@ merges the new inputs that add coverage into corpus/<target>/.
   -w DIR         work folder (default fuzz-work/ in the repository)
   -B DIR         libFuzzer build folder (default build-fuzz, preset "fuzz")
   -C DIR         corpus root: merge into DIR/<target>/ (default corpus/ in the repository)
-  -A DIR         AFL++ build folder (default build-afl from preset "afl", or, without that
-                 preset, fuzz-work/build-afl configured with afl-clang-fast)
+  -a PRESET      AFL++ build preset (default afl; afl-asan adds ASan + UBSan)
+  -A DIR         AFL++ build folder (default build-PRESET, or, without that preset,
+                 fuzz-work/build-afl configured with afl-clang-fast, ASan + UBSan)
   --no-build     use the binaries already in the build folders
   --no-merge     leave corpus/ alone (the new inputs stay in the work folder)
   -h, --help     this text
@@ -41,6 +42,7 @@ jobs=$(nproc 2>/dev/null || echo 1)
 work="$root/fuzz-work"
 lf_build="$root/build-fuzz"
 afl_build=""
+afl_preset_name=afl
 corpora="$root/corpus"
 build=1
 merge=1
@@ -55,6 +57,7 @@ while [ $# -gt 0 ]; do
     -B) [ $# -ge 2 ] || die "-B needs a folder"; lf_build=$2; shift 2 ;;
     -C) [ $# -ge 2 ] || die "-C needs a folder"; corpora=$2; shift 2 ;;
     -A) [ $# -ge 2 ] || die "-A needs a folder"; afl_build=$2; shift 2 ;;
+    -a) [ $# -ge 2 ] || die "-a needs a preset"; afl_preset_name=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --no-merge) merge=0; shift ;;
     -h | --help) usage; exit 0 ;;
@@ -73,7 +76,11 @@ corpora=$(realpath -m "$corpora")
 has_preset() { cmake --list-presets=configure 2>/dev/null | grep -q "^ *\"$1\""; }
 afl_preset=0
 if [ -z "$afl_build" ]; then
-    if (cd "$root" && has_preset afl); then afl_preset=1; afl_build="$root/build-afl"; else afl_build="$work/build-afl"; fi
+    if (cd "$root" && has_preset "$afl_preset_name"); then
+        afl_preset=1; afl_build="$root/build-$afl_preset_name"
+    else
+        afl_build="$root/fuzz-work/build-afl"
+    fi
 fi
 afl_build=$(realpath -m "$afl_build")
 
@@ -137,8 +144,8 @@ build_with_preset() { # preset dir log targets...
 build_afl() {
     local log="$work/build-afl.log"
     command -v afl-fuzz >/dev/null || { echo "fuzz-run: afl-fuzz not found (tools/install-deps.sh installs afl++)" >&2; exit 3; }
-    if [ "$afl_preset" = 1 ] && [ "$afl_build" = "$root/build-afl" ]; then
-        build_with_preset afl "$afl_build" "$log" "${targets[@]}"
+    if [ "$afl_preset" = 1 ]; then
+        build_with_preset "$afl_preset_name" "$afl_build" "$log" "${targets[@]}"
         return
     fi
     # No afl preset (or another folder asked for): the same flags by hand.
