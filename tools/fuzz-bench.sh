@@ -7,6 +7,9 @@
 # the per-repetition ratios. libFuzzer first, then AFL++ persistent mode with shared-memory
 # test cases (afl-fuzz -V, execs_per_sec from fuzzer_stats). Prints a markdown table.
 set -u
+# The whole script is one block, parsed before it runs: editing the file while it runs
+# (a long campaign) cannot change what the running copy does.
+{
 
 usage() {
     cat <<'EOF'
@@ -204,3 +207,6 @@ echo
 echo "| engine | target | kind | exec/s | ÷ fuzz_ring | ÷ fuzz_empty |"
 echo "|---|---|---|---:|---:|---:|"
 printf '%s\n' "${table[@]}"
+
+exit
+}

@@ -6,6 +6,9 @@
 # folder (fuzz-work/, git-ignored) except the merged corpus files. It stops by itself and
 # only ever signals the processes it started, by PID.
 set -u
+# The whole script is one block, parsed before it runs: editing the file while it runs
+# (a long campaign) cannot change what the running copy does.
+{
 
 usage() {
     cat <<'EOF'
@@ -396,6 +399,7 @@ finish_target() { # target lfbin corpus newdir n0 cov0 execs rate extra cpu
     cpu_total=$((cpu_total + cpu))
     summary+=("$(printf '%-14s %6s %10s %9s %5s -> %-5s %-9s -> %-22s %s' "$t" "$cpu" "$(human "$execs")" "$(human "$rate")" \
         "$n0" "$n1" "${cov0/ //}" "${cov1/ //}" "$extra")")
+    echo "fuzz-run: done: ${summary[${#summary[@]}-1]}" >&2
 }
 
 # ---- run -----------------------------------------------------------------------------------
@@ -416,3 +420,6 @@ fi
 echo
 echo "no crash, no oracle failure"
 exit 0
+
+exit
+}
