@@ -14,8 +14,11 @@
  * must release every connection, so no state leaks into the next input (AFL++ stability).
  *
  * Input: a 4-byte header (client receive buffer, client send buffer, a mask of connections
- * the access check refuses, 1 reserved byte), then 3-byte actions (op, arg hi, arg lo);
- * op's low nibble is the action, bits 4-5 the client.
+ * the access check refuses, 1 reserved byte), then 3-byte actions (op, arg hi, arg lo).
+ * op & 7 is the action: 0 connect, 1 write arg bytes, 2 read (arg: at most; 0: all there
+ * is), 3 shut down, 4 reset (RST), 5 close, 6 run arg % 17 loop rounds (0: until quiet;
+ * bit 15: until quiet, out of descriptors), 7 send 1 + (op >> 4) datagrams of arg % 65508
+ * bytes. Bits 4-5 of op pick one of N_CLIENTS clients.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -42,14 +47,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 #define MAX_CONNS 3u
 #define CAP 1024u /* server pending cap: small, so backpressure is reached */
 #define POOL_MAX 2u
-#define IDLE_MS 0u /* no idle timers: their heap order would depend on the clock */
-#define SOCK_BUF 4096   /* server sockets' buffers (the kernel doubles it) */
-#define MSS 1024        /* segment size both ways, see setup() */
+#define IDLE_MS 0u    /* no idle timers: their heap order would depend on the clock */
+#define SOCK_BUF 4096 /* server sockets' buffers (the kernel doubles it) */
+#define MSS 1024      /* segment size both ways, see setup() */
 #define MAX_ACTIONS 256u
 #define MAX_CONNECTS 32u /* well under the listen backlog: no SYN is ever dropped */
 #define BACKLOG 128
-#define MAX_ROUNDS 100000   /* loop rounds before "the server never goes quiet" */
-#define SLOW_BUDGET_MS 3000 /* total time one input may wait for the kernel */
+#define MAX_ROUNDS 100000      /* loop rounds before "the server never goes quiet" */
+#define UDP_BURST_BYTES 98304u /* well inside any UDP socket buffer (rmem_default 208 KiB) */
+#define SLOW_BUDGET_MS 3000    /* total time one input may wait for the kernel */
 
 /* Payload: a fixed pseudo-random table read cyclically from a seed-dependent start; its
  * period (a prime) is longer than any write, so a byte at a wrong offset shows. */
@@ -85,6 +91,7 @@ static struct {
     /* Per input: */
     struct client cl[N_CLIENTS];
     uint32_t n_connects;
+    uint32_t n_pending; /* connects the server has not taken yet */
     uint8_t deny_mask;
     uint8_t rcvbuf, sndbuf; /* header choices for client sockets */
     uint64_t echoed;        /* bytes the clients read back */
@@ -125,6 +132,7 @@ static int allow_hook(void *ctx, const struct ea_addr *peer)
         break;
     }
     /* A client that already closed its socket is counted too; the server decides anyway. */
+    g.n_pending--;
     if (!allow || g.tcp.n_live >= g.tcp.cfg.max_conns)
         g.pred_refused++;
     else
@@ -292,6 +300,7 @@ static void do_connect(int i)
     c->fd = fd;
     c->port = ntohs(me.sin_port);
     c->seq = g.n_connects++;
+    g.n_pending++;
     c->seed = (uint8_t)(c->seq * 37u + (unsigned)i);
 }
 
@@ -408,30 +417,77 @@ static void do_close(int i, int abortive)
     client_reset_state(c);
 }
 
-static void do_udp(size_t n, uint8_t seed)
+/* Sends count datagrams of n bytes back to back (one recvmmsg batch for the server), then
+ * expects each reply, in order, byte for byte, exactly once. The count is cut so the burst
+ * fits the socket buffers: a datagram lost to a full buffer would be UDP's right, not a bug. */
+static void do_udp(size_t n, unsigned count, unsigned *seq)
 {
-    const uint8_t *p = pattern_at(seed, 0);
-    ssize_t m;
+    unsigned first = *seq;
 
-    m = sendto(g.ufd, p, n, MSG_DONTWAIT, (struct sockaddr *)&g.udp_addr, sizeof g.udp_addr);
-    if (m != (ssize_t)n)
-        fail("udp sendto %zu bytes: %s", n, m < 0 ? strerror(errno) : "short");
-    for (;;) {
-        settle();
-        m = recv(g.ufd, g.buf, sizeof g.buf, MSG_DONTWAIT | MSG_TRUNC);
-        if (m >= 0)
-            break;
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            fail("udp recv: %s", strerror(errno));
-        slow_wait("no reply to a datagram");
+    if (count > 1 && (n + 1024) * count > UDP_BURST_BYTES)
+        count = (unsigned)(UDP_BURST_BYTES / (n + 1024));
+    if (count == 0)
+        count = 1;
+    for (unsigned k = 0; k < count; k++) {
+        const uint8_t *p = pattern_at((uint8_t)(*seq)++, 0);
+        ssize_t m =
+            sendto(g.ufd, p, n, MSG_DONTWAIT, (struct sockaddr *)&g.udp_addr, sizeof g.udp_addr);
+        if (m != (ssize_t)n)
+            fail("udp sendto %zu bytes: %s", n, m < 0 ? strerror(errno) : "short");
     }
-    if ((size_t)m != n)
-        fail("udp: sent %zu bytes, reply has %zd", n, m);
-    if (memcmp(g.buf, p, n) != 0)
-        fail("udp: the %zu-byte reply differs from the datagram", n);
-    m = recv(g.ufd, g.buf, sizeof g.buf, MSG_DONTWAIT);
-    if (m >= 0)
-        fail("udp: a second reply (%zd bytes) to one datagram", m);
+    for (unsigned k = 0; k < count; k++) {
+        const uint8_t *p = pattern_at((uint8_t)(first + k), 0);
+        ssize_t m;
+
+        for (;;) {
+            settle();
+            m = recv(g.ufd, g.buf, sizeof g.buf, MSG_DONTWAIT | MSG_TRUNC);
+            if (m >= 0)
+                break;
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                fail("udp recv: %s", strerror(errno));
+            slow_wait("no reply to a datagram");
+        }
+        if ((size_t)m != n)
+            fail("udp: datagram %u of %u: sent %zu bytes, reply has %zd", k + 1, count, n, m);
+        if (memcmp(g.buf, p, n) != 0)
+            fail("udp: datagram %u of %u: the %zu-byte reply differs from the datagram", k + 1,
+                 count, n);
+    }
+    if (recv(g.ufd, g.buf, sizeof g.buf, MSG_DONTWAIT) >= 0)
+        fail("udp: more replies than the %u datagrams sent", count);
+}
+
+/* Runs the loop until it is quiet with the process out of descriptors (RLIMIT_NOFILE at the
+ * lowest free one), so accept4 fails with EMFILE: the server must shed every waiting
+ * connection through its reserve descriptor (accept and close at once), not spin or stall. */
+static void starve_settle(void)
+{
+    struct rlimit old, low;
+    uint64_t shed0 = g.tcp.st.shed;
+    int lowest;
+
+    if (getrlimit(RLIMIT_NOFILE, &old) != 0)
+        fail("getrlimit: %s", strerror(errno));
+    lowest = fcntl(g.ufd, F_DUPFD_CLOEXEC, 0);
+    if (lowest < 0)
+        fail("fcntl F_DUPFD: %s", strerror(errno));
+    close(lowest);
+    low = old;
+    low.rlim_cur = (rlim_t)lowest;
+    if (setrlimit(RLIMIT_NOFILE, &low) != 0)
+        fail("setrlimit: %s", strerror(errno));
+    settle();
+    if (setrlimit(RLIMIT_NOFILE, &old) != 0)
+        fail("setrlimit: %s", strerror(errno));
+    if (g.tcp.st.shed - shed0 != g.n_pending)
+        fail("out of descriptors: %llu connections shed, %u were waiting",
+             (unsigned long long)(g.tcp.st.shed - shed0), g.n_pending);
+    for (int i = 0; i < N_CLIENTS; i++)
+        if (g.cl[i].fd >= 0 && g.cl[i].verdict == V_UNKNOWN)
+            g.cl[i].verdict = V_REFUSED;
+    g.pred_refused += g.n_pending;
+    g.n_pending = 0;
 }
 
 /* Finishes every client: served ones shut down and read until EOF (all echoed), refused
@@ -491,6 +547,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct nu_stats u0;
     int aborted = 0;
     unsigned udp_seq = 0;
+    uint64_t refused;
 
     if (!g.ready)
         setup();
@@ -499,7 +556,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g.rcvbuf = data[0], g.sndbuf = data[1];
     g.deny_mask = data[2];
     g.echoed = 0;
-    g.n_connects = 0;
+    g.n_connects = g.n_pending = 0;
     g.pred_served = g.pred_refused = 0;
     g.slow_ms = 0;
     t0 = g.tcp.st;
@@ -532,14 +589,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 do_close(i, (a[0] & 7) == 4);
                 break;
             case 6:
-                if (arg % 17 == 0)
+                if (arg & 0x8000)
+                    starve_settle();
+                else if (arg % 17 == 0)
                     (void)settle();
                 else
                     for (unsigned r = 0; r < arg % 17; r++)
                         (void)round_once();
                 break;
             default:
-                do_udp(arg % 65508, (uint8_t)udp_seq++);
+                do_udp(arg % 65508, 1u + (a[0] >> 4), &udp_seq);
                 break;
             }
         }
@@ -552,11 +611,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fail("%llu connections accepted, %llu expected",
              (unsigned long long)(g.tcp.st.accepted - t0.accepted),
              (unsigned long long)g.pred_served);
-    if ((g.tcp.st.refused_full - t0.refused_full) + (g.tcp.st.not_allowed - t0.not_allowed) !=
-        g.pred_refused)
-        fail("%llu connections refused, %llu expected",
-             (unsigned long long)((g.tcp.st.refused_full - t0.refused_full) +
-                                  (g.tcp.st.not_allowed - t0.not_allowed)),
+    refused = (g.tcp.st.refused_full - t0.refused_full) + (g.tcp.st.not_allowed - t0.not_allowed) +
+              (g.tcp.st.shed - t0.shed);
+    if (refused != g.pred_refused)
+        fail("%llu connections refused, %llu expected", (unsigned long long)refused,
              (unsigned long long)g.pred_refused);
     if (g.tcp.st.closed - t0.closed != g.pred_served)
         fail("%llu connections closed, %llu served",
