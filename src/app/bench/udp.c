@@ -62,6 +62,9 @@ struct uw {
     struct mmsghdr smsg[BATCH], rmsg[BATCH];
     struct iovec siov[BATCH], riov[BATCH];
     int measuring, started;
+    int blocking;          /* 1: the one socket is served by blocking calls (see run());
+                            * -1: that failed, epoll serves */
+    int rflags;            /* recvmmsg flags: MSG_DONTWAIT, or MSG_WAITFORONE when blocking */
     uint64_t now, loss_ns;
 };
 
@@ -238,7 +241,7 @@ static void on_io(struct nl_loop *l, struct nl_io *io, uint32_t revents)
             w->riov[i].iov_len = w->slot;
             w->rmsg[i].msg_hdr.msg_flags = 0;
         }
-        r = recvmmsg(io->fd, w->rmsg, BATCH, MSG_DONTWAIT, NULL);
+        r = recvmmsg(io->fd, w->rmsg, BATCH, w->rflags, NULL);
         if (r < 0 && errno == ECONNREFUSED) {
             /* ICMP port unreachable: the server is not there (any more). */
             w->b->st.early_closes++;
@@ -341,6 +344,44 @@ static void on_tick(struct nl_loop *l, struct nl_io *io, uint32_t revents)
     }
 }
 
+/* The worker's loop. With a single socket in the closed loop, once traffic flows, the worker
+ * blocks in recvmmsg() (MSG_WAITFORONE, at most TICK_MS at a time) instead of in
+ * epoll_wait(): two system calls per round trip instead of three. */
+static int run(struct uw *w)
+{
+    struct usock *s = &w->s[0];
+    uint64_t next_tick = 0;
+    int rc;
+
+    while (!w->loop.stop) {
+        if (!(w->b->count == 1 && w->started && s->open && w->blocking >= 0 &&
+              w->cfg->mode == BB_CLOSED)) {
+            rc = nl_run_once(&w->loop, -1);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
+        if (!w->blocking) {
+            struct timeval tv = {0, TICK_MS * 1000};
+            w->blocking = 1;
+            if (setsockopt(s->io.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0 ||
+                setsockopt(s->io.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0 ||
+                ns_set_nonblock(s->io.fd, 0) != 0) {
+                (void)ns_set_nonblock(s->io.fd, 1); /* stay non-blocking: epoll serves */
+                w->blocking = -1;
+                continue;
+            }
+            w->rflags = MSG_WAITFORONE;
+        }
+        on_io(&w->loop, &s->io, EPOLLIN);
+        if (bb_now_ns() >= next_tick) {
+            next_tick = bb_now_ns() + TICK_MS * 1000000ull;
+            on_tick(&w->loop, &w->tick.io, 0);
+        }
+    }
+    return 0;
+}
+
 void *bb_udp_worker(void *arg)
 {
     struct bb_worker *b = arg;
@@ -365,6 +406,7 @@ void *bb_udp_worker(void *arg)
     w->cfg = cfg;
     w->t = b->table;
     w->rate.io.fd = w->tick.io.fd = -1;
+    w->rflags = MSG_DONTWAIT;
     w->slot = size + 1 < 64 ? 64 : size + 1;
     w->loss_ns = cfg->timeout_ns < LOSS_MAX_NS ? cfg->timeout_ns : LOSS_MAX_NS;
     w->s = calloc(b->count ? b->count : 1, sizeof *w->s);
@@ -428,7 +470,7 @@ void *bb_udp_worker(void *arg)
     }
     __atomic_fetch_sub(&b->sh->connecting, 1, __ATOMIC_RELEASE);
     w->now = bb_now_ns();
-    rc = nl_run(&w->loop);
+    rc = run(w);
     if (rc)
         bb_fail(&b->st, "worker %u: epoll_wait: %s", b->index, ns_strerror(rc));
     pc_finish(b, &w->measuring);
