@@ -10,4 +10,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Marks a target's oracle helpers: their branches and comparisons only ever decide "fail
+ * or not", so coverage instrumentation there (edge counters, comparison tracing) would cost
+ * every run time and teach the fuzzer nothing. The code under test stays instrumented.
+ * noinline: coverage is added after inlining, so an inlined helper would be instrumented. */
+#if defined(__clang__)
+#define FUZZ_ORACLE __attribute__((no_sanitize("coverage"), noinline))
+#else
+#define FUZZ_ORACLE
+#endif
+
 #endif

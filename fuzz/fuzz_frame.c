@@ -8,9 +8,10 @@
  * Oracles: cf_line agrees with a reference trimmer, and a line framed with or without its
  * "\n" gives the same result; the reassembly's outcome (which line fails, at which offset,
  * which bytes, or how short the echo is, or how many bytes are extra) equals a reference
- * that compares the two streams directly; and feeding the reply whole, byte by byte and in
- * random chunks gives that same outcome. Input: a 6-byte header (flags, chunk seed, offset:
- * 2 bytes, alteration byte, 1 reserved), then the text.
+ * that compares the two streams directly, whether the reply is fed whole, byte by byte or
+ * in random chunks (the chunk seed picks one per run, so all three agree with each other).
+ * Input: a 6-byte header (flags, chunk seed, offset: 2 bytes, alteration byte, 1 reserved),
+ * then the text (at most MAX_TEXT bytes of it are used).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -21,8 +22,8 @@
 #include "core/err.h"
 #include "core/frame.h"
 
-#define MAX_TEXT 8192u
-#define MAX_LINES 512u
+#define MAX_TEXT 1024u /* longer text adds run time, not behaviour */
+#define MAX_LINES 256u
 
 struct msg {
     size_t off, n; /* the message is text[off..off + n) */
@@ -43,7 +44,7 @@ static struct msg msgs[MAX_LINES];
 static uint8_t sent[MAX_TEXT];
 static uint8_t reply[MAX_TEXT + 64];
 
-static void fail(const char *what, size_t at, size_t want, size_t got)
+FUZZ_ORACLE static void fail(const char *what, size_t at, size_t want, size_t got)
 {
     fprintf(stderr, "fuzz_frame: %s at %zu: expected %zu, got %zu\n", what, at, want, got);
     abort();
@@ -51,13 +52,13 @@ static void fail(const char *what, size_t at, size_t want, size_t got)
 
 /* ---- Framing ------------------------------------------------------------------------- */
 
-static int ref_space(uint8_t c)
+FUZZ_ORACLE static int ref_space(uint8_t c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
 /* The reference: trim both ends, then q quits, empty skips over TCP, anything else sends. */
-static void ref_line(const uint8_t *p, size_t n, int transport, int *act, size_t *off,
+FUZZ_ORACLE static void ref_line(const uint8_t *p, size_t n, int transport, int *act, size_t *off,
                      size_t *len)
 {
     size_t b = 0, e = n;
@@ -69,7 +70,7 @@ static void ref_line(const uint8_t *p, size_t n, int transport, int *act, size_t
     *act = *len == 1 && p[b] == 'q' ? CF_QUIT : *len == 0 && transport == CF_TCP ? CF_SKIP : CF_SEND;
 }
 
-static int frame_line(const uint8_t *p, size_t n, int transport, size_t at, size_t *off,
+FUZZ_ORACLE static int frame_line(const uint8_t *p, size_t n, int transport, size_t at, size_t *off,
                       size_t *len)
 {
     int act, ract, act2;
@@ -92,7 +93,7 @@ static int frame_line(const uint8_t *p, size_t n, int transport, size_t at, size
 }
 
 /* The contract's refusals: a bad transport, missing out-params, NULL text with a length. */
-static void check_refusals(const uint8_t *p, size_t n)
+FUZZ_ORACLE static void check_refusals(const uint8_t *p, size_t n)
 {
     int act;
     size_t off, len;
@@ -110,7 +111,7 @@ static void check_refusals(const uint8_t *p, size_t n)
 /* ---- Reassembly ---------------------------------------------------------------------- */
 
 /* The reference: compare the sent stream s[0..sn) with the reply r[0..rn) directly. */
-static void ref_outcome(const struct msg *m, size_t count, const uint8_t *s, size_t sn,
+FUZZ_ORACLE static void ref_outcome(const struct msg *m, size_t count, const uint8_t *s, size_t sn,
                         const uint8_t *r, size_t rn, struct outcome *o)
 {
     size_t d = 0, lim = sn < rn ? sn : rn, base = 0, i;
@@ -142,7 +143,7 @@ struct chunker {
     uint32_t x;
 };
 
-static size_t next_chunk(struct chunker *c, size_t left)
+FUZZ_ORACLE static size_t next_chunk(struct chunker *c, size_t left)
 {
     size_t k;
     if (c->mode == 0)
@@ -155,7 +156,7 @@ static size_t next_chunk(struct chunker *c, size_t left)
 }
 
 /* Feeds r[0..rn) through one cf_expect per message the way echo-client does. */
-static void reassemble(const struct msg *m, size_t count, const uint8_t *s, const uint8_t *r,
+FUZZ_ORACLE static void reassemble(const struct msg *m, size_t count, const uint8_t *s, const uint8_t *r,
                        size_t rn, struct chunker *ch, struct outcome *o)
 {
     size_t pos = 0, carry_off = 0, carry_len = 0, base = 0, used;
@@ -204,7 +205,7 @@ static void reassemble(const struct msg *m, size_t count, const uint8_t *s, cons
     o->extra = carry_len + (rn - pos);
 }
 
-static void compare(const struct outcome *want, const struct outcome *got, const char *how)
+FUZZ_ORACLE static void compare(const struct outcome *want, const struct outcome *got, const char *how)
 {
     if (want->kind != got->kind || want->line != got->line || want->off != got->off ||
         want->want != got->want || want->got != got->got || want->extra != got->extra) {
@@ -218,7 +219,7 @@ static void compare(const struct outcome *want, const struct outcome *got, const
 }
 
 /* Builds the reply: the sent stream, altered by mode at offset at, or the raw text. */
-static size_t make_reply(int mode, size_t at, uint8_t alt, const uint8_t *s, size_t sn,
+FUZZ_ORACLE static size_t make_reply(int mode, size_t at, uint8_t alt, const uint8_t *s, size_t sn,
                          const uint8_t *text, size_t tn)
 {
     size_t rn = sn;
@@ -279,11 +280,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const uint8_t *nl = memchr(text + start, '\n', tn - start);
         size_t n = nl ? (size_t)(nl - (text + start)) + 1 : tn - start, off, len;
         int act = frame_line(text + start, n, transport, start, &off, &len);
-        /* The other transport frames the same text the same way, except for blank lines. */
-        size_t off2, len2;
-        int act2 = frame_line(text + start, n, !transport, start, &off2, &len2);
-        if (off2 != off || len2 != len || (act2 != act && len != 0))
-            fail("transports frame a line differently", start, len, len2);
         if (act == CF_QUIT)
             break;
         if (act == CF_SEND) {
@@ -298,14 +294,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rn = make_reply(mode, (size_t)data[2] << 8 | data[3], data[4], sent, sn, text, tn);
     ref_outcome(msgs, count, sent, sn, reply, rn, &ref);
 
-    ch.mode = 0;
+    /* One way of feeding per run (the header picks it): each must give the reference's
+     * outcome, so all ways agree with each other, at a third of the cost per run. */
+    ch.mode = data[1] % 3;
+    ch.x = 0x9E3779B9u ^ data[1] ^ (uint32_t)size << 8;
     reassemble(msgs, count, sent, reply, rn, &ch, &got);
-    compare(&ref, &got, "whole");
-    ch.mode = 1;
-    reassemble(msgs, count, sent, reply, rn, &ch, &got);
-    compare(&ref, &got, "byte by byte");
-    ch.mode = 2, ch.x = 0x9E3779B9u ^ data[1] ^ (uint32_t)size << 8;
-    reassemble(msgs, count, sent, reply, rn, &ch, &got);
-    compare(&ref, &got, "in chunks");
+    compare(&ref, &got, ch.mode == 0 ? "whole" : ch.mode == 1 ? "byte by byte" : "in chunks");
     return 0;
 }

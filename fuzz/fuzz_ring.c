@@ -1,15 +1,16 @@
 /*
  * fuzz_ring.c - drives the byte ring (core/ring) with a script of every operation ring.h
  * offers (init, attach, detach, write spans + commit, read spans + consume, push, pop) and
- * checks it against a trivial shadow model: a flat FIFO of the bytes that should be held,
- * plus the attached flag and the capacity. Oracles: every byte read equals the shadow's at
+ * checks it against a trivial shadow model: the stream offsets of the bytes that should be
+ * held (a FIFO), the storage that should be attached and the capacity. Oracles: every byte read equals the shadow's at
  * the same position; length, free space and capacity agree with the model after every
  * step; every return code is the one the contract in ring.h names; read and write spans lie
  * inside the storage, never overlap each other and together cover it exactly; spans past
  * *count are empty; an emptied ring offers its whole storage as one span.
  *
  * Input: a 4-byte header (cap: 2 bytes, seed, 1 reserved byte so corpora stay valid as the
- * format grows), then 2-byte operations (op in the low nibble, a 12-bit argument). Payload
+ * format grows), then 2-byte operations (op in the low 3 bits; a 6-bit size, or with the
+ * top bit set a 12-bit one). Payload
  * bytes come from a table at a seed-dependent offset of the stream position, with a period
  * longer than any capacity, so a byte at the wrong offset differs from the expected one.
  */
@@ -23,7 +24,7 @@
 #include "core/ring.h"
 
 #define MAX_CAP 4096u
-#define MAX_OPS 2048u
+#define MAX_OPS 128u
 #define PERIOD 8191u /* prime, > MAX_CAP */
 
 /* Two storage areas; a ring of cap bytes uses the last cap bytes of one, so a write past
@@ -32,14 +33,13 @@ static uint8_t store_a[MAX_CAP], store_b[MAX_CAP];
 static uint8_t out[MAX_CAP];
 static uint8_t table[2 * PERIOD];
 
-/* The shadow: the bytes that should be held are q[lo..hi). */
+/* The shadow: the ring should hold the pattern bytes of stream offsets [lo, hi). It is a
+ * FIFO of offsets rather than of bytes, so keeping it costs nothing per byte. */
 struct model {
     struct rb r;
     uint8_t *storage; /* what the ring should hold as storage, NULL when detached */
     size_t cap;
-    uint8_t q[2 * MAX_CAP];
-    size_t lo, hi;
-    uint64_t in; /* bytes ever appended: the next byte is pattern(in) */
+    uint64_t lo, hi;
     unsigned seed;
     unsigned op_no;
 };
@@ -61,7 +61,7 @@ static const uint8_t *pattern_at(const struct model *m, uint64_t off)
     return table + (off + m->seed * 31u) % PERIOD;
 }
 
-static void fail(const struct model *m, const char *what, size_t off, size_t want, size_t got)
+FUZZ_ORACLE static void fail(const struct model *m, const char *what, size_t off, size_t want, size_t got)
 {
     fprintf(stderr,
             "fuzz_ring: op %u: %s at offset %zu: expected %zu, got %zu (cap %zu, held %zu)\n",
@@ -71,31 +71,21 @@ static void fail(const struct model *m, const char *what, size_t off, size_t wan
 
 static size_t held(const struct model *m)
 {
-    return m->hi - m->lo;
+    return (size_t)(m->hi - m->lo);
 }
 
-/* Appends n pattern bytes to the shadow (n never exceeds the free space). */
-static void shadow_append(struct model *m, size_t n)
-{
-    if (m->hi + n > sizeof m->q) {
-        memmove(m->q, m->q + m->lo, held(m));
-        m->hi -= m->lo, m->lo = 0;
-    }
-    memcpy(m->q + m->hi, pattern_at(m, m->in), n);
-    m->hi += n, m->in += n;
-}
-
+/* Forgets what was held (re-init, attach) and records the storage the ring should have. */
 static void shadow_reset(struct model *m, uint8_t *storage, size_t cap)
 {
     m->storage = storage;
     m->cap = storage ? cap : 0;
-    m->lo = m->hi = 0;
+    m->lo = m->hi;
 }
 
 /* Compares p[0..n) with the shadow from position at; reports the first difference. */
-static void check_bytes(const struct model *m, const uint8_t *p, size_t n, size_t at)
+FUZZ_ORACLE static void check_bytes(const struct model *m, const uint8_t *p, size_t n, size_t at)
 {
-    const uint8_t *want = m->q + m->lo + at;
+    const uint8_t *want = pattern_at(m, m->lo + at);
     if (n && memcmp(p, want, n) != 0) {
         size_t i = 0;
         while (p[i] == want[i])
@@ -104,7 +94,7 @@ static void check_bytes(const struct model *m, const uint8_t *p, size_t n, size_
     }
 }
 
-static void check_sizes(const struct model *m)
+FUZZ_ORACLE static void check_sizes(const struct model *m)
 {
     if (rb_len(&m->r) != held(m))
         fail(m, "rb_len", 0, held(m), rb_len(&m->r));
@@ -115,7 +105,7 @@ static void check_sizes(const struct model *m)
 }
 
 /* Checks one span set: count, totals, empty tails, and every span inside the storage. */
-static void check_spans(const struct model *m, const struct rb_span sp[2], size_t count,
+FUZZ_ORACLE static void check_spans(const struct model *m, const struct rb_span sp[2], size_t count,
                         size_t total, size_t want_total, const char *kind)
 {
     if (total != want_total)
@@ -137,14 +127,15 @@ static void check_spans(const struct model *m, const struct rb_span sp[2], size_
     }
 }
 
-static int overlap(const struct rb_span *x, const struct rb_span *y)
+FUZZ_ORACLE static int overlap(const struct rb_span *x, const struct rb_span *y)
 {
     return x->n && y->n && x->p < y->p + y->n && y->p < x->p + x->n;
 }
 
-/* Reads the spans of both kinds and checks that they partition the storage and that the
- * held bytes equal the shadow. Fills rs and ws for the caller. */
-static void check_layout(const struct model *m, struct rb_span rs[2], size_t *rc,
+/* Reads the spans of both kinds and checks that they partition the storage, and the bytes
+ * at both ends of each read span (every byte is compared in full when it leaves, by pop or
+ * consume, so a look costs O(1)). Fills rs and ws for the caller. */
+FUZZ_ORACLE static void check_layout(const struct model *m, struct rb_span rs[2], size_t *rc,
                          struct rb_span ws[2], size_t *wc)
 {
     size_t rt = rb_read_spans(&m->r, rs, rc), wt = rb_write_spans(&m->r, ws, wc);
@@ -157,8 +148,10 @@ static void check_layout(const struct model *m, struct rb_span rs[2], size_t *rc
             if (overlap(&rs[i], &ws[j]) || (i < j && (overlap(&rs[i], &rs[j]) ||
                                                       overlap(&ws[i], &ws[j]))))
                 fail(m, "spans overlap", i, j, 1);
-    check_bytes(m, rs[0].p, rs[0].n, 0);
-    check_bytes(m, rs[1].p, rs[1].n, rs[0].n);
+    for (size_t i = 0, at = 0; i < *rc; at += rs[i].n, i++) {
+        check_bytes(m, rs[i].p, 1, at);
+        check_bytes(m, rs[i].p + rs[i].n - 1, 1, at + rs[i].n - 1);
+    }
     /* ring.h: an emptied ring's next fill is one span from the start of storage. */
     if (held(m) == 0 && m->cap && (*wc != 1 || ws[0].p != m->storage))
         fail(m, "empty ring not one span at the start", 0, 1, *wc);
@@ -170,9 +163,17 @@ static uint8_t *pick_storage(unsigned which, size_t cap)
     return s ? s + (MAX_CAP - cap) : NULL;
 }
 
+/* Compares the n oldest held bytes, as the read spans show them, with the shadow. */
+FUZZ_ORACLE static void check_oldest(const struct model *m, const struct rb_span rs[2], size_t n)
+{
+    size_t k0 = n < rs[0].n ? n : rs[0].n;
+    check_bytes(m, rs[0].p, k0, 0);
+    check_bytes(m, rs[1].p, n - k0, k0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static struct model m; /* 8 KiB shadow: static, not a per-run stack frame or malloc */
+    static struct model m;
     struct rb_span rs[2], ws[2];
     size_t rc_n, wc_n, cap, done;
 
@@ -181,28 +182,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     table_init();
     cap = 1 + ((size_t)data[0] << 8 | data[1]) % MAX_CAP;
     m.seed = data[2];
-    m.in = 0;
+    m.lo = m.hi = 0;
     m.op_no = 0;
     rb_init(&m.r, pick_storage(1, cap), cap);
     shadow_reset(&m, pick_storage(1, cap), cap);
     data += 4, size -= 4;
 
     for (; size >= 2 && m.op_no < MAX_OPS; m.op_no++, data += 2, size -= 2) {
-        size_t arg = (size_t)(data[0] >> 4) << 8 | data[1];
+        /* Sizes stay small (cheap runs) unless the op's top bit asks for up to 4095 bytes,
+         * which reaches the wrap point of large rings. */
+        size_t arg = data[0] & 0x80 ? (size_t)((data[0] >> 3) & 0xf) << 8 | data[1] : data[1] & 0x3f;
         int rc;
 
-        switch (data[0] & 0x0f) {
-        case 0: /* push arg bytes */
-        case 8: {
+        switch (data[0] & 7) {
+        case 0: { /* push arg bytes */
             size_t want = arg < m.cap - held(&m) ? arg : m.cap - held(&m);
-            rb_push(&m.r, pattern_at(&m, m.in), arg, &done);
+            rb_push(&m.r, pattern_at(&m, m.hi), arg, &done);
             if (done != want)
                 fail(&m, "push count", 0, want, done);
-            shadow_append(&m, done);
+            m.hi += done;
             break;
         }
-        case 1: /* pop arg bytes */
-        case 9: {
+        case 1: { /* pop arg bytes */
             size_t want = arg < held(&m) ? arg : held(&m);
             rb_pop(&m.r, out, arg, &done);
             if (done != want)
@@ -211,11 +212,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             m.lo += done;
             break;
         }
-        case 2: /* zero-copy fill: write min(arg, free) bytes into the spans, commit arg */
-        case 10: {
+        case 2: { /* zero-copy fill: write min(arg, free) bytes into the spans, commit arg */
             size_t fill = 0, room = m.cap - held(&m);
-            const uint8_t *src = pattern_at(&m, m.in);
-            check_layout(&m, rs, &rc_n, ws, &wc_n);
+            const uint8_t *src = pattern_at(&m, m.hi);
+            size_t total = rb_write_spans(&m.r, ws, &wc_n);
+            check_spans(&m, ws, wc_n, total, room, "write span total");
             for (size_t i = 0; i < wc_n && fill < arg; i++) {
                 size_t k = arg - fill < ws[i].n ? arg - fill : ws[i].n;
                 memcpy(ws[i].p, src + fill, k);
@@ -225,18 +226,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (rc != (arg > room ? EH_ERR_NOSPACE : 0))
                 fail(&m, "commit status", 0, arg > room, (size_t)-rc);
             if (rc == 0)
-                shadow_append(&m, arg);
+                m.hi += arg;
             break;
         }
-        case 3: /* zero-copy drain: check the read spans, consume arg */
-        case 11:
-            check_layout(&m, rs, &rc_n, ws, &wc_n);
+        case 3: { /* zero-copy drain: check the bytes leaving through the read spans */
+            size_t total = rb_read_spans(&m.r, rs, &rc_n);
+            check_spans(&m, rs, rc_n, total, held(&m), "read span total");
+            /* The spans borrow until the next mutating call: compare before consuming. */
+            check_oldest(&m, rs, arg < total ? arg : total);
             rc = rb_consume(&m.r, arg);
             if (rc != (arg > held(&m) ? EH_ERR_NOSPACE : 0))
                 fail(&m, "consume status", 0, arg > held(&m), (size_t)-rc);
             if (rc == 0)
                 m.lo += arg;
             break;
+        }
         case 4: { /* detach */
             uint8_t *want = m.storage && held(&m) == 0 ? m.storage : NULL;
             uint8_t *got = rb_detach(&m.r);
@@ -248,7 +252,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         case 5: { /* attach storage (none, a or b) of arg % (MAX_CAP + 1) bytes, 0 included */
             size_t ncap = arg % (MAX_CAP + 1);
-            uint8_t *s = pick_storage((data[0] >> 4) % 3, ncap);
+            uint8_t *s = pick_storage((data[0] >> 3) % 3, ncap);
             int want = !s || ncap == 0 ? EH_ERR_INVAL : m.storage ? EH_ERR_STATE : 0;
             rc = rb_attach(&m.r, s, ncap);
             if (rc != want)
@@ -259,14 +263,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         case 6: { /* re-init over storage (or none) of arg bytes: everything held is gone */
             size_t ncap = arg % (MAX_CAP + 1);
-            uint8_t *s = pick_storage(1 + (data[1] & 1), ncap);
-            if ((data[0] & 0x30) == 0x30)
-                s = NULL;
+            uint8_t *s = data[0] & 0x40 ? NULL : pick_storage(1 + ((data[0] >> 3) & 1), ncap);
             rb_init(&m.r, s, ncap);
             shadow_reset(&m, s, ncap);
             break;
         }
-        default: /* look only: layout and bytes */
+        default: /* look only */
             check_layout(&m, rs, &rc_n, ws, &wc_n);
             break;
         }
