@@ -25,6 +25,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,13 +44,12 @@
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-#define N_CLIENTS 4 /* one more than the server's slots, so refusals happen */
+#define N_CLIENTS 4 /* one more than a server's slots, so refusals happen */
+#define N_SERVERS 2
 #define MAX_CONNS 3u
-#define CAP 1024u /* server pending cap: small, so backpressure is reached */
 #define POOL_MAX 2u
-#define IDLE_MS 0u    /* no idle timers: their heap order would depend on the clock */
-#define SOCK_BUF 4096 /* server sockets' buffers (the kernel doubles it) */
-#define MSS 1024      /* segment size both ways, see setup() */
+#define IDLE_MS 0u /* no idle timers: their heap order would depend on the clock */
+#define MSS 1024   /* segment size both ways, see setup() */
 #define MAX_ACTIONS 256u
 #define MAX_CONNECTS 32u /* well under the listen backlog: no SYN is ever dropped */
 #define BACKLOG 128
@@ -67,11 +67,27 @@ static const uint8_t *pattern_at(uint8_t seed, uint64_t off)
     return table + (off + (uint64_t)seed * 257u) % PERIOD;
 }
 
+/* Two TCP servers on one loop. Server 0 has a small cap and small socket buffers (the
+ * kernel doubles them): backpressure after a few KiB, pooled storage. Server 1's cap and
+ * buffers let one read fill 32 KiB, which puts a bulk stream on the splice path (pipes,
+ * held bytes). */
+static const struct {
+    size_t cap;
+    int sock_buf;
+} srv_conf[N_SERVERS] = {{1024, 4096}, {32768, 65536}};
+
+struct server {
+    struct nt_server tcp;
+    struct sockaddr_in addr;
+    uint32_t n_pending; /* connects it has not taken yet */
+};
+
 enum verdict { V_UNKNOWN = 0, V_SERVED, V_REFUSED };
 
 struct client {
     int fd;        /* -1: no socket */
     uint16_t port; /* local port, to match the server's accept */
+    uint8_t srv;   /* which server it connected to */
     uint8_t seed;
     uint8_t verdict; /* enum verdict, from the accept hook */
     uint32_t seq;    /* connect number within the input */
@@ -84,14 +100,13 @@ static struct {
     int ready;
     int verbose; /* FUZZ_SERVER_VERBOSE set: one line per input on stderr */
     struct nl_loop loop;
-    struct nt_server tcp;
+    struct server srv[N_SERVERS];
     struct nu_server udp;
-    struct sockaddr_in tcp_addr, udp_addr;
+    struct sockaddr_in udp_addr;
     int ufd; /* the clients' UDP socket */
     /* Per input: */
     struct client cl[N_CLIENTS];
     uint32_t n_connects;
-    uint32_t n_pending; /* connects the server has not taken yet */
     uint8_t deny_mask;
     uint8_t rcvbuf, sndbuf; /* header choices for client sockets */
     uint64_t echoed;        /* bytes the clients read back */
@@ -119,21 +134,20 @@ static void fail(const char *fmt, ...)
  * and pins it on the client with that port. */
 static int allow_hook(void *ctx, const struct ea_addr *peer)
 {
-    int allow = 1, refuse;
+    struct server *sv = ctx;
+    int allow = 1, full = sv->tcp.n_live >= sv->tcp.cfg.max_conns;
 
-    (void)ctx;
     for (int i = 0; i < N_CLIENTS; i++) {
         struct client *c = &g.cl[i];
-        if (c->fd < 0 || c->verdict != V_UNKNOWN || c->port != peer->port)
+        if (c->fd < 0 || c->verdict != V_UNKNOWN || c->port != peer->port || &g.srv[c->srv] != sv)
             continue;
         allow = !(c->seq < 8 && (g.deny_mask >> c->seq) & 1);
-        refuse = !allow || g.tcp.n_live >= g.tcp.cfg.max_conns;
-        c->verdict = refuse ? V_REFUSED : V_SERVED;
+        c->verdict = !allow || full ? V_REFUSED : V_SERVED;
         break;
     }
     /* A client that already closed its socket is counted too; the server decides anyway. */
-    g.n_pending--;
-    if (!allow || g.tcp.n_live >= g.tcp.cfg.max_conns)
+    sv->n_pending--;
+    if (!allow || full)
         g.pred_refused++;
     else
         g.pred_served++;
@@ -148,7 +162,7 @@ static void setup(void)
     struct ed_policy pol;
     struct ea_addr a;
     socklen_t len;
-    int tfd, ufd, rc;
+    int ufd, rc;
     uint32_t x = 2463534242u;
 
     for (size_t i = 0; i < PERIOD; i++) {
@@ -157,16 +171,10 @@ static void setup(void)
     }
     for (int i = 0; i < N_CLIENTS; i++)
         g.cl[i].fd = -1;
-    if ((rc = nl_init(&g.loop, MAX_CONNS + 4)) != 0)
+    /* The splice path cannot ask for MSG_NOSIGNAL: a program serving TCP ignores SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
+    if ((rc = nl_init(&g.loop, N_SERVERS * (MAX_CONNS + 1) + 2)) != 0)
         fail("nl_init: %s", ns_strerror(rc));
-    memset(&tc, 0, sizeof tc);
-    tc.cap = CAP;
-    tc.max_conns = MAX_CONNS;
-    tc.idle_timeout_ms = IDLE_MS;
-    tc.pool_max = POOL_MAX;
-    tc.allow = allow_hook;
-    if ((rc = nt_init(&g.tcp, &g.loop, &tc)) != 0)
-        fail("nt_init: %s", ns_strerror(rc));
     ed_policy_default(&pol);
     if ((rc = nu_init(&g.udp, &g.loop, &pol)) != 0)
         fail("nu_init: %s", ns_strerror(rc));
@@ -174,25 +182,39 @@ static void setup(void)
     memset(&a, 0, sizeof a);
     a.family = EA_INET;
     a.ip[0] = 127, a.ip[3] = 1;
-    if ((rc = ns_listen(&a, SOCK_STREAM, BACKLOG, &tfd)) != 0)
-        fail("listen tcp: %s", ns_strerror(rc));
-    /* Accepted sockets inherit small, fixed buffers: backpressure after a few KiB, and no
-     * autotuning that would make one run differ from the next. The segment size is clamped
-     * (here and on the clients) as on a real network: with loopback's 64 KiB MSS every
-     * window this small is "less than one segment", and the sender would wait for its
-     * zero-window probe timer (hundreds of ms) instead of sending at once. */
-    (void)ns_set_int(tfd, SOL_SOCKET, SO_RCVBUF, SOCK_BUF);
-    (void)ns_set_int(tfd, SOL_SOCKET, SO_SNDBUF, SOCK_BUF);
-    (void)ns_set_int(tfd, IPPROTO_TCP, TCP_MAXSEG, MSS);
-    if ((rc = nt_add_listener(&g.tcp, tfd)) != 0)
-        fail("nt_add_listener: %s", ns_strerror(rc));
+    for (int k = 0; k < N_SERVERS; k++) {
+        struct server *sv = &g.srv[k];
+        int tfd;
+
+        memset(&tc, 0, sizeof tc);
+        tc.cap = srv_conf[k].cap;
+        tc.max_conns = MAX_CONNS;
+        tc.idle_timeout_ms = IDLE_MS;
+        tc.pool_max = POOL_MAX;
+        tc.allow = allow_hook;
+        tc.allow_ctx = sv;
+        if ((rc = nt_init(&sv->tcp, &g.loop, &tc)) != 0)
+            fail("nt_init: %s", ns_strerror(rc));
+        if ((rc = ns_listen(&a, SOCK_STREAM, BACKLOG, &tfd)) != 0)
+            fail("listen tcp: %s", ns_strerror(rc));
+        /* Accepted sockets inherit fixed buffers: no autotuning that would make one run
+         * differ from the next. The segment size is clamped (here and on the clients) as on
+         * a real network: with loopback's 64 KiB MSS every small window is "less than one
+         * segment", and the sender would wait for its zero-window probe timer (hundreds of
+         * ms) instead of sending at once. */
+        (void)ns_set_int(tfd, SOL_SOCKET, SO_RCVBUF, srv_conf[k].sock_buf);
+        (void)ns_set_int(tfd, SOL_SOCKET, SO_SNDBUF, srv_conf[k].sock_buf);
+        (void)ns_set_int(tfd, IPPROTO_TCP, TCP_MAXSEG, MSS);
+        len = sizeof sv->addr;
+        if (getsockname(tfd, (struct sockaddr *)&sv->addr, &len) != 0)
+            fail("getsockname: %s", strerror(errno));
+        if ((rc = nt_add_listener(&sv->tcp, tfd)) != 0)
+            fail("nt_add_listener: %s", ns_strerror(rc));
+    }
     if ((rc = ns_listen(&a, SOCK_DGRAM, 0, &ufd)) != 0)
         fail("listen udp: %s", ns_strerror(rc));
     if ((rc = nu_add_socket(&g.udp, ufd)) != 0)
         fail("nu_add_socket: %s", ns_strerror(rc));
-    len = sizeof g.tcp_addr;
-    if (getsockname(tfd, (struct sockaddr *)&g.tcp_addr, &len) != 0)
-        fail("getsockname: %s", strerror(errno));
     len = sizeof g.udp_addr;
     if (getsockname(ufd, (struct sockaddr *)&g.udp_addr, &len) != 0)
         fail("getsockname: %s", strerror(errno));
@@ -218,10 +240,45 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 /* Checks what the server may never do, whatever the clients did. */
 static void check_server(void)
 {
-    if (g.tcp.n_live > g.tcp.cfg.max_conns)
-        fail("%u live connections, more than max_conns %u", g.tcp.n_live, g.tcp.cfg.max_conns);
-    if (g.tcp.n_pool > g.tcp.cfg.pool_max)
-        fail("%u pooled buffers, more than pool_max %u", g.tcp.n_pool, g.tcp.cfg.pool_max);
+    for (int k = 0; k < N_SERVERS; k++) {
+        const struct nt_server *t = &g.srv[k].tcp;
+        if (t->n_live > t->cfg.max_conns)
+            fail("server %d: %u live connections, more than max_conns %u", k, t->n_live,
+                 t->cfg.max_conns);
+        if (t->n_pool > t->cfg.pool_max)
+            fail("server %d: %u pooled buffers, more than pool_max %u", k, t->n_pool,
+                 t->cfg.pool_max);
+    }
+}
+
+static uint32_t live_conns(void)
+{
+    uint32_t n = 0;
+
+    for (int k = 0; k < N_SERVERS; k++)
+        n += g.srv[k].tcp.n_live;
+    return n;
+}
+
+/* The servers' counters added up. */
+static struct nt_stats total_stats(void)
+{
+    struct nt_stats t;
+
+    memset(&t, 0, sizeof t);
+    for (int k = 0; k < N_SERVERS; k++) {
+        const struct nt_stats *x = &g.srv[k].tcp.st;
+        t.accepted += x->accepted;
+        t.refused_full += x->refused_full;
+        t.shed += x->shed;
+        t.not_allowed += x->not_allowed;
+        t.closed += x->closed;
+        t.errors += x->errors;
+        t.bytes += x->bytes;
+        t.spliced += x->spliced;
+        t.buf_allocs += x->buf_allocs;
+    }
+    return t;
 }
 
 static int round_once(void)
@@ -275,7 +332,7 @@ static void client_reset_state(struct client *c)
     c->fd = -1;
 }
 
-static void do_connect(int i)
+static void do_connect(int i, int srv)
 {
     struct client *c = &g.cl[i];
     static const int bufs[4] = {4096, 8192, 32768, 131072};
@@ -292,15 +349,17 @@ static void do_connect(int i)
     (void)ns_set_int(fd, SOL_SOCKET, SO_SNDBUF, bufs[g.sndbuf & 3]);
     (void)ns_set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
     (void)ns_set_int(fd, IPPROTO_TCP, TCP_MAXSEG, MSS);
-    if (connect(fd, (struct sockaddr *)&g.tcp_addr, sizeof g.tcp_addr) != 0 && errno != EINPROGRESS)
+    if (connect(fd, (struct sockaddr *)&g.srv[srv].addr, sizeof g.srv[srv].addr) != 0 &&
+        errno != EINPROGRESS)
         fail("connect: %s", strerror(errno));
     if (getsockname(fd, (struct sockaddr *)&me, &len) != 0)
         fail("getsockname: %s", strerror(errno));
     client_reset_state(c);
     c->fd = fd;
     c->port = ntohs(me.sin_port);
+    c->srv = (uint8_t)srv;
     c->seq = g.n_connects++;
-    g.n_pending++;
+    g.srv[srv].n_pending++;
     c->seed = (uint8_t)(c->seq * 37u + (unsigned)i);
 }
 
@@ -464,9 +523,11 @@ static void do_udp(size_t n, unsigned count, unsigned *seq)
 static void starve_settle(void)
 {
     struct rlimit old, low;
-    uint64_t shed0 = g.tcp.st.shed;
+    uint64_t shed0[N_SERVERS];
     int lowest;
 
+    for (int k = 0; k < N_SERVERS; k++)
+        shed0[k] = g.srv[k].tcp.st.shed;
     if (getrlimit(RLIMIT_NOFILE, &old) != 0)
         fail("getrlimit: %s", strerror(errno));
     lowest = fcntl(g.ufd, F_DUPFD_CLOEXEC, 0);
@@ -480,14 +541,17 @@ static void starve_settle(void)
     settle();
     if (setrlimit(RLIMIT_NOFILE, &old) != 0)
         fail("setrlimit: %s", strerror(errno));
-    if (g.tcp.st.shed - shed0 != g.n_pending)
-        fail("out of descriptors: %llu connections shed, %u were waiting",
-             (unsigned long long)(g.tcp.st.shed - shed0), g.n_pending);
+    for (int k = 0; k < N_SERVERS; k++) {
+        struct server *sv = &g.srv[k];
+        if (sv->tcp.st.shed - shed0[k] != sv->n_pending)
+            fail("server %d out of descriptors: %llu connections shed, %u were waiting", k,
+                 (unsigned long long)(sv->tcp.st.shed - shed0[k]), sv->n_pending);
+        g.pred_refused += sv->n_pending;
+        sv->n_pending = 0;
+    }
     for (int i = 0; i < N_CLIENTS; i++)
         if (g.cl[i].fd >= 0 && g.cl[i].verdict == V_UNKNOWN)
             g.cl[i].verdict = V_REFUSED;
-    g.pred_refused += g.n_pending;
-    g.n_pending = 0;
 }
 
 /* Finishes every client: served ones shut down and read until EOF (all echoed), refused
@@ -523,27 +587,40 @@ static void finish(void)
     }
     for (int i = 0; i < N_CLIENTS; i++)
         do_close(i, 1);
-    while (g.tcp.n_live) {
+    while (live_conns()) {
         if (!settle())
             slow_wait("the server kept connections after every client left");
     }
 }
 
-/* Fills every slot once, so that from the first input on the server takes slots from its
- * free list, as it will for every later input: the first inputs would otherwise run
- * branches the later runs of the same input do not (AFL++ counts that as instability). */
+/* Fills every slot of both servers once, and has server 1 lend out all the pipes it can
+ * at once (three bulk streams held up by clients that do not read), so that from the first
+ * input on slots and pipes come from the free lists, as they will for every later input:
+ * the first inputs would otherwise run branches the later runs of the same input do not
+ * (AFL++ counts that as instability). */
 static void warm_up(void)
 {
-    for (int i = 0; i < (int)MAX_CONNS; i++)
-        do_connect(i);
-    finish();
-    if (g.tcp.n_fresh != MAX_CONNS)
-        fail("warm-up: %u slots used, %u expected", g.tcp.n_fresh, MAX_CONNS);
+    for (int k = 0; k < N_SERVERS; k++) {
+        g.rcvbuf = 0, g.sndbuf = 3; /* 4 KiB to read, 128 KiB to write */
+        for (int i = 0; i < (int)MAX_CONNS; i++)
+            do_connect(i, k);
+        settle();
+        for (int i = 0; i < (int)MAX_CONNS; i++)
+            do_write(i, 60000);
+        settle();
+        finish();
+        if (g.srv[k].tcp.n_fresh != MAX_CONNS)
+            fail("warm-up: server %d used %u slots, %u expected", k, g.srv[k].tcp.n_fresh,
+                 MAX_CONNS);
+        nt_pool_trim(&g.srv[k].tcp);
+    }
+    if (g.srv[1].tcp.n_pipes != MAX_CONNS)
+        fail("warm-up: server 1 opened %u pipes, %u expected", g.srv[1].tcp.n_pipes, MAX_CONNS);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct nt_stats t0;
+    struct nt_stats t0, t1;
     struct nu_stats u0;
     int aborted = 0;
     unsigned udp_seq = 0;
@@ -556,10 +633,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g.rcvbuf = data[0], g.sndbuf = data[1];
     g.deny_mask = data[2];
     g.echoed = 0;
-    g.n_connects = g.n_pending = 0;
+    g.n_connects = 0;
+    for (int k = 0; k < N_SERVERS; k++)
+        g.srv[k].n_pending = 0;
     g.pred_served = g.pred_refused = 0;
     g.slow_ms = 0;
-    t0 = g.tcp.st;
+    t0 = total_stats();
     u0 = g.udp.st;
     {
         size_t nact = (size - 4) / 3;
@@ -572,7 +651,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
             switch (a[0] & 7) {
             case 0:
-                do_connect(i);
+                do_connect(i, (a[0] >> 6) & 1);
                 break;
             case 1:
                 do_write(i, arg % PERIOD);
@@ -604,27 +683,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     finish();
-    nt_pool_trim(&g.tcp);
+    for (int k = 0; k < N_SERVERS; k++)
+        nt_pool_trim(&g.srv[k].tcp);
+    t1 = total_stats();
 
     /* The counters must agree with what the clients saw. */
-    if (g.tcp.st.accepted - t0.accepted != g.pred_served)
+    if (t1.accepted - t0.accepted != g.pred_served)
         fail("%llu connections accepted, %llu expected",
-             (unsigned long long)(g.tcp.st.accepted - t0.accepted),
-             (unsigned long long)g.pred_served);
-    refused = (g.tcp.st.refused_full - t0.refused_full) + (g.tcp.st.not_allowed - t0.not_allowed) +
-              (g.tcp.st.shed - t0.shed);
+             (unsigned long long)(t1.accepted - t0.accepted), (unsigned long long)g.pred_served);
+    refused = (t1.refused_full - t0.refused_full) + (t1.not_allowed - t0.not_allowed) +
+              (t1.shed - t0.shed);
     if (refused != g.pred_refused)
         fail("%llu connections refused, %llu expected", (unsigned long long)refused,
              (unsigned long long)g.pred_refused);
-    if (g.tcp.st.closed - t0.closed != g.pred_served)
-        fail("%llu connections closed, %llu served",
-             (unsigned long long)(g.tcp.st.closed - t0.closed), (unsigned long long)g.pred_served);
-    if (!aborted && g.tcp.st.errors != t0.errors)
+    if (t1.closed - t0.closed != g.pred_served)
+        fail("%llu connections closed, %llu served", (unsigned long long)(t1.closed - t0.closed),
+             (unsigned long long)g.pred_served);
+    if (!aborted && t1.errors != t0.errors)
         fail("%llu connection errors although no client reset or closed early",
-             (unsigned long long)(g.tcp.st.errors - t0.errors));
-    if (!aborted && g.tcp.st.bytes - t0.bytes != g.echoed)
-        fail("the server counts %llu bytes echoed, the clients read %llu",
-             (unsigned long long)(g.tcp.st.bytes - t0.bytes), (unsigned long long)g.echoed);
+             (unsigned long long)(t1.errors - t0.errors));
+    if (!aborted && t1.bytes - t0.bytes != g.echoed)
+        fail("the servers count %llu bytes echoed, the clients read %llu",
+             (unsigned long long)(t1.bytes - t0.bytes), (unsigned long long)g.echoed);
     if (g.udp.st.sent - u0.sent != udp_seq || g.udp.st.received - u0.received != udp_seq)
         fail("udp: %llu received, %llu sent for %u datagrams",
              (unsigned long long)(g.udp.st.received - u0.received),
@@ -632,10 +712,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (g.verbose)
         fprintf(stderr,
                 "fuzz_server: %u connects, %llu served, %llu refused, %llu bytes echoed, "
-                "%llu pending-storage allocations, %u datagrams, %lld ms waited\n",
+                "%llu spliced, %llu pending-storage allocations, %u datagrams, %lld ms waited\n",
                 g.n_connects, (unsigned long long)g.pred_served, (unsigned long long)g.pred_refused,
-                (unsigned long long)g.echoed,
-                (unsigned long long)(g.tcp.st.buf_allocs - t0.buf_allocs), udp_seq,
-                (long long)g.slow_ms);
+                (unsigned long long)g.echoed, (unsigned long long)(t1.spliced - t0.spliced),
+                (unsigned long long)(t1.buf_allocs - t0.buf_allocs), udp_seq, (long long)g.slow_ms);
     return 0;
 }

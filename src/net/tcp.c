@@ -81,6 +81,15 @@ void nt_pool_trim(struct nt_server *s)
 {
     while (s->n_pool)
         free(s->pool[--s->n_pool]);
+    /* Pipes on the free list stay listed; pipe_get() reopens a closed one. */
+    for (uint32_t k = 0; k < s->n_pipe_free; k++) {
+        struct nt_pipe *p = &s->pipes[s->pipe_free[k]];
+        if (p->r >= 0) {
+            close(p->r);
+            close(p->w);
+            p->r = p->w = -1;
+        }
+    }
 }
 
 /* Lends connection c a pipe from the pool, opening one if needed. Best effort: without one

@@ -112,9 +112,9 @@ int nt_add_listener(struct nt_server *s, int fd);
 /* Closes every connection and listener and frees all memory. Safe after a failed init. */
 void nt_fini(struct nt_server *s);
 
-/* Frees the storage buffers kept for reuse (connections keep theirs), so a quiet server
- * gives back the memory of a past burst, and a test or fuzz target can start each run
- * from the same state. Cannot fail. */
+/* Frees the storage buffers and closes the splice pipes kept for reuse (connections keep
+ * theirs), so a quiet server gives back the memory and descriptors of a past burst, and a
+ * test or fuzz target can start each run from the same state. Cannot fail. */
 void nt_pool_trim(struct nt_server *s);
 
 /* Bytes of user memory one connection costs while idle: its slot, its timer heap entry
