@@ -23,17 +23,7 @@ if [ "$check" != "-" ] && ! command -v jq >/dev/null 2>&1; then
     exit 77
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/eh-bench.XXXXXX") || exit 1
-pid=
-cleanup() {
-    if [ -n "$pid" ]; then
-        kill "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+fixture_workdir bench
 
 addr=
 case $target in

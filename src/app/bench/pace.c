@@ -9,8 +9,12 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
+
+#include "net/sock.h"
 
 int pc_step(struct bb_worker *b, uint64_t now, int *measuring)
 {
@@ -106,6 +110,31 @@ void pc_tick_ack(struct pc_tick *t)
 void pc_tick_close(struct pc_tick *t, struct nl_loop *l)
 {
     timer_close(&t->io, l);
+}
+
+int pc_block(int fd, unsigned ms)
+{
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    int rc = 0;
+
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0)
+        rc = -errno;
+    if (!rc)
+        rc = ns_set_nonblock(fd, 0);
+    if (rc)
+        (void)ns_set_nonblock(fd, 1);
+    return rc;
+}
+
+int pc_tick_due(uint64_t *next, unsigned ms)
+{
+    uint64_t now = bb_now_ns();
+
+    if (now < *next)
+        return 0;
+    *next = now + (uint64_t)ms * 1000000u;
+    return 1;
 }
 
 int pc_rate_open(struct pc_rate *r, struct nl_loop *l, nl_io_fn fn, double rate, uint32_t conns,

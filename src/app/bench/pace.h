@@ -36,6 +36,14 @@ void pc_tick_ack(struct pc_tick *t);
 /* Stops watching and closes the timerfd. Safe when not open. */
 void pc_tick_close(struct pc_tick *t, struct nl_loop *l);
 
+/* Makes fd blocking with send and receive timeouts of ms milliseconds, for a worker that
+ * serves its one connection or socket with blocking calls and ticks between them. Returns 0,
+ * or -errno with fd left non-blocking. */
+int pc_block(int fd, unsigned ms);
+
+/* Whether a blocking worker's tick is due (now >= *next); if so, moves *next on by ms. */
+int pc_tick_due(uint64_t *next, unsigned ms);
+
 /* The open-loop schedule: the worker's message k is due at t0 + k * gap_ns and goes to its
  * connection k % count, as that connection's message k / count. */
 struct pc_rate {

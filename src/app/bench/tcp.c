@@ -455,25 +455,17 @@ static int run(struct tw *w)
                 return rc;
             continue;
         }
-        if (!w->blocking) {
-            struct timeval tv = {0, TICK_MS * 1000};
-            w->blocking = 1;
-            if (setsockopt(c->io.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0 ||
-                setsockopt(c->io.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0 ||
-                ns_set_nonblock(c->io.fd, 0) != 0) {
-                (void)ns_set_nonblock(c->io.fd, 1); /* stay non-blocking: epoll serves */
-                w->blocking = -1;
-                continue;
-            }
+        if (!w->blocking && pc_block(c->io.fd, TICK_MS) != 0) {
+            w->blocking = -1; /* stay non-blocking: epoll serves */
+            continue;
         }
+        w->blocking = 1;
         if (to_write(w, c))
             flush(w, c);
         if (c->state == C_OPEN)
             on_readable(w, c);
-        if (bb_now_ns() >= next_tick) {
-            next_tick = bb_now_ns() + TICK_MS * 1000000ull;
+        if (pc_tick_due(&next_tick, TICK_MS))
             on_tick(&w->loop, &w->tick.io, 0);
-        }
     }
     return 0;
 }
