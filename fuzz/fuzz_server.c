@@ -115,9 +115,11 @@ static struct {
     uint8_t buf[65536];
 } g;
 
+/* The harness itself is left uninstrumented (FUZZ_ORACLE): how often its loops turn
+ * depends on the kernel's timing, and the fuzzer should steer by the server's code. */
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
-static void fail(const char *fmt, ...)
+FUZZ_ORACLE static void fail(const char *fmt, ...)
 {
     va_list ap;
 
@@ -132,7 +134,7 @@ static void fail(const char *fmt, ...)
 /* The access check sees every accepted connection, in accept order, before the server
  * decides: it predicts the decision (refused when the mask says so or every slot is taken)
  * and pins it on the client with that port. */
-static int allow_hook(void *ctx, const struct ea_addr *peer)
+FUZZ_ORACLE static int allow_hook(void *ctx, const struct ea_addr *peer)
 {
     struct server *sv = ctx;
     int allow = 1, full = sv->tcp.n_live >= sv->tcp.cfg.max_conns;
@@ -146,7 +148,8 @@ static int allow_hook(void *ctx, const struct ea_addr *peer)
         break;
     }
     /* A client that already closed its socket is counted too; the server decides anyway. */
-    sv->n_pending--;
+    if (sv->n_pending)
+        sv->n_pending--;
     if (!allow || full)
         g.pred_refused++;
     else
@@ -156,7 +159,7 @@ static int allow_hook(void *ctx, const struct ea_addr *peer)
 
 static void warm_up(void);
 
-static void setup(void)
+FUZZ_ORACLE static void setup(void)
 {
     struct nt_config tc;
     struct ed_policy pol;
@@ -238,7 +241,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /* Checks what the server may never do, whatever the clients did. */
-static void check_server(void)
+FUZZ_ORACLE static void check_server(void)
 {
     for (int k = 0; k < N_SERVERS; k++) {
         const struct nt_server *t = &g.srv[k].tcp;
@@ -251,7 +254,7 @@ static void check_server(void)
     }
 }
 
-static uint32_t live_conns(void)
+FUZZ_ORACLE static uint32_t live_conns(void)
 {
     uint32_t n = 0;
 
@@ -261,7 +264,7 @@ static uint32_t live_conns(void)
 }
 
 /* The servers' counters added up. */
-static struct nt_stats total_stats(void)
+FUZZ_ORACLE static struct nt_stats total_stats(void)
 {
     struct nt_stats t;
 
@@ -281,7 +284,7 @@ static struct nt_stats total_stats(void)
     return t;
 }
 
-static int round_once(void)
+FUZZ_ORACLE static int round_once(void)
 {
     int n = nl_run_once(&g.loop, 0);
 
@@ -292,7 +295,7 @@ static int round_once(void)
 }
 
 /* Runs the loop until a round finds nothing ready. Returns the callbacks that ran. */
-static int settle(void)
+FUZZ_ORACLE static int settle(void)
 {
     int total = 0;
 
@@ -307,7 +310,7 @@ static int settle(void)
 
 /* Nothing moved although something is still expected: the kernel may be late (a timer of
  * its own). Wait a little for any client or server descriptor, within the input's budget. */
-static void slow_wait(const char *what)
+FUZZ_ORACLE static void slow_wait(const char *what)
 {
     struct pollfd p[N_CLIENTS + 2];
     int n = 0;
@@ -326,13 +329,13 @@ static void slow_wait(const char *what)
     g.slow_ms += nl_now(&g.loop) - t0 + 1;
 }
 
-static void client_reset_state(struct client *c)
+FUZZ_ORACLE static void client_reset_state(struct client *c)
 {
     memset(c, 0, sizeof *c);
     c->fd = -1;
 }
 
-static void do_connect(int i, int srv)
+FUZZ_ORACLE static void do_connect(int i, int srv)
 {
     struct client *c = &g.cl[i];
     static const int bufs[4] = {4096, 8192, 32768, 131072};
@@ -364,7 +367,7 @@ static void do_connect(int i, int srv)
 }
 
 /* The server closed or reset the connection (how: for the message). */
-static void on_closed(int i, const char *how)
+FUZZ_ORACLE static void on_closed(int i, const char *how)
 {
     struct client *c = &g.cl[i];
 
@@ -385,7 +388,7 @@ static void on_closed(int i, const char *how)
 }
 
 /* Reads at most max bytes (0: all there is) and checks them. Returns bytes read. */
-static size_t do_read(int i, size_t max)
+FUZZ_ORACLE static size_t do_read(int i, size_t max)
 {
     struct client *c = &g.cl[i];
     size_t total = 0;
@@ -430,7 +433,7 @@ static size_t do_read(int i, size_t max)
     return total;
 }
 
-static void do_write(int i, size_t n)
+FUZZ_ORACLE static void do_write(int i, size_t n)
 {
     struct client *c = &g.cl[i];
     ssize_t m;
@@ -450,7 +453,7 @@ static void do_write(int i, size_t n)
     c->sent += (uint64_t)m;
 }
 
-static void do_shut(int i)
+FUZZ_ORACLE static void do_shut(int i)
 {
     struct client *c = &g.cl[i];
 
@@ -462,7 +465,7 @@ static void do_shut(int i)
 }
 
 /* Abortive close (RST) or plain close; the server must cope either way. */
-static void do_close(int i, int abortive)
+FUZZ_ORACLE static void do_close(int i, int abortive)
 {
     struct client *c = &g.cl[i];
 
@@ -479,7 +482,7 @@ static void do_close(int i, int abortive)
 /* Sends count datagrams of n bytes back to back (one recvmmsg batch for the server), then
  * expects each reply, in order, byte for byte, exactly once. The count is cut so the burst
  * fits the socket buffers: a datagram lost to a full buffer would be UDP's right, not a bug. */
-static void do_udp(size_t n, unsigned count, unsigned *seq)
+FUZZ_ORACLE static void do_udp(size_t n, unsigned count, unsigned *seq)
 {
     unsigned first = *seq;
 
@@ -520,7 +523,7 @@ static void do_udp(size_t n, unsigned count, unsigned *seq)
 /* Runs the loop until it is quiet with the process out of descriptors (RLIMIT_NOFILE at the
  * lowest free one), so accept4 fails with EMFILE: the server must shed every waiting
  * connection through its reserve descriptor (accept and close at once), not spin or stall. */
-static void starve_settle(void)
+FUZZ_ORACLE static void starve_settle(void)
 {
     struct rlimit old, low;
     uint64_t shed0[N_SERVERS];
@@ -556,7 +559,7 @@ static void starve_settle(void)
 
 /* Finishes every client: served ones shut down and read until EOF (all echoed), refused
  * ones are closed; then the server must release every connection. */
-static void finish(void)
+FUZZ_ORACLE static void finish(void)
 {
     for (;;) {
         int busy = 0, moved;
@@ -598,7 +601,21 @@ static void finish(void)
  * input on slots and pipes come from the free lists, as they will for every later input:
  * the first inputs would otherwise run branches the later runs of the same input do not
  * (AFL++ counts that as instability). */
-static void warm_up(void)
+/* Under AFL++ the forkserver's children share the listening and UDP sockets: a child that
+ * died mid-input (an oracle failure) may leave connections in the accept queue and
+ * datagrams in the sockets. Take them in and let them go before an input starts, so one
+ * failure is reported once instead of making every later input fail too. */
+FUZZ_ORACLE static void clean_slate(void)
+{
+    settle();
+    while (recv(g.ufd, g.buf, sizeof g.buf, MSG_DONTWAIT) >= 0)
+        ;
+    while (live_conns())
+        if (!settle())
+            slow_wait("connections left by an earlier run did not go away");
+}
+
+FUZZ_ORACLE static void warm_up(void)
 {
     for (int k = 0; k < N_SERVERS; k++) {
         g.rcvbuf = 0, g.sndbuf = 3; /* 4 KiB to read, 128 KiB to write */
@@ -630,6 +647,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         setup();
     if (size < 4)
         return 0;
+    g.slow_ms = 0;
+    clean_slate();
     g.rcvbuf = data[0], g.sndbuf = data[1];
     g.deny_mask = data[2];
     g.echoed = 0;
