@@ -36,6 +36,8 @@ struct nu_batch {
     struct mmsghdr out[NU_BATCH];
     union ctl out_ctl[NU_BATCH];
     struct iovec out_iov[NU_BATCH];
+    int ready;      /* -1: receive headers not set up; else the pktinfo they are set up for */
+    unsigned dirty; /* headers [0, dirty) were filled in by the last recvmmsg */
     uint8_t buf[NU_BATCH][NU_BUF_SIZE];
 };
 
@@ -90,23 +92,34 @@ static int one_batch(struct nu_server *u, int fd, int pktinfo)
     unsigned n_out = 0;
     int n, sent = 0;
 
-    for (int i = 0; i < NU_BATCH; i++) {
-        b->in_iov[i].iov_base = b->buf[i];
-        b->in_iov[i].iov_len = NU_BUF_SIZE;
-        memset(&b->in[i], 0, sizeof b->in[i]);
-        b->in[i].msg_hdr.msg_name = &b->from[i];
-        b->in[i].msg_hdr.msg_namelen = sizeof b->from[i];
-        b->in[i].msg_hdr.msg_iov = &b->in_iov[i];
-        b->in[i].msg_hdr.msg_iovlen = 1;
-        if (pktinfo) {
-            b->in[i].msg_hdr.msg_control = b->in_ctl[i].buf;
-            b->in[i].msg_hdr.msg_controllen = sizeof b->in_ctl[i].buf;
+    /* The receive headers are set up once; the kernel changes only the lengths and flags
+     * of the ones it filled, so only those are reset (a datagram at a time, this is most of
+     * the user-space work). */
+    if (b->ready != pktinfo) {
+        for (int i = 0; i < NU_BATCH; i++) {
+            b->in_iov[i].iov_base = b->buf[i];
+            b->in_iov[i].iov_len = NU_BUF_SIZE;
+            memset(&b->in[i], 0, sizeof b->in[i]);
+            b->in[i].msg_hdr.msg_name = &b->from[i];
+            b->in[i].msg_hdr.msg_iov = &b->in_iov[i];
+            b->in[i].msg_hdr.msg_iovlen = 1;
+            if (pktinfo)
+                b->in[i].msg_hdr.msg_control = b->in_ctl[i].buf;
         }
+        b->ready = pktinfo;
+        b->dirty = NU_BATCH;
+    }
+    for (unsigned i = 0; i < b->dirty; i++) {
+        b->in[i].msg_hdr.msg_namelen = sizeof b->from[i];
+        b->in[i].msg_hdr.msg_controllen = pktinfo ? sizeof b->in_ctl[i].buf : 0;
+        b->in[i].msg_hdr.msg_flags = 0;
     }
     do
         n = recvmmsg(fd, b->in, NU_BATCH, MSG_DONTWAIT, NULL);
     while (n < 0 && errno == EINTR);
+    b->dirty = n > 0 ? (unsigned)n : 0;
     if (n < 0) {
+        b->ready = -1; /* be safe: set everything up again */
         /* A queued ICMP error (ECONNREFUSED...) is consumed by this call; go on. */
         if (errno != EAGAIN && errno != EWOULDBLOCK) {
             u->st.recv_errors++;
@@ -194,7 +207,10 @@ int nu_init(struct nu_server *u, struct nl_loop *l, const struct ed_policy *pol)
     u->loop = l;
     u->pol = *pol;
     u->b = malloc(sizeof *u->b);
-    return u->b ? 0 : -ENOMEM;
+    if (!u->b)
+        return -ENOMEM;
+    u->b->ready = -1;
+    return 0;
 }
 
 int nu_add_socket(struct nu_server *u, int fd)
