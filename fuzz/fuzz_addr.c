@@ -15,17 +15,45 @@
 #include "core/addr.h"
 #include "core/err.h"
 
-static void fail(const char *what, const uint8_t *data, size_t size, int rc)
+FUZZ_ORACLE static void fail(const char *what, const uint8_t *data, size_t size, int rc)
 {
     fprintf(stderr, "fuzz_addr: %s (rc %d: %s) for input \"%.*s\"\n", what, rc, eh_strerror(rc),
-            (int)size, (const char *)data);
+            (int)size, data ? (const char *)data : "");
     abort();
 }
 
-static void check_code(int rc, const uint8_t *data, size_t size)
+/* Every code of core/err.h, listed here independently of err.c's switch. */
+static const int known_codes[] = {
+    EH_OK, EH_ERR_INVAL, EH_ERR_STATE, EH_ERR_NOSPACE, EH_ERR_NOSTORAGE, EH_ERR_TOO_BIG,
+    EH_ERR_ADDR_EMPTY, EH_ERR_ADDR_TOO_LONG, EH_ERR_ADDR_NO_PORT, EH_ERR_ADDR_BAD_PORT,
+    EH_ERR_ADDR_PORT_RANGE, EH_ERR_ADDR_BRACKET, EH_ERR_ADDR_BAD_V6, EH_ERR_ADDR_BARE_V6,
+    EH_ERR_ADDR_BAD_HOST, EH_ERR_ADDR_BAD_V4, EH_ERR_ADDR_BAD_PREFIX, EH_ERR_ADDR_BAD_SCOPE,
+    EH_ERR_ADDR_NO_HOST,
+};
+
+FUZZ_ORACLE static void check_code(int rc, const uint8_t *data, size_t size)
 {
-    if (rc > 0 || (rc < 0 && strcmp(eh_strerror(rc), "unknown error") == 0))
+    if (rc > 0 || (rc < 0 && strcmp(eh_strerror(rc), "unknown error") == 0) ||
+        (rc == 0 && strcmp(eh_strerror(rc), "success") != 0))
         fail("rejection without a known code", data, size, rc);
+}
+
+/* eh_strerror: a known code has its own text, any other value "unknown error", never NULL. */
+FUZZ_ORACLE static void check_strerror(int code)
+{
+    const char *text = eh_strerror(code);
+    int known = 0;
+
+    if (!text)
+        fail("eh_strerror returned NULL", NULL, 0, code);
+    for (size_t i = 0; i < sizeof known_codes / sizeof known_codes[0]; i++) {
+        if (known_codes[i] == code)
+            known = 1;
+        else if (strcmp(eh_strerror(known_codes[i]), text) == 0)
+            fail("two codes share a description", NULL, 0, code);
+    }
+    if (known != (strcmp(text, "unknown error") != 0))
+        fail("eh_strerror knows a code the enum does not, or the reverse", NULL, 0, code);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -59,6 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct ea_net net;
     int rc = ea_parse_net(s, size, &net);
     check_code(rc, data, size);
+    check_strerror(1 - (int)(size % 102)); /* 1 .. -100: every code and the gaps between */
     if (rc == 0 && !ea_net_contains(&net, &net.addr))
         fail("network does not contain its own address", data, size, 0);
     return 0;

@@ -4,8 +4,14 @@
  * request (same bytes, same length, empty included) or drops it, and a ten-line reference
  * policy written independently here must predict which.
  *
- * Input: 24-byte header (family, port: 2, deny count, 16 address bytes, allow prefix, 3
- * reserved), then the datagram. Deny ports come from the first datagram bytes.
+ * The policy's own limits and ed_handle's refusals are checked too: a deny set takes 32
+ * distinct ports and refuses the 33rd, an allow-list 16 networks; a source of no known
+ * family, a missing result and a datagram over 65535 bytes are refused with their codes;
+ * every verdict has a name.
+ *
+ * Input: 24-byte header (family, port: 2, deny count, 16 address bytes, allow prefix,
+ * limits flags, 2 reserved), then the datagram. Deny ports come from the first datagram
+ * bytes.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,9 +20,16 @@
 
 #include "fuzz.h"
 #include "core/dgram.h"
+#include "core/err.h"
 
 /* The reference: port 0, denied ports, multicast/broadcast/unspecified, then allow-list. */
-static int reference_drops(const struct ed_policy *pol, const struct ea_addr *a)
+FUZZ_ORACLE static void fail(const char *what, int want, int got)
+{
+    fprintf(stderr, "fuzz_dgram: %s: expected %d, got %d\n", what, want, got);
+    abort();
+}
+
+FUZZ_ORACLE static int reference_drops(const struct ed_policy *pol, const struct ea_addr *a)
 {
     const uint8_t *v4 = a->family == EA_INET ? a->ip : NULL;
     static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff}, zero[16];
@@ -53,25 +66,50 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ed_policy_default(&pol);
     if (data[0] & 2)
         ed_policy_clear_deny(&pol);
-    ndeny = data[3] % 8;
+    /* Limits flag: up to 39 deny ports (the set holds 32), the allow network 17 times. */
+    ndeny = data[21] & 1 ? data[3] % 40 : data[3] % 8;
     if (data[20] & 0x80) {
         /* An allow-list of one network: the source's own address under a prefix. */
         struct ea_net net = {.addr = src};
         net.prefix = (uint8_t)(data[20] % (src.family == EA_INET ? 33 : 129));
         if (data[0] & 4)
             net.addr.ip[0] ^= 0x80; /* sometimes a network the source is not in */
-        ed_policy_allow(&pol, &net);
+        for (int k = 0; k < (data[21] & 2 ? ED_MAX_ALLOW + 1 : 1); k++)
+            if (ed_policy_allow(&pol, &net) != (k < ED_MAX_ALLOW ? 0 : EH_ERR_NOSPACE))
+                fail("allow-list limit", k < ED_MAX_ALLOW ? 0 : EH_ERR_NOSPACE, k);
     }
     data += 24, size -= 24;
-    for (size_t i = 0; i + 1 < size && i / 2 < ndeny; i += 2)
-        ed_policy_deny(&pol, (uint16_t)(data[i] << 8 | data[i + 1]));
+    for (size_t i = 0; i + 1 < size && i / 2 < ndeny; i += 2) {
+        uint16_t port = (uint16_t)(data[i] << 8 | data[i + 1]);
+        int known = 0, want, rc;
+        for (int k = 0; k < pol.n_deny; k++)
+            known |= pol.deny[k] == port;
+        want = known || pol.n_deny < ED_MAX_DENY ? 0 : EH_ERR_NOSPACE;
+        rc = ed_policy_deny(&pol, port);
+        if (rc != want)
+            fail("deny set limit", want, rc);
+    }
     if (size > ED_MAX_DGRAM)
         size = ED_MAX_DGRAM;
+
+    /* Refusals come first and name their cause; ed_handle reads no byte then. */
+    {
+        struct ea_addr none = src;
+        none.family = EA_NONE;
+        if (ed_handle(&pol, &none, data, size, &r) != EH_ERR_INVAL ||
+            ed_handle(&pol, &src, data, size, NULL) != EH_ERR_INVAL ||
+            ed_handle(&pol, &src, NULL, 1, &r) != EH_ERR_INVAL ||
+            ed_handle(&pol, &src, data, (size_t)ED_MAX_DGRAM + 1, &r) != EH_ERR_TOO_BIG)
+            fail("a contract violation was not refused", EH_ERR_INVAL, 0);
+    }
 
     if (ed_handle(&pol, &src, data, size, &r) != 0) {
         fprintf(stderr, "fuzz_dgram: ed_handle refused a valid datagram of %zu bytes\n", size);
         abort();
     }
+    if (strcmp(ed_verdict_name(r.verdict), "unknown") == 0 ||
+        strcmp(ed_verdict_name(ED__VERDICT_COUNT), "unknown") != 0)
+        fail("verdict name", 1, 0);
     if ((r.verdict != ED_REPLY) != reference_drops(&pol, &src)) {
         fprintf(stderr, "fuzz_dgram: verdict %s, reference says %s (port %u)\n",
                 ed_verdict_name(r.verdict), reference_drops(&pol, &src) ? "drop" : "reply",
