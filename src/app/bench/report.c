@@ -184,6 +184,15 @@ void bp_print(FILE *f, const struct bp_result *r)
         fprintf(f, "  idle:       %llu of %u connections held, %llu answered after the hold\n",
                 (unsigned long long)s->idle_held, c->conns,
                 (unsigned long long)s->idle_answered);
+    } else if (c->mode == BB_STREAM) {
+        fprintf(f, "  throughput: %.2f MB/s (%.3f GB/s: %llu bytes in %.2f s, %llu writes of %llu "
+                "echoed)\n",
+                d > 0 ? (double)s->bytes / d / 1e6 : 0, d > 0 ? (double)s->bytes / d / 1e9 : 0,
+                (unsigned long long)s->bytes, d, (unsigned long long)s->msgs,
+                (unsigned long long)c->size);
+        fprintf(f, "  fairness:   per connection min %llu, median %llu, max %llu writes\n",
+                (unsigned long long)r->fair_min, (unsigned long long)r->fair_median,
+                (unsigned long long)r->fair_max);
     } else {
         human_rate(rate, sizeof rate, d > 0 ? (double)s->msgs / d : 0);
         fprintf(f, "  throughput: %smsgs/s, %.2f MB/s (%llu messages, %llu bytes in %.2f s)\n",
