@@ -274,20 +274,20 @@ EOF
     return 0
 }
 
-# descendants PID: PID and every process below it.
+# descendants PID: PID and every process below it. cat goes on past processes that exit
+# while it reads (an awk given the files itself may stop at the first missing one).
 descendants() {
-    awk -v root="$1" '
-        FNR == 1 {
-            # /proc/N/stat: pid (comm) state ppid ...; comm may hold spaces.
-            line = $0; sub(/^.*\) /, "", line); split(line, f, " ")
-            pid = FILENAME; sub(/^\/proc\//, "", pid); sub(/\/stat$/, "", pid)
-            parent[pid] = f[2]
+    cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" '
+        {
+            # pid (comm) state ppid ...; comm may hold spaces and parentheses.
+            rest = $0; sub(/^.*\) /, "", rest); split(rest, f, " ")
+            parent[$1] = f[2]
         }
         END {
             out[root] = 1; n = 1
             while (n) { n = 0; for (p in parent) if (!(p in out) && (parent[p] in out)) { out[p] = 1; n++ } }
             for (p in out) print p
-        }' /proc/[0-9]*/stat 2>/dev/null
+        }'
 }
 
 # tree_cpu PID: CPU seconds of PID (with its reaped children) and its live descendants.
@@ -295,24 +295,24 @@ tree_cpu() {
     tck=$(getconf CLK_TCK)
     for p in $(descendants "$1"); do
         if [ "$p" = "$1" ]; then
-            sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 + $14 + $15 }'
+            cat "/proc/$p/stat" 2>/dev/null | sed 's/^.*) //' | awk '{ print $12 + $13 + $14 + $15 }'
         else
-            sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 }'
+            cat "/proc/$p/stat" 2>/dev/null | sed 's/^.*) //' | awk '{ print $12 + $13 }'
         fi
     done | awk -v t="$tck" '{ s += $1 } END { printf "%.3f\n", s / t }'
 }
 
-# tree_mem PID: user memory in kB: VmRSS of a lone process, the sum of Pss over the tree
-# when it has children (shared pages counted once).
+# tree_mem NAME PID: user memory in kB: VmRSS of a server that does not fork, the sum of
+# Pss over PID and its descendants for one that does (shared pages counted once).
 tree_mem() {
-    # shellcheck disable=SC2046 # one PID per word
-    set -- $(descendants "$1")
-    if [ $# -eq 1 ]; then
-        awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+    if ! forks "$1"; then
+        awk '/^VmRSS:/ { print $2 }' "/proc/$2/status"
     else
+        # shellcheck disable=SC2046 # one PID per word
+        set -- $(descendants "$2")
         for p in "$@"; do
-            awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null
-        done | awk '{ s += $1 } END { print s + 0 }'
+            cat "/proc/$p/smaps_rollup" 2>/dev/null
+        done | awk '/^Pss:/ { s += $2 } END { print s + 0 }'
     fi
 }
 
@@ -393,10 +393,13 @@ run_idle() {
         return
     fi
     sleep 0.2
-    m0=$(tree_mem "$SPID")
+    m0=$(tree_mem "$s" "$SPID")
+    # A fresh file: a "ready" line left by the last run must not be taken for this one's.
+    rm -f "$TMP/i.out"
+    : >"$TMP/i.out"
     # shellcheck disable=SC2086
     timeout $((HOLD + 120)) $PIN_B "$BENCH" --idle "$n" --hold "$HOLD" --json \
-        "127.0.0.1:$port" >"$TMP/i.out" 2>"$TMP/i.err" &
+        "127.0.0.1:$port" >>"$TMP/i.out" 2>"$TMP/i.err" &
     bpid=$!
     PIDS="$PIDS $bpid"
     i=0
@@ -407,11 +410,11 @@ run_idle() {
     done
     # The server may still be accepting what the kernel already completed: wait until its
     # memory stops growing (at most 3 s).
-    m1=$(tree_mem "$SPID")
+    m1=$(tree_mem "$s" "$SPID")
     i=0
     while [ $i -lt 15 ]; do
         sleep 0.2
-        m2=$(tree_mem "$SPID")
+        m2=$(tree_mem "$s" "$SPID")
         [ "$m2" -le "$m1" ] && break
         m1=$m2
         i=$((i + 1))
@@ -508,6 +511,7 @@ report() {
             print line
         }
         printf "\n(f): %d connections held (%d for servers that fork per connection); ✗n/m: n of m runs failed verification, did not answer or did not start.\n\n", idle, idlef
+        if (wls == "f") exit
         printf "CPU time per message, µs, median (server / echo-bench):\n\n"
         line = "| server |"; sep = "|---|"
         for (j = 1; j <= nw; j++) if (W[j] != "f") { line = line " " name[W[j]] " |"; sep = sep "---|" }
