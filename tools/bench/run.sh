@@ -295,9 +295,9 @@ tree_cpu() {
     tck=$(getconf CLK_TCK)
     for p in $(descendants "$1"); do
         if [ "$p" = "$1" ]; then
-            cat "/proc/$p/stat" 2>/dev/null | sed 's/^.*) //' | awk '{ print $12 + $13 + $14 + $15 }'
+            sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 + $14 + $15 }'
         else
-            cat "/proc/$p/stat" 2>/dev/null | sed 's/^.*) //' | awk '{ print $12 + $13 }'
+            sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 }'
         fi
     done | awk -v t="$tck" '{ s += $1 } END { printf "%.3f\n", s / t }'
 }
