@@ -40,7 +40,7 @@ usage: tools/bench/run.sh [options]
 Runs echo-bench against echod, the reference server and the echo servers installed here.
 
   --smoke            seconds-long run: 1 repetition, -d 0.3 -w 0.1, echod and the
-                     reference only (unless --servers), (f) with 1,000 connections
+                     reference only (unless --servers), (f) with 500 connections
   --reps N           repetitions (default $REPS)
   -d SEC             measured seconds per run (default $DUR)
   -w SEC             warm-up seconds per run (default $WARM)
@@ -84,7 +84,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 if [ $SMOKE -eq 1 ]; then
-    REPS=1 DUR=0.3 WARM=0.1 IDLE=1000 IDLE_FORK=100 HOLD=1
+    REPS=1 DUR=0.3 WARM=0.1 IDLE=500 IDLE_FORK=100 HOLD=0.5
     [ $SERVERS_GIVEN -eq 1 ] || SERVERS="echod ref"
 fi
 case $REPS in '' | *[!0-9]*) die "bad --reps '$REPS'" ;; esac
@@ -398,7 +398,7 @@ run_idle() {
     rm -f "$TMP/i.out"
     : >"$TMP/i.out"
     # shellcheck disable=SC2086
-    timeout $((HOLD + 120)) $PIN_B "$BENCH" --idle "$n" --hold "$HOLD" --json \
+    timeout "$(awk -v h="$HOLD" 'BEGIN { printf "%d\n", h + 120 }')" $PIN_B "$BENCH" --idle "$n" --hold "$HOLD" --json \
         "127.0.0.1:$port" >>"$TMP/i.out" 2>"$TMP/i.err" &
     bpid=$!
     PIDS="$PIDS $bpid"
