@@ -49,7 +49,7 @@ struct opts {
     uint64_t seed;
     int have_seed;
     const char *output, *expect, *echod;
-    int fuzz, have_max_time;  /* --fuzz / --replay: see conform/fuzz.h */
+    int fuzz, have_max_time, have_count; /* --fuzz / --replay: see conform/fuzz.h */
     struct cz_opts z;
 };
 
@@ -83,7 +83,8 @@ static void usage(FILE *f)
             "echo checked; the first failure is shrunk and saved as a reproducer.\n"
             "      --fuzz                    fuzz instead of running the catalog\n"
             "      --replay FILE             run a saved reproducer once\n"
-            "      --count N                 sequences to run (default 100)\n"
+            "      --count N                 sequences to run (default 100); with --replay,\n"
+            "                                runs until the first failure (default 1)\n"
             "      --actions N               most actions per sequence, 1..256 (default 40)\n"
             "      --max-write BYTES         largest TCP write (default 131072)\n"
             "      --rate N                  at most N actions per second (default 500;\n"
@@ -274,7 +275,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                 return usage_error("bad %s '%s': a whole number from %lu to %lu", lim[k].name,
                                    optarg, lim[k].lo, lim[k].hi);
             if (c == O_COUNT)
-                o->z.count = v;
+                o->z.count = v, o->have_count = 1;
             else if (c == O_ACTIONS)
                 o->z.gen.max_actions = v;
             else if (c == O_MAXWRITE)
@@ -496,6 +497,8 @@ static int fuzz_main(struct opts *o, int argc, char **argv)
         if (rc)
             return rc;
         o->z.replay_seq = &seq;
+        if (!o->have_count)
+            o->z.count = 1;
         o->tcp = o->udp = 0;
         for (size_t i = 0; i < seq.count; i++) {
             o->udp |= seq.a[i].op == FQ_SEND;

@@ -118,6 +118,8 @@ static int next_size(struct dd_state *d)
         d->searching = 0;
         d->j++;
         return 0;
+    } else if (d->lo == 1 && d->tried == 0) {
+        d->tried = 1; /* 0 passed: 1 next, before bisecting (most defects ignore sizes) */
     } else {
         d->tried = d->lo + (d->hi - d->lo) / 2;
     }

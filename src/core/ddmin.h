@@ -10,7 +10,7 @@
  * one connection become one write of both sizes (the same bytes, since a connection's bytes
  * are its pattern stream), so "write 0 30000, write 0 40001" becomes "write 0 70001". Then
  * sizes: for each write, datagram
- * and pause, a binary search for the smallest size that still fails (0 first). Last, slots
+ * and pause, a binary search for the smallest size that still fails (0 and 1 first). Last, slots
  * renumbered in order of first use (connection 0 first), kept if it still fails (a slot's
  * payload stream depends on its number). Candidates are
  * normalized (fq_normalize), so no-ops never count as actions. The machine does no I/O and
