@@ -11,7 +11,7 @@ if(TARGET echo-conform AND TARGET echod)
         RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/fixtures")
     foreach(check IN ITEMS default tap json junit expect unreachable usage list matrix ipv6 docs
                            dupbig duplate portbig addrother idletalk idledeaf concurrent maxtime
-                           reset loopsilent)
+                           reset loopsilent orphan)
         add_test(NAME conform.echod.${check}
                  COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/conform-echod/run.sh"
                          "$<TARGET_FILE_DIR:echo-conform>" ${check} "${PROJECT_SOURCE_DIR}"

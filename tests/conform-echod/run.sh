@@ -3,7 +3,7 @@
 # "conform". usage: run.sh BIN_DIR CHECK [SOURCE_DIR [QUIRK]], where BIN_DIR holds echo-conform
 # and echod, QUIRK is tests/conform-echod/quirk.c built, and CHECK is one of: default tap json
 # junit expect unreachable usage list matrix ipv6 docs dupbig duplate portbig addrother
-# idletalk idledeaf concurrent maxtime reset loopsilent.
+# idletalk idledeaf concurrent maxtime reset loopsilent orphan.
 # Exit 0 when the check holds, 1 otherwise (with the output that shows why). Talks only to
 # loopback; every server it starts is stopped by its PID; every run is bounded by timeout(1).
 set -u
@@ -82,6 +82,34 @@ ncases=$("$conform" --list | wc -l)
 [ "$ncases" -ge 53 ] || fail "--list prints $ncases cases, want at least 53"
 
 case $check in
+orphan)
+    # echo-conform killed with SIGKILL while its built-in echod runs: echod must not outlive it.
+    "$conform" --seed 3 >"$tmp/out" 2>"$tmp/err" &
+    cpid=$!
+    pids="$pids $cpid"
+    i=0 epid=
+    while [ "$i" -lt 100 ] && [ -z "$epid" ]; do
+        epid=$(cat "/proc/$cpid/task/$cpid/children" 2>/dev/null | awk '{print $1}')
+        [ -n "$epid" ] && [ "$(cat "/proc/$epid/comm" 2>/dev/null)" != echod ] && epid=
+        [ -z "$epid" ] && sleep 0.05
+        i=$((i + 1))
+    done
+    [ -n "$epid" ] || fail "no built-in echod seen under echo-conform"
+    pids="$pids $epid"
+    kill -KILL "$cpid"
+    wait "$cpid" 2>/dev/null
+    i=0
+    while [ "$i" -lt 60 ] && kill -0 "$epid" 2>/dev/null; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    # A zombie (reaped by init later) is gone as a server; a live echod is not.
+    state=$(awk '{print $3}' "/proc/$epid/stat" 2>/dev/null)
+    case $state in
+    "" | Z) echo "built-in echod $epid ended with its killed parent" ;;
+    *) fail "built-in echod $epid still running (state $state) after echo-conform was killed" ;;
+    esac
+    ;;
 default)
     # The README's main command: no target, so the built-in echod is started and tested.
     start=$(date +%s)

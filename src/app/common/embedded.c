@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,6 +55,7 @@ int em_start(const struct em_opts *o, struct ea_addr *tcp_out, struct ea_addr *u
     size_t len = 0;
     int pfd[2], got_tcp = !o->tcp, got_udp = !o->udp;
     long long end;
+    pid_t parent = getpid();
 
     path[0] = '\0';
     if (echod_path(o->path, path, sizeof path) < 0 || access(path, X_OK) != 0) {
@@ -74,6 +76,12 @@ int em_start(const struct em_opts *o, struct ea_addr *tcp_out, struct ea_addr *u
     }
     if (*pid == 0) {
         const char *listen = o->v6 ? "[::1]" : "127.0.0.1";
+        /* The server dies with its parent, however the parent ends (SIGKILL, a CTest or
+         * timeout(1) deadline): a killed echo-conform or echo-bench leaves no echod behind.
+         * The death signal survives execv; the getppid() check closes the race with a parent
+         * that died before prctl(). */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+            _exit(127);
         dup2(pfd[1], 1);
         if (!o->verbose) {
             /* Its statistics on stderr at exit are not part of the report. */

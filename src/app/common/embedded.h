@@ -2,7 +2,8 @@
  * embedded.h - the built-in server of echo-conform and echo-bench: with no target on the
  * command line, echod (next to the program, or a given path) is started with --port 0 on
  * loopback, its "listening tcp|udp ADDR" lines give the target, and it is stopped by PID
- * afterwards.
+ * afterwards. It also dies with the thread that started it (PR_SET_PDEATHSIG), so a killed
+ * program leaves no server behind: call em_start() from the main thread.
  */
 #ifndef EH_APP_COMMON_EMBEDDED_H
 #define EH_APP_COMMON_EMBEDDED_H
