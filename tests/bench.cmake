@@ -81,6 +81,17 @@ eh_bench_test(fixture.one_client 1 "${eh_bench_fx}/one_client"
 eh_bench_test(fixture.tutorial_recv1024 1 "${eh_bench_fx}/tutorial_recv1024"
     "(.ok | not) and .early_closes == 1 and (.error | test(\"closed by the server\"))"
     ${eh_bench_short})
+# A server frozen for 0.6 s: in --rate mode every message due in the stall is late by the
+# time it waited to be sent as well (no coordinated omission), so about a quarter of 400
+# latencies exceed 100 ms, not just the one message that was in flight.
+eh_bench_test(rate.stall 0 "stall:0.5:0.6:${eh_bench_fx}/correct"
+    "${eh_bench_sane} and .mode == \"rate\" and .lat_us.max >= 500000 and .lat_us.p90 >= 100000"
+    -d 2 -w 0 --timeout 3 --rate 200)
+# A UDP server frozen for 1.5 s: the datagram in flight is counted lost after 1 s and its reply,
+# when the server resumes, late; neither is a wrong reply or a failure.
+eh_bench_test(udp.stall 0 "stall:0.3:1.5:${eh_bench_fx}/correct"
+    "${eh_bench_sane} and .udp.lost > 0 and .udp.late > 0 and .udp.wrong == 0 and .udp.dup == 0"
+    -u -d 2.5 -w 0 --timeout 3)
 eh_bench_test(fixture.correct 0 "${eh_bench_fx}/correct"
     "${eh_bench_sane} and .msgs > 0" ${eh_bench_short} -c 3 -P 2)
 

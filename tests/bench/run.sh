@@ -3,7 +3,9 @@
 # usage: run.sh ECHO_BENCH WANT_RC TARGET JQ_CHECK [echo-bench options...]
 #   TARGET: "embedded" (echo-bench starts its built-in echod), "dead:FIXTURE" (no server: the
 #   port FIXTURE listened on until it was stopped a moment ago), or the path of a fixture
-#   program from tests/fixtures/ (started here with --port 0, stopped by its PID).
+#   program from tests/fixtures/ (started here with --port 0, stopped by its PID), or
+#   "stall:AFTER:FOR:FIXTURE": that fixture, frozen with SIGSTOP AFTER seconds into the run
+#   for FOR seconds (then SIGCONT), to see how echo-bench accounts for a server that stalls.
 #   JQ_CHECK: a jq expression that must be true for the JSON line ("-" for none; then
 #   --json is not added and stderr must hold exactly one line, for usage errors).
 # Exit 0 as promised, 1 otherwise (with echo-bench's output), 77 when not built.
@@ -26,8 +28,18 @@ fi
 fixture_workdir bench
 
 addr=
+stall=
 case $target in
 embedded) ;;
+stall:*)
+    rest=${target#stall:}
+    after=${rest%%:*} rest=${rest#*:}
+    for=${rest%%:*} target=${rest#*:}
+    fixture_start "$target" "$tmp" 100 || exit 1
+    addr=127.0.0.1:$port
+    (sleep "$after" && kill -STOP "$pid" && sleep "$for"; kill -CONT "$pid") &
+    stall=$!
+    ;;
 dead:*)
     fixture_start "${target#dead:}" "$tmp" 100 || exit 1
     kill "$pid"
@@ -47,6 +59,7 @@ echo "# $bench $json $* $addr"
 # shellcheck disable=SC2086 # $json and $addr are one word or none
 timeout -k 5 50 "$bench" $json "$@" $addr >"$tmp/out" 2>"$tmp/err"
 rc=$?
+[ -n "$stall" ] && wait "$stall"
 cat "$tmp/out"
 sed 's/^/stderr: /' "$tmp/err"
 
