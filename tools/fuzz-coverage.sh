@@ -78,13 +78,14 @@ fi
 # (so lines map one to one).
 flags="-fprofile-instr-generate -fcoverage-mapping"
 echo "fuzz-coverage: building$targets in $build"
+mkdir -p "$build"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
     -DCMAKE_C_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="$flags" -DEH_BUILD_TESTS=OFF \
-    -DEH_BUILD_FUZZERS=ON -DEH_FUZZ_ENGINE=replay >"$build.cmake.log" 2>&1 ||
-    { cat "$build.cmake.log" >&2; echo "fuzz-coverage: configure failed" >&2; exit 3; }
+    -DEH_BUILD_FUZZERS=ON -DEH_FUZZ_ENGINE=replay >"$build/fuzz-coverage.cmake.log" 2>&1 ||
+    { cat "$build/fuzz-coverage.cmake.log" >&2; echo "fuzz-coverage: configure failed" >&2; exit 3; }
 # shellcheck disable=SC2086
-cmake --build "$build" --target eh_core $targets >"$build.build.log" 2>&1 ||
-    { tail -n 30 "$build.build.log" >&2; echo "fuzz-coverage: build failed" >&2; exit 3; }
+cmake --build "$build" --target eh_core $targets >"$build/fuzz-coverage.build.log" 2>&1 ||
+    { tail -n 30 "$build/fuzz-coverage.build.log" >&2; echo "fuzz-coverage: build failed" >&2; exit 3; }
 
 prof="$build/profiles"
 rm -rf "$prof"

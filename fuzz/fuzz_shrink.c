@@ -1,0 +1,252 @@
+/*
+ * fuzz_shrink.c - drives the network fuzzer's action sequences (core/fuzzseq) and its
+ * shrinker (core/ddmin) without a network: the "server" is a predicate on the sequence.
+ *
+ * Oracles. Generator: out-of-range settings are refused exactly as fuzzseq.h lists them;
+ * the same seed gives the same sequence; every action is of an allowed kind, slot and size;
+ * the count is within [max/4 + 1, max]; a generated sequence is already normal (the
+ * generator follows the slot model). Normalizer: equal to a reference written from the rules
+ * in fuzzseq.h, and idempotent. Shrinker, against the predicate "some WRITE (or SEND, or
+ * PAUSE) of at least K" or "writes on one connection adding up to K": every candidate is
+ * normal; asking twice gives the same candidate;
+ * a result with no candidate out is refused; the best sequence always fails and never grows;
+ * it finishes within a bound; and it ends at the documented minimum: one datagram (or pause)
+ * of exactly K, or a connect then one write of exactly K on connection 0 (writes adding up
+ * to K, merged into one unless that would pass FQ_MAX_WRITE).
+ *
+ * Input: a 24-byte header (seed: 8, flags, max actions, max write: 3, max datagram: 2,
+ * max pause: 2, predicate op, threshold: 3, 2 reserved), then, in raw mode, 3-byte actions.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "core/ddmin.h"
+#include "core/err.h"
+#include "core/fuzzseq.h"
+
+#define SHRINK_MAX 16u     /* actions handed to the shrinker: keeps a run short */
+#define STEP_BOUND 20000u  /* candidates the shrinker may ask for */
+
+static struct fq_seq gen, again, norm, start;
+static struct dd_state dd;
+
+FUZZ_ORACLE static void fail(const char *what, unsigned long long want, unsigned long long got)
+{
+    fprintf(stderr, "fuzz_shrink: %s: expected %llu, got %llu\n", what, want, got);
+    abort();
+}
+
+/* The reference normalizer: keep an action only when the executor would do something. */
+FUZZ_ORACLE static void ref_normalize(struct fq_seq *s)
+{
+    enum { CLOSED, OPEN, SHUT } st[FQ_TCP_SLOTS] = {CLOSED, CLOSED, CLOSED, CLOSED};
+    size_t out = 0;
+
+    for (size_t i = 0; i < s->count; i++) {
+        struct fq_action a = s->a[i];
+        int tcp = a.op <= FQ_RESET, keep = 0;
+
+        if (tcp && a.slot >= FQ_TCP_SLOTS)
+            continue;
+        if (a.op == FQ_CONNECT && st[a.slot] == CLOSED)
+            keep = 1, st[a.slot] = OPEN;
+        else if (a.op == FQ_WRITE)
+            keep = st[a.slot] == OPEN && a.n > 0;
+        else if (a.op == FQ_SHUT && st[a.slot] == OPEN)
+            keep = 1, st[a.slot] = SHUT;
+        else if (a.op == FQ_CLOSE || a.op == FQ_RESET)
+            keep = st[a.slot] != CLOSED, st[a.slot] = CLOSED;
+        else if (a.op == FQ_PAUSE)
+            keep = a.n > 0;
+        else if (a.op == FQ_SEND)
+            keep = a.slot < FQ_UDP_SLOTS;
+        if (keep)
+            s->a[out++] = a;
+    }
+    s->count = out;
+}
+
+FUZZ_ORACLE static int ref_gen_ok(const struct fq_gen *g)
+{
+    return (g->tcp || g->udp) && g->max_actions >= 1 && g->max_actions <= FQ_MAX_ACTIONS &&
+           g->max_write >= 1 && g->max_write <= FQ_MAX_WRITE && g->max_dgram <= FQ_MAX_DGRAM &&
+           g->max_pause_ms <= FQ_MAX_PAUSE;
+}
+
+FUZZ_ORACLE static void check_generated(const struct fq_seq *s, const struct fq_gen *g)
+{
+    if (s->count < g->max_actions / 4 + 1 || s->count > g->max_actions)
+        fail("generated count outside [max/4 + 1, max]", g->max_actions, s->count);
+    for (size_t i = 0; i < s->count; i++) {
+        const struct fq_action *a = &s->a[i];
+        int ok;
+        switch (a->op) {
+        case FQ_CONNECT:
+        case FQ_SHUT:
+        case FQ_CLOSE:
+        case FQ_RESET: ok = g->tcp && a->slot < FQ_TCP_SLOTS && a->n == 0; break;
+        case FQ_WRITE: ok = g->tcp && a->slot < FQ_TCP_SLOTS && a->n >= 1 && a->n <= g->max_write; break;
+        case FQ_PAUSE: ok = a->slot == 0 && a->n >= 1 && a->n <= g->max_pause_ms; break;
+        case FQ_SEND: ok = g->udp && a->slot < FQ_UDP_SLOTS && a->n <= g->max_dgram; break;
+        default: ok = 0; break;
+        }
+        if (!ok || strcmp(fq_op_name(a->op), "?") == 0)
+            fail("generated action out of its kind's bounds", i, a->op);
+    }
+}
+
+/* The predicate standing in for a failing server: some action of op with n >= k; with sum
+ * set, writes on one connection adding up to k (so that merging writes matters). */
+static int sum_mode;
+
+FUZZ_ORACLE static int fails(const struct fq_seq *s, int op, uint32_t k)
+{
+    uint64_t total[FQ_TCP_SLOTS] = {0};
+
+    for (size_t i = 0; i < s->count; i++) {
+        if (s->a[i].op != op)
+            continue;
+        if (sum_mode && s->a[i].slot < FQ_TCP_SLOTS && (total[s->a[i].slot] += s->a[i].n) >= k)
+            return 1;
+        if (!sum_mode && s->a[i].n >= k)
+            return 1;
+    }
+    return 0;
+}
+
+FUZZ_ORACLE static void check_normal(const struct fq_seq *s, const char *what)
+{
+    norm = *s;
+    ref_normalize(&norm);
+    if (!fq_equal(&norm, s))
+        fail(what, norm.count, s->count);
+}
+
+FUZZ_ORACLE static void shrink(int op, uint32_t k)
+{
+    const struct fq_seq *c, *c2;
+    size_t best_count, steps = 0;
+    uint32_t minimal = op != FQ_SEND && k == 0 ? 1 : k; /* a write or pause of 0 is a no-op */
+
+    dd_init(&dd, &start);
+    if (dd_result(&dd, 1) != EH_ERR_STATE)
+        fail("result accepted with no candidate out", EH_ERR_STATE, 0);
+    best_count = dd_best(&dd)->count;
+    while ((c = dd_next(&dd)) != NULL) {
+        if (++steps > STEP_BOUND)
+            fail("shrinker does not finish", STEP_BOUND, steps);
+        c2 = dd_next(&dd);
+        if (c2 != c)
+            fail("asking twice gave another candidate", 0, 1);
+        check_normal(c, "candidate not normalized");
+        if (dd_result(&dd, fails(c, op, k)) != 0)
+            fail("result refused", 0, 1);
+        if (!fails(dd_best(&dd), op, k))
+            fail("best sequence does not fail", 1, 0);
+        if (dd_best(&dd)->count > best_count)
+            fail("best sequence grew", best_count, dd_best(&dd)->count);
+        best_count = dd_best(&dd)->count;
+    }
+    /* The documented end: 1-minimal in actions, then the smallest failing size, slots
+     * renumbered from 0. */
+    c = dd_best(&dd);
+    if (sum_mode) {
+        /* A connect, then writes on it adding up to exactly the threshold (one write when
+         * merging two stays within FQ_MAX_WRITE). */
+        uint64_t total = 0;
+        int ok = c->count >= 2 && c->a[0].op == FQ_CONNECT && c->a[0].slot == 0;
+        for (size_t i = 1; ok && i < c->count; i++) {
+            ok = c->a[i].op == FQ_WRITE && c->a[i].slot == 0;
+            total += c->a[i].n;
+        }
+        if (!ok || total != minimal || (c->count > 2 && total <= FQ_MAX_WRITE / 2))
+            fail("writes not shrunk to connect + writes adding up to the threshold", minimal, total);
+    } else if (op == FQ_WRITE) {
+        if (c->count != 2 || c->a[0].op != FQ_CONNECT || c->a[1].op != FQ_WRITE ||
+            c->a[0].slot != 0 || c->a[1].slot != 0 || c->a[1].n != minimal)
+            fail("write not shrunk to connect + write of the threshold on slot 0", minimal,
+                 c->count == 2 ? c->a[1].n : c->count);
+    } else if (c->count != 1 || c->a[0].op != op || c->a[0].n != minimal ||
+               (op == FQ_SEND && c->a[0].slot != 0)) {
+        fail("not shrunk to one action of the threshold", minimal, c->count ? c->a[0].n : 0);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct fq_gen g;
+    uint64_t seed = 0;
+    int rc, op;
+    uint32_t k, top = 0;
+
+    if (size < 24)
+        return 0;
+    for (int i = 0; i < 8; i++)
+        seed = seed << 8 | data[i];
+    memset(&g, 0, sizeof g);
+    g.tcp = data[8] & 1;
+    g.udp = (data[8] >> 1) & 1;
+    g.max_actions = data[9] + (data[8] & 8 ? 2u : 0u);
+    g.max_write = data[8] & 16 ? FQ_MAX_WRITE + 1 : (uint32_t)data[10] << 16 | (uint32_t)data[11] << 8 | data[12];
+    g.max_dgram = (uint32_t)data[13] << 8 | data[14];
+    g.max_pause_ms = (uint32_t)data[15] << 8 | data[16];
+    op = data[17] % 4 == 1 ? FQ_SEND : data[17] % 4 == 2 ? FQ_PAUSE : FQ_WRITE;
+    sum_mode = data[17] % 4 == 3;
+    k = (uint32_t)data[18] << 16 | (uint32_t)data[19] << 8 | data[20];
+
+    if (data[8] & 4) {
+        /* Raw mode: any actions, valid or not, for the normalizer and the shrinker. */
+        memset(&start, 0, sizeof start);
+        start.seed = seed;
+        for (size_t i = 24; i + 3 <= size && start.count < FQ_MAX_ACTIONS; i += 3) {
+            struct fq_action *a = &start.a[start.count++];
+            a->op = data[i] % (FQ__OP_COUNT + 1);
+            a->slot = data[i + 1] % 6;
+            a->n = data[i + 2] * (data[i] & 0x80 ? 1021u : 1u);
+        }
+        if (strcmp(fq_op_name(FQ__OP_COUNT), "?") != 0)
+            fail("name of an unknown op", 0, 1);
+    } else {
+        rc = fq_generate(&gen, seed, &g);
+        if ((rc == 0) != ref_gen_ok(&g))
+            fail("generator settings decision", ref_gen_ok(&g), rc == 0);
+        if (rc != 0)
+            return 0;
+        check_generated(&gen, &g);
+        if (fq_generate(&again, seed, &g) != 0 || !fq_equal(&gen, &again))
+            fail("same seed, another sequence", 1, 0);
+        check_normal(&gen, "generated sequence not normal");
+        if (fq_tcp_seed(seed, 0) == fq_tcp_seed(seed, 1) || fq_udp_seed(seed, 0) == fq_udp_seed(seed, 1))
+            fail("two slots share a payload seed", 0, 1);
+        start = gen;
+    }
+
+    /* Normalizer: the reference's result, and idempotent. */
+    norm = start;
+    fq_normalize(&start);
+    ref_normalize(&norm);
+    if (!fq_equal(&norm, &start))
+        fail("normalized sequence differs from the reference", norm.count, start.count);
+    norm = start;
+    fq_normalize(&norm);
+    if (!fq_equal(&norm, &start))
+        fail("normalize is not idempotent", start.count, norm.count);
+
+    /* Shrink the first SHRINK_MAX actions against a threshold some action reaches. */
+    if (start.count > SHRINK_MAX)
+        start.count = SHRINK_MAX;
+    for (size_t i = 0; i < start.count; i++)
+        if (start.a[i].op == op && start.a[i].n + 1 > top)
+            top = start.a[i].n + 1;
+    if (top == 0)
+        return 0; /* no action of that kind: nothing would fail */
+    if (sum_mode)
+        top = top > UINT32_MAX / 4 ? UINT32_MAX : top * 4; /* sums reach past one write */
+    if (sum_mode && !fails(&start, op, k % top))
+        return 0;
+    shrink(op, k % top);
+    return 0;
+}
