@@ -394,7 +394,8 @@ FUZZ_ORACLE static size_t do_read(int i, size_t max)
     size_t total = 0;
 
     while (c->fd >= 0 && !c->done && (max == 0 || total < max)) {
-        size_t want = sizeof g.buf;
+        /* At most PERIOD bytes at once: pattern_at() is contiguous for that long only. */
+        size_t want = PERIOD;
         ssize_t n;
 
         if (max && max - total < want)
