@@ -28,6 +28,9 @@ merges the new inputs that add coverage into corpus/<target>/.
                  fuzz-work/build-afl configured with afl-clang-fast, ASan + UBSan)
   --no-build     use the binaries already in the build folders
   --no-merge     leave corpus/ alone (the new inputs stay in the work folder)
+  --merge-by X   edges (default): an input joins the corpus only if it reaches an edge the
+                 corpus does not (-use_counters=0: keeps git corpora small); features: also
+                 new hit-count buckets (libFuzzer's plain -merge=1, many more files)
   -h, --help     this text
 
 TARGET is a name like fuzz_stream or stream. Run it under `nice -n 19` on a shared machine.
@@ -49,6 +52,7 @@ afl_preset_name=afl
 corpora="$root/corpus"
 build=1
 merge=1
+merge_by=edges
 want=()
 
 while [ $# -gt 0 ]; do
@@ -63,6 +67,7 @@ while [ $# -gt 0 ]; do
     -a) [ $# -ge 2 ] || die "-a needs a preset"; afl_preset_name=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --no-merge) merge=0; shift ;;
+    --merge-by) [ $# -ge 2 ] || die "--merge-by needs edges or features"; merge_by=$2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     --) shift; want+=("$@"); break ;;
     -*) die "unknown option $1 (see --help)" ;;
@@ -72,6 +77,7 @@ done
 case "$secs" in '' | *[!0-9]* | 0) die "-t wants a whole number of seconds > 0, not '$secs'" ;; esac
 case "$jobs" in '' | *[!0-9]* | 0) die "-j wants a whole number > 0, not '$jobs'" ;; esac
 case "$engine" in libfuzzer | afl) ;; *) die "-e wants libfuzzer or afl, not '$engine'" ;; esac
+case "$merge_by" in edges) merge_flags=(-use_counters=0) ;; features) merge_flags=() ;; *) die "--merge-by wants edges or features, not '$merge_by'" ;; esac
 mkdir -p "$work" || die "cannot create work folder $work"
 work=$(cd "$work" && pwd)
 lf_build=$(realpath -m "$lf_build")
@@ -387,8 +393,8 @@ finish_target() { # target lfbin corpus newdir n0 cov0 execs rate extra cpu
     local t=$1 bin=$2 corpus=$3 new=$4 n0=$5 cov0=$6 execs=$7 rate=$8 extra=$9 cpu=${10} n1 cov1 added=""
     if [ "$merge" = 1 ] && [ "$(count_files "$new")" -gt 0 ]; then
         progress "$(printf '%-14s merging %s new inputs into %s' "$t" "$(count_files "$new")" "$corpus")"
-        # -merge=1 copies into corpus/ only the inputs that add features, named by SHA-1.
-        "$bin" -merge=1 -timeout=10 -artifact_prefix="$d/merge-" "$corpus" "$new" >"$d/logs/merge.log" 2>&1 ||
+        # -merge=1 copies into corpus/ only the inputs that add coverage, named by SHA-1.
+        "$bin" -merge=1 "${merge_flags[@]}" -timeout=10 -artifact_prefix="$d/merge-" "$corpus" "$new" >"$d/logs/merge.log" 2>&1 ||
             echo "fuzz-run: merge for $t failed (log: $d/logs/merge.log)" >&2
         added=$(grep -a -m1 'MERGE-OUTER: [0-9]* new files' "$d/logs/merge.log" | awk '{ print $2 }')
         progress_done
