@@ -5,9 +5,10 @@
 # shrink candidate waits out, twice). Each fixture check: the fuzzer finds the defect, shrinks it to at most MAX
 # actions, and the saved reproducer fails against the fixture and passes against echod.
 if(TARGET echo-conform AND TARGET echod AND TARGET fixtures)
-    set(eh_nf_checks echod seed rate badinput json repeat allowloss
+    set(eh_nf_checks echod seed rate badinput json correct repeat allowloss
         fx:tcp_byteflip:2:tcp fx:tutorial_recv1024:3:tcp fx:one_client:4:tcp:0.5
-        fx:halfclose_drop:3:tcp fx:udp_ignore_empty:1:udp:0.3 fx:udp_trunc1024:1:udp)
+        fx:halfclose_drop:3:tcp fx:udp_ignore_empty:1:udp:0.3 fx:udp_trunc1024:1:udp
+        fx:banner:1:tcp)
     foreach(check IN LISTS eh_nf_checks)
         string(REGEX REPLACE ":.*" "" what "${check}")
         if(what STREQUAL "fx")

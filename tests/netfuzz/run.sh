@@ -10,6 +10,8 @@
 #                bad options exit 2
 #   json         --format json: a passing run against echod, and a failure found in
 #                tcp_byteflip with its shrunk reproducer (checked with jq)
+#   correct      no false alarm: fuzz runs against the correct fixtures `correct` and
+#                `udp_slow_correct` (every reply 300-450 ms late, overtaking each other) pass
 #   repeat       two runs with the same seed against tcp_byteflip fail in the same sequence
 #                and save the same reproducer (actions and seed)
 #   allowloss    --allow-loss: udp_ignore_empty's unanswered empty datagrams are counted, not
@@ -150,6 +152,17 @@ json)
     [ "$rc" -eq 1 ] || fail "JSON replay: exit $rc, want 1"
     jq -e '.mode == "replay" and .result == "fail" and .kind == "echo differs"' \
         "$tmp/replay.out" >/dev/null || fail "JSON of a failing replay"
+    ;;
+correct)
+    for fx in correct udp_slow_correct; do
+        start_fixture "$fx"
+        run --fuzz --seed 11 --count 8 --rate 0 --timeout 2 "127.0.0.1:$port"
+        [ "$rc" -eq 0 ] || fail "against $fx: exit $rc, want 0"
+        grep -q '^8 sequences run, 8 passed, none failed' "$tmp/out" || fail "$fx: no pass summary"
+        kill "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        pid=
+    done
     ;;
 repeat)
     start_fixture tcp_byteflip

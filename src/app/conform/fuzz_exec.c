@@ -8,7 +8,9 @@
  * with the datagram matcher; any reply that is not exactly one sent datagram fails at once.
  * A datagram still unanswered at the end is resent up to --udp-retries times, the waits
  * doubling and adding up to the timeout; only then is it reported missing, a kind of its own,
- * since a lossy path drops datagrams while a wrong reply is always the server's.
+ * since a lossy path drops datagrams while a wrong reply is always the server's. At the end,
+ * open connections and sockets are watched 20 ms more for bytes, closes or replies that
+ * should not come.
  */
 #define _GNU_SOURCE
 #include "conform/fuzz.h"
@@ -26,6 +28,7 @@
 
 #define IO_CHUNK 65536
 #define UDP_LINGER_MS 20 /* watch for duplicate replies once every datagram is answered */
+#define TCP_LINGER_MS 20 /* watch open connections once every echo is complete */
 
 enum { ST_CLOSED = 0, ST_OPEN, ST_SHUT };
 
@@ -228,7 +231,8 @@ static void on_datagram(struct ex *x, unsigned u)
         }
         cv_dmatch_reply(&s->m, x->rbuf, (size_t)n, &res);
         if (res.kind == CV_D_MATCH) {
-            x->r->dgrams++;
+            if (s->slots[res.index].replies == 1) /* replies to retries count once */
+                x->r->dgrams++;
         } else if (res.kind != CV_D_LATE) {
             /* A late exact reply belongs to a datagram already reported missing. */
             cv_dresult_describe(&s->m, &res, d, sizeof d);
@@ -511,6 +515,14 @@ static void finish(struct ex *x)
             if (!conn_done(&x->c[i]))
                 fail_stalled(x, i);
     }
+    /* Every echo is complete: a short watch for what must not come (bytes never sent, a
+     * close or reset of a connection the client keeps open), so a greeting or an RST is
+     * caught without an action after it. */
+    for (unsigned i = 0; i < FQ_TCP_SLOTS && !failed(x); i++)
+        if (x->c[i].fd >= 0) {
+            pump(x, NULL, 0, ct_now_ms() + TCP_LINGER_MS, 0);
+            break;
+        }
     for (unsigned u = 0; u < FQ_UDP_SLOTS; u++)
         any_udp |= x->u[u].fd >= 0;
     if (!any_udp || failed(x))

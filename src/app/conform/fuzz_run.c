@@ -171,6 +171,25 @@ int cz_load(const char *path, struct fq_seq *s)
     return 0;
 }
 
+/* The symptom family of a kind: which failures count as "the same way" when shrinking. Wrong
+ * bytes are one family whether they replace echoed bytes or come first (a greeting before a
+ * write is extra, after one a mismatch); an early end is one whether FIN or RST (a server
+ * that closes with unread bytes resets). */
+static int family(int kind)
+{
+    switch (kind) {
+    case CZ_EXTRA: return CZ_MISMATCH;
+    case CZ_SHORT_EOF:
+    case CZ_RESET: return CZ_CLOSED;
+    default: return kind;
+    }
+}
+
+static int same_failure(int a, int b)
+{
+    return a != CZ_PASS && family(a) == family(b);
+}
+
 /* Writes "# " + text as comment lines of at most ~100 bytes, broken at spaces, so every line
  * stays far below the parser's FF_MAX_LINE however long the message is. */
 static void comment(FILE *fp, const char *text)
@@ -219,17 +238,12 @@ static int save_file(const struct cz_opts *o, const struct ct_target *t, const s
     }
     fprintf(fp, "# shrunk from %zu to %zu actions in %zu runs; run again: %s\n", f->from_count,
             f->best.count, f->runs,
-            f->again_kind == f->kind ? "failed the same way" : cz_kind_name(f->again_kind));
+            same_failure(f->again_kind, f->kind) ? "failed the same way"
+                                                 : cz_kind_name(f->again_kind));
     fwrite(body, 1, len, fp);
     if (fclose(fp) != 0)
         return -errno;
     return 0;
-}
-
-/* Failures that are a wait running out: a loaded machine can fake them. */
-static int silence(int kind)
-{
-    return kind == CZ_STALL || kind == CZ_NO_EOF || kind == CZ_UDP_MISSING;
 }
 
 /* Shrinks s (which failed with kind) against t into f->best, bounded by --shrink-runs and
@@ -253,9 +267,12 @@ static void shrink(const struct cz_opts *o, const struct ct_target *t, struct cz
         struct cz_result r;
         cz_exec(t, c, l, &r);
         f->runs++;
-        if (r.kind == f->kind && silence(f->kind) && f->runs < o->shrink_runs) {
-            /* A silence can be the load's doing (or a backlog an earlier run left in the
-             * server): a candidate keeps it only when a second run is silent too. */
+        if (same_failure(r.kind, f->kind) && f->runs < o->shrink_runs) {
+            /* Kept only when a second run fails the same way too: a silence can be the
+             * load's doing (or a backlog an earlier run left in the server), and a race in
+             * the server (tcp_reset_all resetting a connection accepted just before or after
+             * another one's RST) can fail once and pass next time. A minimum that fails one
+             * run in two is no reproducer. */
             cz_exec(t, c, l, &r);
             f->runs++;
         }
@@ -264,8 +281,9 @@ static void shrink(const struct cz_opts *o, const struct ct_target *t, struct cz
         if (o->verbose)
             say(o, "  shrink run %zu: %zu action%s: %s\n", f->runs, c->count,
                 cv_plural(c->count),
-                r.kind == f->kind ? "fails the same way, kept" : cz_kind_name(r.kind));
-        dd_result(d, r.kind == f->kind);
+                same_failure(r.kind, f->kind) ? "fails the same way, kept"
+                                              : cz_kind_name(r.kind));
+        dd_result(d, same_failure(r.kind, f->kind));
     }
     f->best = *dd_best(d);
     f->shrink_ms = ct_now_ms() - start;
@@ -289,10 +307,11 @@ static void on_failure(const struct cz_opts *o, const struct ct_target *t, struc
     cz_exec(t, &f->best, l, &again);
     f->again_kind = again.kind;
     failure_line(&f->best, &again, f->again_msg, sizeof f->again_msg);
-    say(o, "minimal reproducer (%s):\n", cz_kind_name(f->kind));
+    say(o, "minimal reproducer (%s):\n",
+        cz_kind_name(same_failure(again.kind, f->kind) ? again.kind : f->kind));
     for (size_t i = 0; i < f->best.count; i++)
         say(o, "  %s\n", cz_action_text(&f->best.a[i], a, sizeof a));
-    if (again.kind == f->kind)
+    if (same_failure(again.kind, f->kind))
         say(o, "run again: %s\n", f->again_msg);
     else
         say(o, "run again it gave '%s' (the failure is flaky)%s%s\n", cz_kind_name(again.kind),
@@ -506,7 +525,7 @@ int cz_run(const struct cz_opts *o, const struct ct_target *t)
                     f.shrink_ms / 1000.0);
             json_actions(o->out, &f.best);
             fprintf(o->out, ",\n  \"confirmed\": %s, \"confirm_message\": ",
-                    f.again_kind == f.kind ? "true" : "false");
+                    same_failure(f.again_kind, f.kind) ? "true" : "false");
             json_str(o->out, f.again_kind == CZ_PASS ? "" : f.again_msg);
             fputs(", \"file\": ", o->out);
             if (f.saved)
