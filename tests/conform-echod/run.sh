@@ -49,6 +49,10 @@ start_echod() {
 # Starts quirk MODE --port 0 and sets $port (TCP and UDP share it).
 start_quirk() {
     [ -x "$quirk" ] || fail "no quirk server given"
+    # Emptied here, before the server starts: the loop below must not read the port of a
+    # quirk server started earlier in the same check from a file the new one has not yet
+    # truncated.
+    : >"$tmp/quirk.out"
     "$quirk" "$1" --port 0 --lifetime 100 >"$tmp/quirk.out" 2>"$tmp/quirk.err" &
     pids="$pids $!"
     i=0
