@@ -103,3 +103,38 @@ eh_bench_test(usage.duration 2 embedded - -d 0)
 eh_bench_test(usage.target 2 embedded - "not a target")
 eh_bench_test(unreachable.tcp 3 "dead:${eh_bench_fx}/correct" - -d 0.2)
 eh_bench_test(unreachable.udp 3 "dead:${eh_bench_fx}/correct" - -d 0.2 -u --timeout 1)
+
+# The io_uring engine (--engine uring; skipped where echo-bench was built without liburing or
+# the kernel refuses io_uring: the JSON then says "epoll" and the check fails, so these tests
+# are only added when liburing was found). Its verification is proven against the same broken
+# fixtures; EH_BENCH_NO_URING=1 must fall back to epoll with a note.
+pkg_check_modules(LIBURING QUIET liburing)
+if(LIBURING_FOUND)
+    eh_bench_test(uring.tcp.conns 0 embedded
+        "${eh_bench_sane} and .engine == \"uring\" and .conns == 50 and .msgs > 0 and .fair.min > 0 and ((.bytes - .msgs * 64) as $d | $d >= -3200 and $d <= 3200)"
+        ${eh_bench_short} --engine uring -c 50 -P 2)
+    eh_bench_test(uring.tcp.one 0 embedded
+        "${eh_bench_sane} and .engine == \"uring\" and .msgs > 0 and .lat_us.count == .msgs"
+        ${eh_bench_short} --engine uring)
+    eh_bench_test(uring.tcp.stream 0 embedded
+        "${eh_bench_sane} and .engine == \"uring\" and .mode == \"stream\" and .bytes > 1048576"
+        ${eh_bench_short} --engine uring --stream)
+    eh_bench_test(uring.udp.closed 0 embedded
+        "${eh_bench_sane} and .engine == \"uring\" and .udp.received > 0 and .udp.wrong == 0 and .udp.dup == 0 and .udp.sent >= .udp.received"
+        ${eh_bench_short} --engine uring -u -c 4 -P 4)
+    eh_bench_test(uring.fixture.tcp_byteflip 1 "${eh_bench_fx}/tcp_byteflip"
+        "(.ok | not) and .engine == \"uring\" and .mismatches == 1 and (.error | test(\"byte 70000 of the echo differs\"))"
+        ${eh_bench_short} --engine uring -s 1000 -P 4)
+    eh_bench_test(uring.fixture.udp_dup 1 "${eh_bench_fx}/udp_dup"
+        "(.ok | not) and .engine == \"uring\" and .udp.dup > 0 and (.error | test(\"answered twice\"))"
+        ${eh_bench_short} --engine uring -u)
+    eh_bench_test(uring.fixture.udp_trunc1024 1 "${eh_bench_fx}/udp_trunc1024"
+        "(.ok | not) and .engine == \"uring\" and .udp.wrong > 0 and (.error | test(\"came back as 1024 bytes\"))"
+        ${eh_bench_short} --engine uring -u -s 2000)
+    add_test(NAME bench.uring.fallback
+        COMMAND ${CMAKE_COMMAND} -E env EH_BENCH_NO_URING=1 ${eh_bench_run} 0 embedded
+        "${eh_bench_sane} and .engine == \"epoll\" and .msgs > 0"
+        -d 0.3 -w 0.1 --timeout 3 --engine uring -c 4)
+    set_tests_properties(bench.uring.fallback PROPERTIES LABELS bench TIMEOUT 120
+        SKIP_RETURN_CODE 77)
+endif()

@@ -3,7 +3,7 @@
 # already there (idempotent: no apt-get call at all in that case). Uses sudo when not root.
 set -eu
 
-pkgs="build-essential cmake ninja-build pkg-config check clang afl++ zip unzip jq socat ncat xinetd"
+pkgs="build-essential cmake ninja-build pkg-config check clang afl++ zip unzip jq socat ncat xinetd liburing-dev"
 
 missing=""
 for p in $pkgs; do

@@ -17,6 +17,9 @@
 
 enum bb_mode { BB_CLOSED = 0, BB_STREAM, BB_RATE, BB_IDLE };
 
+/* How workers wait and move bytes: epoll (every mode) or io_uring (closed loop, stream). */
+enum bb_engine { BB_EPOLL = 0, BB_URING };
+
 struct bb_cfg {
     int udp;
     int mode;               /* enum bb_mode */
@@ -26,6 +29,8 @@ struct bb_cfg {
     double rate;            /* messages per second in total (BB_RATE) */
     uint64_t seed;
     int json, quiet, progress;
+    int engine;             /* enum bb_engine: what the run uses */
+    int engine_set;         /* --engine given */
     char target[EA_FORMAT_MAX];
     struct ea_addr addr;    /* resolved target */
 };

@@ -40,6 +40,10 @@ static void usage(FILE *f)
             "      --hold SEC\n"
             "      --rate R          open loop: R messages/s in total, latency from each\n"
             "                        message's intended send time (no coordinated omission)\n"
+            "      --engine E        epoll or uring (default uring when built with liburing\n"
+            "                        and the kernel allows io_uring, else epoll); uring serves\n"
+            "                        the closed loop and --stream (TCP and UDP), other modes\n"
+            "                        use epoll; EH_BENCH_NO_URING=1 forces epoll\n"
             "      --seed N          payload seed (default %u: runs are reproducible)\n"
             "      --timeout SEC     longest wait for a connect or an echo (default 5)\n"
             "      --echod PATH      the built-in server to start (default: echod next to\n"
@@ -94,7 +98,7 @@ static int parse_sec(const char *s, double lo, double hi, uint64_t *ns)
 
 int bo_parse(int argc, char **argv, struct bo_args *a)
 {
-    enum { O_STREAM = 256, O_WINDOW, O_IDLE, O_HOLD, O_RATE, O_SEED, O_TIMEOUT, O_JSON, O_ECHOD };
+    enum { O_STREAM = 256, O_WINDOW, O_IDLE, O_HOLD, O_RATE, O_SEED, O_TIMEOUT, O_JSON, O_ECHOD, O_ENGINE };
     static const struct option longopts[] = {
         {"udp", no_argument, NULL, 'u'},
         {"conns", required_argument, NULL, 'c'},
@@ -112,6 +116,7 @@ int bo_parse(int argc, char **argv, struct bo_args *a)
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"echod", required_argument, NULL, O_ECHOD},
         {"json", no_argument, NULL, O_JSON},
+        {"engine", required_argument, NULL, O_ENGINE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -133,6 +138,7 @@ int bo_parse(int argc, char **argv, struct bo_args *a)
     c->hold_ns = 5000000000ull;
     c->timeout_ns = 5000000000ull;
     c->seed = DEFAULT_SEED;
+    c->engine = BB_URING;
     opterr = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, ":uc:s:P:d:w:t:qhV", longopts, NULL)) != -1) {
@@ -213,6 +219,15 @@ int bo_parse(int argc, char **argv, struct bo_args *a)
             break;
         case O_ECHOD:
             a->echod = optarg;
+            break;
+        case O_ENGINE:
+            if (strcmp(optarg, "epoll") == 0)
+                c->engine = BB_EPOLL;
+            else if (strcmp(optarg, "uring") == 0)
+                c->engine = BB_URING;
+            else
+                return bad("--engine", optarg, "not an engine (epoll or uring)");
+            c->engine_set = 1;
             break;
         case O_JSON:
             c->json = 1;

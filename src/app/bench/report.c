@@ -111,6 +111,7 @@ void bp_json(FILE *f, const struct bp_result *r)
 
     fprintf(f, "{\"target\":");
     json_str(f, c->target);
+    fprintf(f, ",\"engine\":\"%s\"", c->engine == BB_URING ? "uring" : "epoll");
     fprintf(f, ",\"proto\":\"%s\",\"mode\":\"%s\",\"conns\":%u,\"threads\":%u,\"size\":%llu,"
             "\"pipeline\":%u,\"window\":%llu,\"rate\":%.3f,\"seed\":%llu,\"duration_s\":%.6f,"
             "\"msgs\":%llu,\"msgs_per_s\":%.1f,\"bytes\":%llu,\"mb_per_s\":%.3f,"
@@ -179,6 +180,7 @@ void bp_print(FILE *f, const struct bp_result *r)
         fprintf(f, ", %llu-byte window", (unsigned long long)c->window);
     if (c->mode == BB_RATE)
         fprintf(f, ", %.0f msgs/s offered", c->rate);
+    fprintf(f, ", %s engine", c->engine == BB_URING ? "io_uring" : "epoll");
     fprintf(f, "%s\n", r->interrupted ? " (interrupted)" : "");
     if (c->mode == BB_IDLE) {
         fprintf(f, "  idle:       %llu of %u connections held, %llu answered after the hold\n",

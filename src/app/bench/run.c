@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "bench/report.h"
+#include "bench/uring.h"
 #include "common/embedded.h"
 #include "core/err.h"
 #include "core/probe.h"
@@ -224,6 +225,21 @@ int br_run(struct bo_args *a)
     int status, sig = 0, started = 0, progress_on;
     uint32_t n = c->threads;
 
+    /* io_uring serves the closed loop and the stream; rate and idle always run on epoll. */
+    if (c->engine == BB_URING && (c->mode == BB_RATE || c->mode == BB_IDLE))
+        c->engine = BB_EPOLL;
+#ifndef EH_HAVE_URING
+    if (c->engine == BB_URING && !c->engine_set)
+        c->engine = BB_EPOLL; /* built without liburing: epoll is the default */
+#endif
+    if (c->engine == BB_URING) {
+        char why[128];
+        if (bu_usable(why, sizeof why) != 0) {
+            fprintf(stderr, "echo-bench: note: io_uring engine unavailable (%s), using epoll\n",
+                    why);
+            c->engine = BB_EPOLL;
+        }
+    }
     status = resolve(a, &echod);
     if (status)
         return status;

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "bench/pace.h"
+#include "bench/uring.h"
 #include "core/ptable.h"
 #include "net/loop.h"
 #include "net/sock.h"
@@ -52,6 +53,9 @@ struct conn {
     uint64_t counted;      /* completions inside the measured interval */
     uint64_t progress_ns;  /* last progress (connect start, a byte echoed) */
     uint64_t *times;       /* closed mode: send times of the pipeline, [P] */
+    uint8_t *rb;           /* io_uring: this connection's receive buffer */
+    uint32_t sending;      /* io_uring: bytes of the send in flight (0: none) */
+    uint8_t recving;       /* io_uring: a receive in flight */
 };
 
 struct tw {
@@ -71,6 +75,15 @@ struct tw {
     uint64_t now;          /* ns, refreshed per read and per tick */
     uint64_t next_stall;
     uint64_t connect_deadline; /* the whole connect phase, however slow the server accepts */
+    int uring;             /* 1: traffic moves through the ring (set when traffic starts) */
+#ifdef EH_HAVE_URING
+    int ring_open;
+    struct io_uring ring;
+    struct __kernel_timespec tick_ts;
+    uint8_t *rbufs;        /* the connections' receive buffers, rbsz each */
+    size_t rbsz;
+    unsigned nsend;        /* sends queued since the last submit */
+#endif
 };
 
 static void conn_close(struct tw *w, struct conn *c)
@@ -81,6 +94,8 @@ static void conn_close(struct tw *w, struct conn *c)
         w->open--;
     if (c->io.fd >= 0) {
         int fd = c->io.fd;
+        if (w->uring) /* a receive still in flight ends now, and the server sees the close */
+            (void)shutdown(fd, SHUT_RDWR);
         nl_del(&w->loop, &c->io);
         close(fd);
     }
@@ -120,10 +135,59 @@ static uint64_t to_write(const struct tw *w, const struct conn *c)
     return want;
 }
 
+#ifdef EH_HAVE_URING
+/* io_uring: queues the next write (one in flight per connection, MSG_WAITALL so the kernel
+ * finishes it whole; the bytes come straight from the table, which outlives the ring). */
+static void u_send(struct tw *w, struct conn *c)
+{
+    uint64_t want;
+    size_t n;
+    struct io_uring_sqe *sqe;
+
+    if (c->sending || c->state != C_OPEN)
+        return;
+    want = to_write(w, c);
+    if (!want)
+        return;
+    n = want < PT_SPAN ? (size_t)want : PT_SPAN;
+    if (w->cfg->mode == BB_STREAM && n > w->cfg->size)
+        n = (size_t)w->cfg->size;
+    sqe = bu_sqe(&w->ring);
+    if (!sqe)
+        return; /* the ring failed: the stall check names the connection */
+    io_uring_prep_send(sqe, c->io.fd, w->t + c->spos, n, MSG_NOSIGNAL | MSG_WAITALL);
+    io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)c | BU_SEND);
+    c->sending = (uint32_t)n;
+    w->nsend++;
+}
+
+static void u_recv(struct tw *w, struct conn *c)
+{
+    struct io_uring_sqe *sqe;
+
+    if (c->recving || c->state != C_OPEN)
+        return;
+    sqe = bu_sqe(&w->ring);
+    if (!sqe)
+        return;
+    io_uring_prep_recv(sqe, c->io.fd, c->rb, w->rbsz, 0);
+    io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)c | BU_RECV);
+    c->recving = 1;
+}
+#endif
+
 static void flush(struct tw *w, struct conn *c)
 {
     const struct bb_cfg *cfg = w->cfg;
-    uint64_t want = to_write(w, c);
+    uint64_t want;
+
+#ifdef EH_HAVE_URING
+    if (w->uring) {
+        u_send(w, c);
+        return;
+    }
+#endif
+    want = to_write(w, c);
 
     while (want) {
         size_t n = want < PT_SPAN ? (size_t)want : PT_SPAN;
@@ -245,16 +309,16 @@ static void complete(struct tw *w, struct conn *c, uint64_t upto)
     c->done = upto;
 }
 
-static void on_readable(struct tw *w, struct conn *c)
+/* r bytes arrived in buf (r <= 0: the connection ended, err the reason). Checks them against
+ * the table at the connection's position and moves the loop on. */
+static void on_data(struct tw *w, struct conn *c, const uint8_t *buf, ssize_t r, int err)
 {
     struct bb_stats *st = &w->b->st;
-    ssize_t r = recv(c->io.fd, w->buf, SCRATCH, 0);
     uint64_t expect, ok;
     size_t bad;
 
-    if (r < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
     if (r <= 0) {
+        errno = err;
         /* The server ended a connection the client did not: RFC 862 echoes until the user
          * terminates. */
         st->early_closes++;
@@ -270,13 +334,14 @@ static void on_readable(struct tw *w, struct conn *c)
         return;
     }
     w->now = bb_now_ns();
-    expect = c->sent - c->recvd;
+    /* A send whose completion is not reaped yet (io_uring) is on its way: its echo may be. */
+    expect = c->sent + c->sending - c->recvd;
     ok = (uint64_t)r < expect ? (uint64_t)r : expect;
-    if (pt_check(w->t, &c->rpos, w->buf, (size_t)ok, &bad)) {
+    if (pt_check(w->t, &c->rpos, buf, (size_t)ok, &bad)) {
         uint32_t at = c->rpos;
         st->mismatches++;
         bb_fail(st, "connection %u: byte %llu of the echo differs: expected 0x%02x, got 0x%02x",
-                c->id, (unsigned long long)(c->recvd + bad), w->t[at], w->buf[bad]);
+                c->id, (unsigned long long)(c->recvd + bad), w->t[at], buf[bad]);
         conn_close(w, c);
         return;
     }
@@ -284,7 +349,8 @@ static void on_readable(struct tw *w, struct conn *c)
         st->mismatches++;
         bb_fail(st, "connection %u: %llu bytes arrived beyond the %llu sent (at byte %llu), "
                 "the first 0x%02x", c->id, (unsigned long long)((uint64_t)r - expect),
-                (unsigned long long)c->sent, (unsigned long long)c->sent, w->buf[ok]);
+                (unsigned long long)(c->sent + c->sending),
+                (unsigned long long)(c->sent + c->sending), buf[ok]);
         conn_close(w, c);
         return;
     }
@@ -306,6 +372,15 @@ static void on_readable(struct tw *w, struct conn *c)
         if (w->cfg->mode == BB_CLOSED && w->started)
             refill_closed(w, c);
     }
+}
+
+static void on_readable(struct tw *w, struct conn *c)
+{
+    ssize_t r = recv(c->io.fd, w->buf, SCRATCH, 0);
+
+    if (r < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    on_data(w, c, w->buf, r, errno);
 }
 
 static void on_io(struct nl_loop *l, struct nl_io *io, uint32_t revents)
@@ -412,8 +487,12 @@ static void on_tick(struct nl_loop *l, struct nl_io *io, uint32_t revents)
         nl_stop(l);
         return;
     }
-    if (phase == BB_RUN && !w->started && w->cfg->mode != BB_IDLE)
+    if (phase == BB_RUN && !w->started && w->cfg->mode != BB_IDLE) {
+#ifdef EH_HAVE_URING
+        w->uring = w->ring_open; /* from here on, traffic moves through the ring */
+#endif
         start_traffic(w);
+    }
     if (phase == BB_CHECK && !w->checking) {
         w->checking = 1;
         w->started = 1;
@@ -441,6 +520,80 @@ static void on_tick(struct nl_loop *l, struct nl_io *io, uint32_t revents)
  * two system calls per message instead of three, so echo-bench spends less CPU per message
  * than an epoll server. Everything else (connecting, many connections, rate, idle) runs on
  * the epoll loop. */
+#ifdef EH_HAVE_URING
+static void u_complete(struct tw *w, struct io_uring_cqe *cqe)
+{
+    uint64_t ud = io_uring_cqe_get_data64(cqe);
+    struct conn *c = (struct conn *)(uintptr_t)(ud & ~(uint64_t)BU_MASK);
+    int res = cqe->res;
+
+    switch (ud & BU_MASK) {
+    case BU_TICK:
+        bu_tick(&w->ring, &w->tick_ts, TICK_MS);
+        return;
+    case BU_SEND:
+        c->sending = 0;
+        if (c->state != C_OPEN)
+            return;
+        if (res < 0) {
+            w->b->st.early_closes++;
+            bb_fail(&w->b->st, "connection %u: send after %llu bytes: %s", c->id,
+                    (unsigned long long)c->sent, strerror(-res));
+            conn_close(w, c);
+            return;
+        }
+        c->sent += (uint64_t)res;
+        c->spos = pt_advance(c->spos, (uint64_t)res);
+        u_send(w, c);
+        return;
+    case BU_RECV:
+        c->recving = 0;
+        if (c->state != C_OPEN)
+            return;
+        if (res == -EINTR || res == -EAGAIN) {
+            u_recv(w, c);
+            return;
+        }
+        w->now = bb_now_ns();
+        on_data(w, c, c->rb, res, res < 0 ? -res : 0);
+        u_recv(w, c);
+        return;
+    default:
+        return;
+    }
+}
+
+/* The io_uring loop, once traffic flows: one submit-and-wait per round for every connection
+ * (waiting for the sends just queued, which loopback completes at once, and one more
+ * completion), then every completion reaped. The ring's own timeout wakes it for the tick. */
+static int run_uring(struct tw *w)
+{
+    uint64_t next_tick = 0;
+
+    for (uint32_t i = 0; i < w->b->count; i++) {
+        u_recv(w, &w->c[i]);
+        u_send(w, &w->c[i]);
+    }
+    bu_tick(&w->ring, &w->tick_ts, TICK_MS);
+    while (!w->loop.stop) {
+        struct io_uring_cqe *cqe;
+        unsigned head, seen = 0;
+        int rc = io_uring_submit_and_wait(&w->ring, w->nsend + 1);
+        w->nsend = 0;
+        if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
+            return rc;
+        io_uring_for_each_cqe(&w->ring, head, cqe) {
+            u_complete(w, cqe);
+            seen++;
+        }
+        io_uring_cq_advance(&w->ring, seen);
+        if (pc_tick_due(&next_tick, TICK_MS))
+            on_tick(&w->loop, &w->tick.io, 0);
+    }
+    return 0;
+}
+#endif
+
 static int run(struct tw *w)
 {
     struct conn *c = &w->c[0];
@@ -448,6 +601,10 @@ static int run(struct tw *w)
     int rc;
 
     while (!w->loop.stop) {
+#ifdef EH_HAVE_URING
+        if (w->uring)
+            return run_uring(w);
+#endif
         if (!(w->b->count == 1 && w->started && c->state == C_OPEN && w->blocking >= 0 &&
               (w->cfg->mode == BB_CLOSED || w->cfg->mode == BB_STREAM))) {
             rc = nl_run_once(&w->loop, -1);
@@ -514,6 +671,22 @@ void *bb_tcp_worker(void *arg)
     w.next_stall = w.now + STALL_CHECK_NS;
     /* --timeout for the first connection, plus 1 ms for each further one. */
     w.connect_deadline = w.now + cfg->timeout_ns + (uint64_t)b->count * 1000000u;
+#ifdef EH_HAVE_URING
+    if (cfg->engine == BB_URING && (cfg->mode == BB_CLOSED || cfg->mode == BB_STREAM)) {
+        /* Closed loop: room for the pipeline's echo in one receive; stream: one write's. */
+        uint64_t want = cfg->mode == BB_STREAM ? SCRATCH : cfg->size * cfg->pipeline;
+        w.rbsz = want < 2048 ? 2048 : want > SCRATCH ? SCRATCH : (size_t)want;
+        w.rbufs = malloc(w.rbsz * b->count);
+        if (w.rbufs && bu_open(&w.ring, 2 * b->count + 8) == 0) {
+            w.ring_open = 1;
+            for (uint32_t i = 0; i < b->count; i++)
+                w.c[i].rb = w.rbufs + w.rbsz * i;
+        } else {
+            fprintf(stderr, "echo-bench: note: worker %u cannot open its io_uring, using epoll\n",
+                    b->index);
+        }
+    }
+#endif
     start_connects(&w);
     rc = run(&w);
     if (rc)
@@ -527,6 +700,11 @@ void *bb_tcp_worker(void *arg)
             conn_close(&w, &w.c[i]);
     }
 out:
+#ifdef EH_HAVE_URING
+    if (w.ring_open) /* cancels what is still in flight before the buffers go */
+        io_uring_queue_exit(&w.ring);
+    free(w.rbufs);
+#endif
     pc_tick_close(&w.tick, &w.loop);
     pc_rate_close(&w.rate, &w.loop);
     nl_fini(&w.loop);

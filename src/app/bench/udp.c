@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "bench/pace.h"
+#include "bench/uring.h"
 #include "core/probe.h"
 #include "core/ptable.h"
 #include "net/loop.h"
@@ -44,6 +45,9 @@ struct usock {
     uint64_t counted;
     uint8_t *state;        /* [hmask + 1], by seq & hmask */
     uint64_t *sent_ns;     /* [hmask + 1] */
+    uint8_t *rb, *sb;      /* io_uring: receive slot; P datagrams being sent (by seq % P) */
+    uint32_t sends;        /* io_uring: sends in flight */
+    uint8_t recving;       /* io_uring: a receive in flight */
 };
 
 struct uw {
@@ -66,6 +70,14 @@ struct uw {
                             * -1: that failed, epoll serves */
     int rflags;            /* recvmmsg flags: MSG_DONTWAIT, or MSG_WAITFORONE when blocking */
     uint64_t now, loss_ns;
+    int uring;             /* 1: traffic moves through the ring (set when traffic starts) */
+#ifdef EH_HAVE_URING
+    int ring_open;
+    struct io_uring ring;
+    struct __kernel_timespec tick_ts;
+    uint8_t *ubufs;        /* the sockets' rb and sb */
+    unsigned nsend;        /* sends queued since the last submit */
+#endif
 };
 
 static void sock_close(struct uw *w, struct usock *s)
@@ -96,11 +108,68 @@ static void mark_lost(struct uw *w, struct usock *s, uint64_t seq)
         w->b->st.udp_lost++;
 }
 
+#ifdef EH_HAVE_URING
+/* io_uring: queues datagrams next_seq .. target-1, each from its own slot of the socket's send
+ * buffer; a slot is written again only once every send queued before has completed. */
+static void u_flush(struct uw *w, struct usock *s)
+{
+    size_t size = (size_t)w->cfg->size, ssz = size ? size : 1;
+    uint32_t p = w->cfg->pipeline;
+    uint64_t now;
+
+    if (s->sends || !s->open || s->next_seq >= s->target)
+        return;
+    now = bb_now_ns();
+    while (s->next_seq < s->target && s->sends < p) {
+        uint64_t seq = s->next_seq;
+        uint8_t *st = &s->state[seq & w->hmask], *out = s->sb + (size_t)(seq % p) * ssz;
+        struct io_uring_sqe *sqe = bu_sqe(&w->ring);
+        if (!sqe)
+            break;
+        if (*st == S_OUT) /* a very old datagram still holds the slot: it is lost */
+            mark_lost(w, s, seq - (w->hmask + 1));
+        pb_encode(out, size, w->t, s->start, s->id, seq);
+        io_uring_prep_send(sqe, s->io.fd, out, size, 0);
+        io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)s | BU_SEND);
+        *st = S_OUT;
+        s->sent_ns[seq & w->hmask] = now;
+        s->inflight++;
+        s->sends++;
+        w->nsend++;
+        if (w->measuring)
+            w->b->st.udp_sent++;
+        s->next_seq++;
+    }
+}
+
+static void u_recv(struct uw *w, struct usock *s)
+{
+    struct io_uring_sqe *sqe;
+
+    if (s->recving || !s->open)
+        return;
+    sqe = bu_sqe(&w->ring);
+    if (!sqe)
+        return;
+    /* MSG_TRUNC: the result is the datagram's real length, so a longer one shows. */
+    io_uring_prep_recv(sqe, s->io.fd, s->rb, w->slot, MSG_TRUNC);
+    io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)s | BU_RECV);
+    s->recving = 1;
+}
+#endif
+
 /* Sends datagrams next_seq .. target-1 in batches. */
 static void flush(struct uw *w, struct usock *s)
 {
     size_t size = (size_t)w->cfg->size;
     int again = 0;
+
+#ifdef EH_HAVE_URING
+    if (w->uring) {
+        u_flush(w, s);
+        return;
+    }
+#endif
 
     while (s->next_seq < s->target && s->open) {
         unsigned n = 0;
@@ -338,8 +407,12 @@ static void on_tick(struct nl_loop *l, struct nl_io *io, uint32_t revents)
         return;
     }
     if (phase == BB_RUN) {
-        if (!w->started)
+        if (!w->started) {
+#ifdef EH_HAVE_URING
+            w->uring = w->ring_open; /* from here on, traffic moves through the ring */
+#endif
             start_traffic(w);
+        }
         check_loss(w);
     }
 }
@@ -347,6 +420,88 @@ static void on_tick(struct nl_loop *l, struct nl_io *io, uint32_t revents)
 /* The worker's loop. With a single socket in the closed loop, once traffic flows, the worker
  * blocks in recvmmsg() (MSG_WAITFORONE, at most TICK_MS at a time) instead of in
  * epoll_wait(): two system calls per round trip instead of three. */
+#ifdef EH_HAVE_URING
+static void u_complete(struct uw *w, struct io_uring_cqe *cqe)
+{
+    uint64_t ud = io_uring_cqe_get_data64(cqe);
+    struct usock *s = (struct usock *)(uintptr_t)(ud & ~(uint64_t)BU_MASK);
+    int res = cqe->res;
+
+    switch (ud & BU_MASK) {
+    case BU_TICK:
+        bu_tick(&w->ring, &w->tick_ts, TICK_MS);
+        return;
+    case BU_SEND:
+        s->sends--;
+        if (!s->open)
+            return;
+        /* A datagram the kernel did not take (no buffer, an ICMP error from an earlier one)
+         * stays in flight and is counted lost after its wait, as the network could lose it. */
+        if (res < 0 && res != -EAGAIN && res != -ENOBUFS && res != -ECONNREFUSED &&
+            res != -EINTR) {
+            bb_fail(&w->b->st, "socket %u: send: %s", s->id, strerror(-res));
+            w->b->st.early_closes++;
+            sock_close(w, s);
+            return;
+        }
+        u_flush(w, s);
+        return;
+    case BU_RECV:
+        s->recving = 0;
+        if (!s->open)
+            return;
+        if (res == -ECONNREFUSED) {
+            w->b->st.early_closes++;
+            bb_fail(&w->b->st, "socket %u: %s:  the server refused datagrams (ICMP port "
+                    "unreachable)", s->id, w->cfg->target);
+            sock_close(w, s);
+            return;
+        }
+        if (res >= 0) {
+            w->now = bb_now_ns();
+            on_reply(w, s, s->rb, (size_t)res < w->slot ? (size_t)res : w->slot,
+                     (size_t)res > w->slot);
+            if (w->cfg->mode == BB_CLOSED && w->started)
+                s->target = s->next_seq + (w->cfg->pipeline - s->inflight);
+            u_flush(w, s);
+        }
+        u_recv(w, s);
+        return;
+    default:
+        return;
+    }
+}
+
+/* The io_uring loop, once traffic flows (see tcp.c's): one submit-and-wait per round for
+ * every socket, then every completion reaped. */
+static int run_uring(struct uw *w)
+{
+    uint64_t next_tick = 0;
+
+    for (uint32_t i = 0; i < w->b->count; i++) {
+        u_recv(w, &w->s[i]);
+        u_flush(w, &w->s[i]);
+    }
+    bu_tick(&w->ring, &w->tick_ts, TICK_MS);
+    while (!w->loop.stop) {
+        struct io_uring_cqe *cqe;
+        unsigned head, seen = 0;
+        int rc = io_uring_submit_and_wait(&w->ring, w->nsend + 1);
+        w->nsend = 0;
+        if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
+            return rc;
+        io_uring_for_each_cqe(&w->ring, head, cqe) {
+            u_complete(w, cqe);
+            seen++;
+        }
+        io_uring_cq_advance(&w->ring, seen);
+        if (pc_tick_due(&next_tick, TICK_MS))
+            on_tick(&w->loop, &w->tick.io, 0);
+    }
+    return 0;
+}
+#endif
+
 static int run(struct uw *w)
 {
     struct usock *s = &w->s[0];
@@ -354,6 +509,10 @@ static int run(struct uw *w)
     int rc;
 
     while (!w->loop.stop) {
+#ifdef EH_HAVE_URING
+        if (w->uring)
+            return run_uring(w);
+#endif
         if (!(w->b->count == 1 && w->started && s->open && w->blocking >= 0 &&
               w->cfg->mode == BB_CLOSED)) {
             rc = nl_run_once(&w->loop, -1);
@@ -460,6 +619,22 @@ void *bb_udp_worker(void *arg)
         __atomic_fetch_sub(&b->sh->connecting, 1, __ATOMIC_RELEASE);
         goto out;
     }
+#ifdef EH_HAVE_URING
+    if (cfg->engine == BB_URING && cfg->mode == BB_CLOSED) {
+        size_t per = w->slot + (size_t)cfg->pipeline * ssz;
+        w->ubufs = malloc(per * (b->count ? b->count : 1));
+        if (w->ubufs && bu_open(&w->ring, (b->count + 1) * (cfg->pipeline + 1) + 8) == 0) {
+            w->ring_open = 1;
+            for (uint32_t i = 0; i < b->count; i++) {
+                w->s[i].rb = w->ubufs + per * i;
+                w->s[i].sb = w->s[i].rb + w->slot;
+            }
+        } else {
+            fprintf(stderr, "echo-bench: note: worker %u cannot open its io_uring, using epoll\n",
+                    b->index);
+        }
+    }
+#endif
     __atomic_fetch_sub(&b->sh->connecting, 1, __ATOMIC_RELEASE);
     w->now = bb_now_ns();
     rc = run(w);
@@ -471,6 +646,11 @@ void *bb_udp_worker(void *arg)
         sock_close(w, &w->s[i]);
     }
 out:
+#ifdef EH_HAVE_URING
+    if (w->ring_open) /* cancels what is still in flight before the buffers go */
+        io_uring_queue_exit(&w->ring);
+    free(w->ubufs);
+#endif
     pc_tick_close(&w->tick, &w->loop);
     pc_rate_close(&w->rate, &w->loop);
     nl_fini(&w->loop);
