@@ -22,8 +22,8 @@
 #include "core/err.h"
 #include "core/frame.h"
 
-#define MAX_TEXT 1024u /* longer text adds run time, not behaviour */
-#define MAX_LINES 256u
+#define MAX_TEXT 512u /* longer text adds run time, not behaviour */
+#define MAX_LINES 64u
 
 struct msg {
     size_t off, n; /* the message is text[off..off + n) */
@@ -34,10 +34,10 @@ enum { OUT_DONE, OUT_SHORT, OUT_MISMATCH };
 /* What reassembly of a whole reply stream concludes. */
 struct outcome {
     int kind;
-    size_t line;      /* the failing message (OUT_SHORT, OUT_MISMATCH) */
-    size_t off;       /* bytes matched in it (OUT_SHORT) or first bad offset (OUT_MISMATCH) */
+    size_t line; /* the failing message (OUT_SHORT, OUT_MISMATCH) */
+    size_t off;  /* bytes matched in it (OUT_SHORT) or first bad offset (OUT_MISMATCH) */
     unsigned want, got;
-    size_t extra;     /* bytes beyond the last message (OUT_DONE) */
+    size_t extra; /* bytes beyond the last message (OUT_DONE) */
 };
 
 static struct msg msgs[MAX_LINES];
@@ -59,7 +59,7 @@ FUZZ_ORACLE static int ref_space(uint8_t c)
 
 /* The reference: trim both ends, then q quits, empty skips over TCP, anything else sends. */
 FUZZ_ORACLE static void ref_line(const uint8_t *p, size_t n, int transport, int *act, size_t *off,
-                     size_t *len)
+                                 size_t *len)
 {
     size_t b = 0, e = n;
     while (b < n && ref_space(p[b]))
@@ -67,11 +67,13 @@ FUZZ_ORACLE static void ref_line(const uint8_t *p, size_t n, int transport, int 
     while (e > b && ref_space(p[e - 1]))
         e--;
     *off = b, *len = e - b;
-    *act = *len == 1 && p[b] == 'q' ? CF_QUIT : *len == 0 && transport == CF_TCP ? CF_SKIP : CF_SEND;
+    *act = *len == 1 && p[b] == 'q'           ? CF_QUIT
+           : *len == 0 && transport == CF_TCP ? CF_SKIP
+                                              : CF_SEND;
 }
 
 FUZZ_ORACLE static int frame_line(const uint8_t *p, size_t n, int transport, size_t at, size_t *off,
-                      size_t *len)
+                                  size_t *len)
 {
     int act, ract, act2;
     size_t roff, rlen, off2, len2;
@@ -80,13 +82,20 @@ FUZZ_ORACLE static int frame_line(const uint8_t *p, size_t n, int transport, siz
         fail("cf_line refused a line", at, 0, 1);
     ref_line(p, n, transport, &ract, &roff, &rlen);
     if (act != ract || *off != roff || *len != rlen)
-        fail(act != ract ? "line action" : *off != roff ? "line offset" : "line length", at,
-             act != ract ? (size_t)ract : *off != roff ? roff : rlen,
-             act != ract ? (size_t)act : *off != roff ? *off : *len);
+        fail(act != ract    ? "line action"
+             : *off != roff ? "line offset"
+                            : "line length",
+             at,
+             act != ract    ? (size_t)ract
+             : *off != roff ? roff
+                            : rlen,
+             act != ract    ? (size_t)act
+             : *off != roff ? *off
+                            : *len);
     /* The same line with its "\n" cut off (or one added) frames the same. */
     if (n && p[n - 1] == '\n') {
-        if (cf_line(p, n - 1, transport, &act2, &off2, &len2) != 0 || act2 != act ||
-            len2 != *len || (*len && off2 != *off))
+        if (cf_line(p, n - 1, transport, &act2, &off2, &len2) != 0 || act2 != act || len2 != *len ||
+            (*len && off2 != *off))
             fail("line without its newline frames differently", at, *len, len2);
     }
     return act;
@@ -112,7 +121,7 @@ FUZZ_ORACLE static void check_refusals(const uint8_t *p, size_t n)
 
 /* The reference: compare the sent stream s[0..sn) with the reply r[0..rn) directly. */
 FUZZ_ORACLE static void ref_outcome(const struct msg *m, size_t count, const uint8_t *s, size_t sn,
-                        const uint8_t *r, size_t rn, struct outcome *o)
+                                    const uint8_t *r, size_t rn, struct outcome *o)
 {
     size_t d = 0, lim = sn < rn ? sn : rn, base = 0, i;
 
@@ -156,8 +165,9 @@ FUZZ_ORACLE static size_t next_chunk(struct chunker *c, size_t left)
 }
 
 /* Feeds r[0..rn) through one cf_expect per message the way echo-client does. */
-FUZZ_ORACLE static void reassemble(const struct msg *m, size_t count, const uint8_t *s, const uint8_t *r,
-                       size_t rn, struct chunker *ch, struct outcome *o)
+FUZZ_ORACLE static void reassemble(const struct msg *m, size_t count, const uint8_t *s,
+                                   const uint8_t *r, size_t rn, struct chunker *ch,
+                                   struct outcome *o)
 {
     size_t pos = 0, carry_off = 0, carry_len = 0, base = 0, used;
     struct cf_expect e;
@@ -183,8 +193,7 @@ FUZZ_ORACLE static void reassemble(const struct msg *m, size_t count, const uint
             cf_expect_feed(&e, r + pos, k, &used);
             /* Every byte up to the end of the message or the first bad one is consumed. */
             if (used > k || e.got != before + used || e.got > e.n ||
-                (e.status == CF_MORE && used != k) ||
-                (e.status == CF_DONE && e.got != e.n))
+                (e.status == CF_MORE && used != k) || (e.status == CF_DONE && e.got != e.n))
                 fail("feed accounting", i, k, used);
             carry_off = pos + used, carry_len = k - used;
             pos += k;
@@ -205,7 +214,8 @@ FUZZ_ORACLE static void reassemble(const struct msg *m, size_t count, const uint
     o->extra = carry_len + (rn - pos);
 }
 
-FUZZ_ORACLE static void compare(const struct outcome *want, const struct outcome *got, const char *how)
+FUZZ_ORACLE static void compare(const struct outcome *want, const struct outcome *got,
+                                const char *how)
 {
     if (want->kind != got->kind || want->line != got->line || want->off != got->off ||
         want->want != got->want || want->got != got->got || want->extra != got->extra) {
@@ -220,7 +230,7 @@ FUZZ_ORACLE static void compare(const struct outcome *want, const struct outcome
 
 /* Builds the reply: the sent stream, altered by mode at offset at, or the raw text. */
 FUZZ_ORACLE static size_t make_reply(int mode, size_t at, uint8_t alt, const uint8_t *s, size_t sn,
-                         const uint8_t *text, size_t tn)
+                                     const uint8_t *text, size_t tn)
 {
     size_t rn = sn;
 

@@ -2,11 +2,11 @@
  * fuzz_ring.c - drives the byte ring (core/ring) with a script of every operation ring.h
  * offers (init, attach, detach, write spans + commit, read spans + consume, push, pop) and
  * checks it against a trivial shadow model: the stream offsets of the bytes that should be
- * held (a FIFO), the storage that should be attached and the capacity. Oracles: every byte read equals the shadow's at
- * the same position; length, free space and capacity agree with the model after every
- * step; every return code is the one the contract in ring.h names; read and write spans lie
- * inside the storage, never overlap each other and together cover it exactly; spans past
- * *count are empty; an emptied ring offers its whole storage as one span.
+ * held (a FIFO), the storage that should be attached and the capacity. Oracles: every byte read
+ * equals the shadow's at the same position; length, free space and capacity agree with the model
+ * after every step; every return code is the one the contract in ring.h names; read and write spans
+ * lie inside the storage, never overlap each other and together cover it exactly; spans past *count
+ * are empty; an emptied ring offers its whole storage as one span.
  *
  * Input: a 4-byte header (cap: 2 bytes, seed, 1 reserved byte so corpora stay valid as the
  * format grows), then 2-byte operations (op in the low 3 bits; a 6-bit size, or with the
@@ -24,7 +24,7 @@
 #include "core/ring.h"
 
 #define MAX_CAP 4096u
-#define MAX_OPS 128u
+#define MAX_OPS 64u  /* every ring state is a few big ops away; more only costs time */
 #define PERIOD 8191u /* prime, > MAX_CAP */
 
 /* Two storage areas; a ring of cap bytes uses the last cap bytes of one, so a write past
@@ -61,7 +61,8 @@ static const uint8_t *pattern_at(const struct model *m, uint64_t off)
     return table + (off + m->seed * 31u) % PERIOD;
 }
 
-FUZZ_ORACLE static void fail(const struct model *m, const char *what, size_t off, size_t want, size_t got)
+FUZZ_ORACLE static void fail(const struct model *m, const char *what, size_t off, size_t want,
+                             size_t got)
 {
     fprintf(stderr,
             "fuzz_ring: op %u: %s at offset %zu: expected %zu, got %zu (cap %zu, held %zu)\n",
@@ -106,7 +107,7 @@ FUZZ_ORACLE static void check_sizes(const struct model *m)
 
 /* Checks one span set: count, totals, empty tails, and every span inside the storage. */
 FUZZ_ORACLE static void check_spans(const struct model *m, const struct rb_span sp[2], size_t count,
-                        size_t total, size_t want_total, const char *kind)
+                                    size_t total, size_t want_total, const char *kind)
 {
     if (total != want_total)
         fail(m, kind, 0, want_total, total);
@@ -136,7 +137,7 @@ FUZZ_ORACLE static int overlap(const struct rb_span *x, const struct rb_span *y)
  * at both ends of each read span (every byte is compared in full when it leaves, by pop or
  * consume, so a look costs O(1)). Fills rs and ws for the caller. */
 FUZZ_ORACLE static void check_layout(const struct model *m, struct rb_span rs[2], size_t *rc,
-                         struct rb_span ws[2], size_t *wc)
+                                     struct rb_span ws[2], size_t *wc)
 {
     size_t rt = rb_read_spans(&m->r, rs, rc), wt = rb_write_spans(&m->r, ws, wc);
 
@@ -145,8 +146,8 @@ FUZZ_ORACLE static void check_layout(const struct model *m, struct rb_span rs[2]
     /* Inside the storage, summing to cap, pairwise disjoint: an exact partition. */
     for (size_t i = 0; i < 2; i++)
         for (size_t j = 0; j < 2; j++)
-            if (overlap(&rs[i], &ws[j]) || (i < j && (overlap(&rs[i], &rs[j]) ||
-                                                      overlap(&ws[i], &ws[j]))))
+            if (overlap(&rs[i], &ws[j]) ||
+                (i < j && (overlap(&rs[i], &rs[j]) || overlap(&ws[i], &ws[j]))))
                 fail(m, "spans overlap", i, j, 1);
     for (size_t i = 0, at = 0; i < *rc; at += rs[i].n, i++) {
         check_bytes(m, rs[i].p, 1, at);
@@ -191,7 +192,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (; size >= 2 && m.op_no < MAX_OPS; m.op_no++, data += 2, size -= 2) {
         /* Sizes stay small (cheap runs) unless the op's top bit asks for up to 4095 bytes,
          * which reaches the wrap point of large rings. */
-        size_t arg = data[0] & 0x80 ? (size_t)((data[0] >> 3) & 0xf) << 8 | data[1] : data[1] & 0x3f;
+        size_t arg =
+            data[0] & 0x80 ? (size_t)((data[0] >> 3) & 0xf) << 8 | data[1] : data[1] & 0x3f;
         int rc;
 
         switch (data[0] & 7) {

@@ -27,8 +27,8 @@
 #include "core/err.h"
 #include "core/fuzzseq.h"
 
-#define SHRINK_MAX 16u     /* actions handed to the shrinker: keeps a run short */
-#define STEP_BOUND 20000u  /* candidates the shrinker may ask for */
+#define SHRINK_MAX 12u    /* actions handed to the shrinker: keeps a run short */
+#define STEP_BOUND 20000u /* candidates the shrinker may ask for */
 
 static struct fq_seq gen, again, norm, start;
 static struct dd_state dd;
@@ -87,11 +87,21 @@ FUZZ_ORACLE static void check_generated(const struct fq_seq *s, const struct fq_
         case FQ_CONNECT:
         case FQ_SHUT:
         case FQ_CLOSE:
-        case FQ_RESET: ok = g->tcp && a->slot < FQ_TCP_SLOTS && a->n == 0; break;
-        case FQ_WRITE: ok = g->tcp && a->slot < FQ_TCP_SLOTS && a->n >= 1 && a->n <= g->max_write; break;
-        case FQ_PAUSE: ok = a->slot == 0 && a->n >= 1 && a->n <= g->max_pause_ms; break;
-        case FQ_SEND: ok = g->udp && a->slot < FQ_UDP_SLOTS && a->n <= g->max_dgram; break;
-        default: ok = 0; break;
+        case FQ_RESET:
+            ok = g->tcp && a->slot < FQ_TCP_SLOTS && a->n == 0;
+            break;
+        case FQ_WRITE:
+            ok = g->tcp && a->slot < FQ_TCP_SLOTS && a->n >= 1 && a->n <= g->max_write;
+            break;
+        case FQ_PAUSE:
+            ok = a->slot == 0 && a->n >= 1 && a->n <= g->max_pause_ms;
+            break;
+        case FQ_SEND:
+            ok = g->udp && a->slot < FQ_UDP_SLOTS && a->n <= g->max_dgram;
+            break;
+        default:
+            ok = 0;
+            break;
         }
         if (!ok || strcmp(fq_op_name(a->op), "?") == 0)
             fail("generated action out of its kind's bounds", i, a->op);
@@ -163,7 +173,8 @@ FUZZ_ORACLE static void shrink(int op, uint32_t k)
             total += c->a[i].n;
         }
         if (!ok || total != minimal || (c->count > 2 && total <= FQ_MAX_WRITE / 2))
-            fail("writes not shrunk to connect + writes adding up to the threshold", minimal, total);
+            fail("writes not shrunk to connect + writes adding up to the threshold", minimal,
+                 total);
     } else if (op == FQ_WRITE) {
         if (c->count != 2 || c->a[0].op != FQ_CONNECT || c->a[1].op != FQ_WRITE ||
             c->a[0].slot != 0 || c->a[1].slot != 0 || c->a[1].n != minimal)
@@ -190,7 +201,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g.tcp = data[8] & 1;
     g.udp = (data[8] >> 1) & 1;
     g.max_actions = data[9] + (data[8] & 8 ? 2u : 0u);
-    g.max_write = data[8] & 16 ? FQ_MAX_WRITE + 1 : (uint32_t)data[10] << 16 | (uint32_t)data[11] << 8 | data[12];
+    g.max_write = data[8] & 16 ? FQ_MAX_WRITE + 1
+                               : (uint32_t)data[10] << 16 | (uint32_t)data[11] << 8 | data[12];
     g.max_dgram = (uint32_t)data[13] << 8 | data[14];
     g.max_pause_ms = (uint32_t)data[15] << 8 | data[16];
     op = data[17] % 4 == 1 ? FQ_SEND : data[17] % 4 == 2 ? FQ_PAUSE : FQ_WRITE;
@@ -219,7 +231,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (fq_generate(&again, seed, &g) != 0 || !fq_equal(&gen, &again))
             fail("same seed, another sequence", 1, 0);
         check_normal(&gen, "generated sequence not normal");
-        if (fq_tcp_seed(seed, 0) == fq_tcp_seed(seed, 1) || fq_udp_seed(seed, 0) == fq_udp_seed(seed, 1))
+        if (fq_tcp_seed(seed, 0) == fq_tcp_seed(seed, 1) ||
+            fq_udp_seed(seed, 0) == fq_udp_seed(seed, 1))
             fail("two slots share a payload seed", 0, 1);
         start = gen;
     }

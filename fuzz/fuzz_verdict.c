@@ -28,14 +28,15 @@
 #include "core/err.h"
 #include "core/verdict.h"
 
-#define MAX_STREAM 1536u /* three of the verifier's 512-byte compare blocks */
+#define MAX_STREAM 1024u /* two of the verifier's 512-byte compare blocks */
 #define MAX_SLOTS 8u
-#define MAX_REPLIES 32u
+#define MAX_REPLIES 16u
 
 static uint8_t want_buf[MAX_STREAM + 64]; /* a reply may run 32 bytes past MAX_STREAM */
 static uint8_t reply[MAX_STREAM + 64];
 
-FUZZ_ORACLE static void fail(const char *what, size_t at, unsigned long long want, unsigned long long got)
+FUZZ_ORACLE static void fail(const char *what, size_t at, unsigned long long want,
+                             unsigned long long got)
 {
     fprintf(stderr, "fuzz_verdict: %s (at %zu): expected %llu, got %llu\n", what, at, want, got);
     abort();
@@ -43,8 +44,8 @@ FUZZ_ORACLE static void fail(const char *what, size_t at, unsigned long long wan
 
 /* Builds a reply from w[0..wn): faithful, one byte changed, cut, extended, one byte lost or
  * inserted, or the raw bytes given. Returns its length. */
-FUZZ_ORACLE static size_t alter(uint8_t *out, const uint8_t *w, size_t wn, int how, size_t at, uint8_t b,
-                    const uint8_t *raw, size_t rawn)
+FUZZ_ORACLE static size_t alter(uint8_t *out, const uint8_t *w, size_t wn, int how, size_t at,
+                                uint8_t b, const uint8_t *raw, size_t rawn)
 {
     size_t n = wn;
 
@@ -104,7 +105,7 @@ struct sref {
 /* The reference: the first difference between w[0..total) (only wn of it materialized;
  * the rest is never reached) and r[0..rn) decides everything. */
 FUZZ_ORACLE static void stream_ref(const uint8_t *w, uint64_t total, const uint8_t *r, size_t rn,
-                       struct sref *o)
+                                   struct sref *o)
 {
     uint64_t lim = total < rn ? total : rn, d = 0;
 
@@ -131,7 +132,8 @@ static uint32_t xorshift(uint32_t *x)
     return *x;
 }
 
-FUZZ_ORACLE static void stream_check(const struct cv_stream *v, const struct sref *o, const char *how)
+FUZZ_ORACLE static void stream_check(const struct cv_stream *v, const struct sref *o,
+                                     const char *how)
 {
     int bad = v->status != o->status || v->got != o->got;
 
@@ -146,8 +148,8 @@ FUZZ_ORACLE static void stream_check(const struct cv_stream *v, const struct sre
                 "(0x%02x/0x%02x) extra %llu (0x%02x)\n",
                 how, v->status, (unsigned long long)v->got, (unsigned long long)v->bad_off,
                 v->bad_want, v->bad_got, (unsigned long long)v->extra, v->extra_first, o->status,
-                (unsigned long long)o->got, (unsigned long long)o->bad_off, o->bad_want,
-                o->bad_got, (unsigned long long)o->extra, o->extra_first);
+                (unsigned long long)o->got, (unsigned long long)o->bad_off, o->bad_want, o->bad_got,
+                (unsigned long long)o->extra, o->extra_first);
         abort();
     }
 }
@@ -169,7 +171,8 @@ static void run_stream(const uint8_t *h, const uint8_t *body, size_t bn, int pat
         if (h[6] & 0x80)
             total += (uint64_t)1 << 33;
         wn = total < MAX_STREAM ? (size_t)total : MAX_STREAM;
-        cv_pattern_fill(seed, 0, want_buf, total < sizeof want_buf ? (size_t)total : sizeof want_buf);
+        cv_pattern_fill(seed, 0, want_buf,
+                        total < sizeof want_buf ? (size_t)total : sizeof want_buf);
         /* Any window of the fill is the byte-at-a-time pattern: heads, blocks, tails. */
         {
             uint64_t off = seed >> 40;
@@ -178,8 +181,8 @@ static void run_stream(const uint8_t *h, const uint8_t *body, size_t bn, int pat
             cv_pattern_fill(seed, off, win, n);
             for (size_t i = 0; i < n; i++)
                 if (win[i] != cv_pattern_byte(seed, off + i))
-                    fail("pattern fill differs from pattern byte", i, cv_pattern_byte(seed, off + i),
-                         win[i]);
+                    fail("pattern fill differs from pattern byte", i,
+                         cv_pattern_byte(seed, off + i), win[i]);
         }
     } else {
         wn = bn < MAX_STREAM ? bn : MAX_STREAM;
@@ -244,8 +247,8 @@ FUZZ_ORACLE static size_t occurs_at(const uint8_t *s, size_t sn, const uint8_t *
 
 /* The reference classification, rule by rule in the order verdict.h gives them; each rule
  * picks the lowest slot it applies to. */
-FUZZ_ORACLE static void dmatch_ref(const struct cv_dslot *s, struct dref *st, size_t count, const uint8_t *p,
-                       size_t n, struct cv_dresult *r)
+FUZZ_ORACLE static void dmatch_ref(const struct cv_dslot *s, struct dref *st, size_t count,
+                                   const uint8_t *p, size_t n, struct cv_dresult *r)
 {
     size_t i, j, exact = count, best = count, best_k = 0;
 
@@ -318,8 +321,8 @@ FUZZ_ORACLE static void dmatch_ref(const struct cv_dslot *s, struct dref *st, si
 }
 
 /* What each kind means, checked on the implementation's answer alone. */
-FUZZ_ORACLE static void check_kind_meaning(const struct cv_dslot *s, size_t count, const uint8_t *p, size_t n,
-                               const struct cv_dresult *r)
+FUZZ_ORACLE static void check_kind_meaning(const struct cv_dslot *s, size_t count, const uint8_t *p,
+                                           size_t n, const struct cv_dresult *r)
 {
     const struct cv_dslot *a = r->kind != CV_D_FOREIGN && r->index < count ? &s[r->index] : NULL;
     int ok = 1;
@@ -392,7 +395,8 @@ static void run_dmatch(const uint8_t *h, const uint8_t *body, size_t bn)
         const uint8_t *e = body + pos;
         size_t a = count ? e[1] % count : 0, b = count ? e[2] % count : 0, n = 0, unans = 0,
                excess = 0, first = 0, efirst = (size_t)-1;
-        const struct cv_dslot *sa = count ? &ref_slots[a] : NULL, *sb = count ? &ref_slots[b] : NULL;
+        const struct cv_dslot *sa = count ? &ref_slots[a] : NULL,
+                              *sb = count ? &ref_slots[b] : NULL;
 
         if (count && (e[0] & 7) == 6) {
             cv_dmatch_resend(&m, a);
@@ -479,11 +483,11 @@ FUZZ_ORACLE static int source_ref(const struct ea_addr *to, const struct ea_addr
         return CV_SRC_OTHER_PORT;
     if (from->family != to->family || (to->family != EA_INET && to->family != EA_INET6))
         return to->family == from->family && to->family == EA_NONE ? CV_SRC_SAME
-                                                                    : CV_SRC_OTHER_ADDR;
+                                                                   : CV_SRC_OTHER_ADDR;
     if (to->family == EA_INET6 && to->scope && from->scope && to->scope != from->scope)
         return CV_SRC_OTHER_ADDR;
     return memcmp(to->ip, from->ip, to->family == EA_INET ? 4 : 16) ? CV_SRC_OTHER_ADDR
-                                                                     : CV_SRC_SAME;
+                                                                    : CV_SRC_SAME;
 }
 
 /* "an" exactly when the number, read in English, starts with "eight", "eleven" or
@@ -496,7 +500,8 @@ FUZZ_ORACLE static const char *article_ref(uint64_t v)
         d[len++] = (char)('0' + v % 10);
     while ((v /= 10) != 0);
     lead = (len - 1) % 3 + 1;
-    if (d[len - 1] == '8' || (lead == 2 && d[len - 1] == '1' && (d[len - 2] == '1' || d[len - 2] == '8')))
+    if (d[len - 1] == '8' ||
+        (lead == 2 && d[len - 1] == '1' && (d[len - 2] == '1' || d[len - 2] == '8')))
         return "an";
     return "a";
 }
@@ -524,7 +529,8 @@ static void run_misc(const uint8_t *h, const uint8_t *body, size_t bn)
     kind = cv_source_kind(h[2] & 8 ? NULL : &to, &from);
     if (kind != source_ref(h[2] & 8 ? NULL : &to, &from))
         fail("reply source kind", 0, (unsigned)source_ref(&to, &from), (unsigned)kind);
-    if (strcmp(cv_source_name(kind), "?") == 0 || (strcmp(cv_source_name(h[6] % 8), "?") == 0) != (h[6] % 8 > 2))
+    if (strcmp(cv_source_name(kind), "?") == 0 ||
+        (strcmp(cv_source_name(h[6] % 8), "?") == 0) != (h[6] % 8 > 2))
         fail("source name", (size_t)kind, 1, 0);
 
     for (size_t i = 0; i < 8; i++)
@@ -554,7 +560,8 @@ static void run_misc(const uint8_t *h, const uint8_t *body, size_t bn)
         if (cc_find(id) != want)
             fail("catalog lookup", 0, want != NULL, cc_find(id) != NULL);
         row = &cat[h[1] % count];
-        if (cc_find(row->id) != row || strncmp(row->id, cc_transport_name(row->transport), 3) != 0 ||
+        if (cc_find(row->id) != row ||
+            strncmp(row->id, cc_transport_name(row->transport), 3) != 0 ||
             strcmp(cc_level_name(row->level), "?") == 0 || !row->rfc[0] || !row->desc[0])
             fail("catalog row", h[1] % count, 1, 0);
     }
@@ -565,10 +572,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 8)
         return 0;
     switch (data[0] % 4) {
-    case 0: run_stream(data, data + 8, size - 8, 0); break;
-    case 1: run_stream(data, data + 8, size - 8, 1); break;
-    case 2: run_dmatch(data, data + 8, size - 8); break;
-    default: run_misc(data, data + 8, size - 8); break;
+    case 0:
+        run_stream(data, data + 8, size - 8, 0);
+        break;
+    case 1:
+        run_stream(data, data + 8, size - 8, 1);
+        break;
+    case 2:
+        run_dmatch(data, data + 8, size - 8);
+        break;
+    default:
+        run_misc(data, data + 8, size - 8);
+        break;
     }
     return 0;
 }
