@@ -72,17 +72,19 @@ esac
 export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:symbolize=1"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/eh-ossfuzz.XXXXXX")
-# Kept on failure, so the log, the build and any crashing input can be inspected.
+# Kept on failure, so the log, the build and any crashing input can be inspected (removed
+# when the run is interrupted: a CTest timeout or ^C is not a finding).
+interrupted=0
 cleanup() {
     local rc=$?
-    if [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; then
+    if [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ] || [ "$interrupted" = 1 ]; then
         rm -rf "$TMP"
     else
         echo "[$TAG] kept $TMP" >&2
     fi
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM
+trap 'interrupted=1; exit 1' INT TERM
 mkdir -p "$TMP/src" "$TMP/work" "$TMP/out"
 
 CFLAGS="-O1 -fno-omit-frame-pointer -gline-tables-only -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION $san_flags $coverage_flags"
