@@ -4,7 +4,10 @@
  * numeric endpoint formats, and the formatted text parses back to the same address and
  * port (parse -> format -> parse is stable); an accepted network contains its own address;
  * and the parser never reads past n (the input is not NUL-terminated; ASan's redzone right
- * after libFuzzer's buffer catches an over-read).
+ * after libFuzzer's buffer catches an over-read). Also: ea_format into short buffers follows
+ * snprintf's rules; networks hold the same addresses written in the other family (IPv4-mapped
+ * IPv6); NULL arguments and unknown families are refused; eh_strerror knows exactly the
+ * enum's codes.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -55,6 +58,68 @@ FUZZ_ORACLE static void check_strerror(int code)
         fail("two codes share a description", NULL, 0, code);
 }
 
+/* ea_format into a buffer of size bytes: snprintf's rules (a NUL-terminated prefix, *len
+ * the length written, EH_ERR_NOSPACE exactly when the whole text does not fit). */
+FUZZ_ORACLE static void check_format_cut(const struct ea_addr *a, const char *full,
+                                         size_t flen, size_t size)
+{
+    char buf[EA_FORMAT_MAX];
+    size_t len = 99;
+    int rc = ea_format(a, buf, size, &len), want = flen < size ? 0 : EH_ERR_NOSPACE;
+    size_t k = size == 0 ? 0 : flen < size ? flen : size - 1;
+
+    if (rc != want || len != k || (size && (buf[k] != '\0' || memcmp(buf, full, k) != 0)))
+        fail("formatting into a short buffer", NULL, 0, rc);
+}
+
+/* Whether the first bits of x and y agree, bit by bit. */
+FUZZ_ORACLE static int ref_prefix(const uint8_t *x, const uint8_t *y, unsigned bits)
+{
+    for (unsigned i = 0; i < bits; i++)
+        if (((x[i / 8] >> (7 - i % 8)) ^ (y[i / 8] >> (7 - i % 8))) & 1)
+            return 0;
+    return 1;
+}
+
+/* A network against the same addresses written in the other family: an IPv4 net holds
+ * ::ffff:a.b.c.d; an IPv6 net holds a.b.c.d exactly when it holds ::ffff:a.b.c.d. Then the
+ * contract's refusals: NULL arguments and unknown families. */
+FUZZ_ORACLE static void check_net_families(const struct ea_net *net)
+{
+    static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
+    struct ea_addr a = {.family = EA_INET6, .port = 7}, b = a;
+    struct ea_endpoint ep;
+    char text[EA_FORMAT_MAX];
+    size_t len;
+
+    if (net->addr.family == EA_INET) {
+        memcpy(a.ip, mapped, 12);
+        memcpy(a.ip + 12, net->addr.ip, 4);
+        if (!ea_net_contains(net, &a))
+            fail("IPv4 network does not hold its mapped IPv6 address", NULL, 0, 0);
+    } else {
+        uint8_t m[16];
+        memcpy(m, mapped, 12);
+        memcpy(m + 12, net->addr.ip + 12, 4);
+        a.family = EA_INET;
+        memcpy(a.ip, net->addr.ip + 12, 4);
+        if (ea_net_contains(net, &a) != ref_prefix(net->addr.ip, m, net->prefix))
+            fail("IPv6 network and an IPv4 address", NULL, 0, 0);
+    }
+    b.family = EA_NONE;
+    if (ea_net_contains(NULL, &a) || ea_net_contains(net, NULL) || ea_net_contains(net, &b) ||
+        !ea_equal(&b, &b) || ea_equal(&a, &b) || ea_equal(NULL, &a) ||
+        ea_format(&b, text, sizeof text, &len) != EH_ERR_INVAL ||
+        ea_format(NULL, text, 1, &len) != EH_ERR_INVAL ||
+        ea_parse("7", 1, 0, NULL) != EH_ERR_INVAL || ea_parse(NULL, 1, 0, &ep) != EH_ERR_INVAL ||
+        ea_parse_net("::", 2, NULL) != EH_ERR_INVAL)
+        fail("a contract violation was accepted", NULL, 0, 0);
+    b = a;
+    b.port++;
+    if (!ea_equal(&a, &a) || ea_equal(&a, &b))
+        fail("address equality", NULL, 0, 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const unsigned flag_sets[] = {0, EA_ALLOW_BARE_PORT, EA_ALLOW_PORT0,
@@ -74,6 +139,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rc = ea_format(&ep.addr, text, sizeof text, &len);
         if (rc != 0 || len != strlen(text))
             fail("accepted address does not format", data, size, rc);
+        check_format_cut(&ep.addr, text, len, size % (len + 2));
         rc = ea_parse(text, len, flag_sets[f], &again);
         if (rc != 0)
             fail("formatted text does not parse back", data, size, rc);
@@ -89,5 +155,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_strerror(1 - (int)(size % 102)); /* 1 .. -100: every code and the gaps between */
     if (rc == 0 && !ea_net_contains(&net, &net.addr))
         fail("network does not contain its own address", data, size, 0);
+    if (rc == 0)
+        check_net_families(&net);
     return 0;
 }
