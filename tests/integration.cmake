@@ -12,7 +12,7 @@ set_target_properties(itest PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_CURRENT
 
 set(eh_it_cases
     rounds bulk-8m write-first half-close reset small-buffer concurrent-100 udp-empty udp-max udp-denied
-    udp-allow udp-wildcard max-conns emfile idle-timeout ipv6 client-pipe client-fail echod-options socat
+    udp-allow udp-wildcard max-conns emfile emfile-accepts idle-timeout ipv6 client-pipe client-fail echod-options socat
     workers)
 foreach(case IN LISTS eh_it_cases)
     add_test(NAME integration.${case}

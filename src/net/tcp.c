@@ -431,21 +431,26 @@ static void pause_accepting(struct nt_server *s)
 }
 
 /* Out of descriptors: give up the reserve, accept the waiting connection and close it, so
- * the queue drains and the listener stops being readable. Returns 0 when one was shed. */
+ * the queue drains and the listener stops being readable. Returns 1 when one was shed (more
+ * may wait), 0 when the queue was empty (stop accepting for this event), -1 when the reserve
+ * could not be had back (pause accepting). */
 static int shed_one(struct nt_server *s, int lfd)
 {
-    int fd;
+    int fd, rc;
 
     if (s->reserve_fd < 0)
         return -1;
     close(s->reserve_fd);
     s->reserve_fd = -1;
-    if (ns_accept(lfd, &fd, NULL) == 0) {
+    rc = ns_accept(lfd, &fd, NULL);
+    if (rc == 0) {
         close(fd);
         s->st.shed++;
     }
     s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    return s->reserve_fd >= 0 ? 0 : -1;
+    if (s->reserve_fd < 0)
+        return -1;
+    return rc == -EAGAIN || rc == -EWOULDBLOCK ? 0 : 1;
 }
 
 static int conn_open(struct nt_server *s, int fd)
@@ -486,8 +491,11 @@ static void listener_io(struct nl_loop *l, struct nl_io *io, uint32_t revents)
         if (rc == -EAGAIN || rc == -EWOULDBLOCK)
             return;
         if (rc == -EMFILE || rc == -ENFILE) {
-            if (shed_one(s, io->fd) < 0)
+            int shed = shed_one(s, io->fd);
+            if (shed < 0)
                 pause_accepting(s);
+            if (shed <= 0)
+                return;
             continue;
         }
         if (rc == -ECONNABORTED || rc == -EPROTO || rc == -EPERM)

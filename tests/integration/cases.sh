@@ -297,6 +297,40 @@ case_emfile() {
     note "$SUMMARY"
 }
 
+case_emfile_accepts() {
+    # Out of descriptors, every accept(2) either takes a connection or finds the queue empty
+    # once per wake-up: shedding stops at the empty queue (it once went on for 64 rounds of
+    # close, failing accept and open per event: 130 calls for 9 connections with 16
+    # descriptors, 14 since). Counted with strace when it is installed.
+    if ! command -v strace >/dev/null 2>&1; then
+        note "skipped: strace is not installed"
+        return 0
+    fi
+    # shellcheck disable=SC3045 # dash, bash and busybox sh all have ulimit -n
+    (ulimit -n 16 && exec "$ECHOD" --port 0 --tcp-only) >"$TMP/echod.out" 2>"$TMP/echod.err" &
+    EPID=$!
+    PIDS="$PIDS $EPID"
+    wait_listening "$TMP/echod.out" "$EPID"
+    strace -f -qq -c -o "$TMP/strace" -e trace=accept,accept4 -p "$EPID" 2>"$TMP/strace.err" &
+    SPID=$!
+    PIDS="$PIDS $SPID"
+    i=0 # wait until strace is attached (TracerPid set), at most 5 s
+    while [ "$i" -lt 100 ] && [ "$(awk '/^TracerPid:/ {print $2}' "/proc/$EPID/status")" = 0 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    itest emfile "$PORT" 8 1
+    kill -INT "$SPID" 2>/dev/null || :
+    wait "$SPID" 2>/dev/null || : # strace's own status says nothing about echod
+    stop_echod
+    calls=$(awk '$NF ~ /^accept4?$/ {n += $4} END {print n + 0}' "$TMP/strace")
+    conns=$(($(counter accepted tcp) + $(counter shed tcp) + $(counter refused-full tcp)))
+    note "accept calls: $calls for $conns connections taken ($SUMMARY)"
+    [ "$(counter shed tcp)" -gt 0 ] || fail "echod never ran out of descriptors: $SUMMARY"
+    [ "$calls" -le $((3 * conns + 10)) ] ||
+        fail "$calls accept calls for $conns connections: shedding does not stop at an empty queue"
+}
+
 case_idle_timeout() {
     start_echod --idle-timeout 1
     itest idle "$PORT" 10 # a silent connection is closed by the server (within 10 s)
