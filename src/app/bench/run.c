@@ -228,6 +228,12 @@ int br_run(struct bo_args *a)
     /* io_uring serves the closed loop and the stream; rate and idle always run on epoll. */
     if (c->engine == BB_URING && (c->mode == BB_RATE || c->mode == BB_IDLE))
         c->engine = BB_EPOLL;
+    /* The default: a closed loop where every worker has a single connection or socket runs
+     * cheaper on epoll's blocking path (a send and a blocking receive per message) than on a
+     * ring; everything else on the ring. */
+    if (c->engine == BB_URING && !c->engine_set && c->mode == BB_CLOSED &&
+        c->threads == c->conns)
+        c->engine = BB_EPOLL;
 #ifndef EH_HAVE_URING
     if (c->engine == BB_URING && !c->engine_set)
         c->engine = BB_EPOLL; /* built without liburing: epoll is the default */

@@ -171,6 +171,10 @@ static void u_recv(struct tw *w, struct conn *c)
     if (!sqe)
         return;
     io_uring_prep_recv(sqe, c->io.fd, c->rb, w->rbsz, 0);
+    /* Closed loop: the echo is not there yet when the receive is queued, so wait for it
+     * without a first attempt that would fail (streaming, data is usually waiting). */
+    if (w->cfg->mode == BB_CLOSED)
+        sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
     io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)c | BU_RECV);
     c->recving = 1;
 }

@@ -153,6 +153,9 @@ static void u_recv(struct uw *w, struct usock *s)
         return;
     /* MSG_TRUNC: the result is the datagram's real length, so a longer one shows. */
     io_uring_prep_recv(sqe, s->io.fd, s->rb, w->slot, MSG_TRUNC);
+    /* The echo is not there yet when the receive is queued: wait for it without a first
+     * attempt that would fail. */
+    sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
     io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)s | BU_RECV);
     s->recving = 1;
 }
