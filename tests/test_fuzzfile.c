@@ -197,6 +197,20 @@ START_TEST(limits_format_space)
     ck_assert_int_eq(ff_format(&s1, t, sizeof t, NULL), EH_ERR_INVAL);
     s1.a[1] = (struct fq_action){FQ__OP_COUNT, 0, 0};
     ck_assert_int_eq(ff_format(&s1, t, sizeof t, NULL), EH_ERR_INVAL);
+    /* Fields the text has no room for are refused, not dropped (found by fuzz_fuzzseq:
+     * "pause 1" would parse back with slot 0, "connect 0" without its size). */
+    s1.a[1] = (struct fq_action){FQ_PAUSE, 3, 20};
+    ck_assert_int_eq(ff_format(&s1, t, sizeof t, NULL), EH_ERR_INVAL);
+    s1.a[1] = (struct fq_action){FQ_PAUSE, 0, 20};
+    ck_assert_int_eq(ff_format(&s1, t, sizeof t, NULL), 0);
+    for (int op = FQ_CONNECT; op <= FQ_RESET; op++) {
+        if (op == FQ_WRITE)
+            continue;
+        s1.a[1] = (struct fq_action){(uint8_t)op, 1, 5};
+        ck_assert_int_eq(ff_format(&s1, t, sizeof t, NULL), EH_ERR_INVAL);
+        s1.a[1].n = 0;
+        ck_assert_int_eq(ff_format(&s1, t, sizeof t, NULL), 0);
+    }
     ck_assert_str_eq(ff_strerror(FF__E_COUNT), "unknown error");
     ck_assert_str_eq(ff_strerror(-1), "unknown error");
 }

@@ -251,7 +251,8 @@ int ff_format(const struct fq_seq *s, char *buf, size_t size, size_t *len)
         case FQ_SHUT:
         case FQ_CLOSE:
         case FQ_RESET:
-            if (a->slot >= FQ_TCP_SLOTS)
+            /* A size the line cannot hold would be lost silently: refuse it. */
+            if (a->slot >= FQ_TCP_SLOTS || a->n != 0)
                 return EH_ERR_INVAL;
             k = snprintf(buf + off, size - off, "%s %u\n", name, a->slot);
             break;
@@ -268,7 +269,7 @@ int ff_format(const struct fq_seq *s, char *buf, size_t size, size_t *len)
                          (unsigned long)a->n);
             break;
         case FQ_PAUSE:
-            if (a->n > FQ_MAX_PAUSE)
+            if (a->n > FQ_MAX_PAUSE || a->slot != 0) /* the line has no slot */
                 return EH_ERR_INVAL;
             k = snprintf(buf + off, size - off, "%s %lu\n", name, (unsigned long)a->n);
             break;

@@ -61,7 +61,9 @@ int ff_parse(const char *text, size_t n, struct fq_seq *s, struct ff_error *err)
 
 /* Writes the canonical text of s into buf[0..size) with a terminating NUL; *len (when not
  * NULL) gets its length without the NUL. Returns 0, EH_ERR_NOSPACE when size is too small
- * (FF_FORMAT_MAX always suffices), or EH_ERR_INVAL for an action out of range. */
+ * (FF_FORMAT_MAX always suffices), or EH_ERR_INVAL for an action out of range or one the
+ * text cannot hold (a pause with a slot other than 0, a size on connect, shut, close or
+ * reset): formatting never drops a field, so parse(format(s)) equals s. */
 int ff_format(const struct fq_seq *s, char *buf, size_t size, size_t *len);
 
 /* Describes a parse error code in a few words ("unknown keyword", ...). Static string;
