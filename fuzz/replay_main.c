@@ -2,7 +2,9 @@
  * replay_main.c - runs a fuzz target over files and directories without a fuzzing engine,
  * so a plain gcc build replays every corpus under CTest (label fuzz-regress). Each input is
  * read whole into a buffer of exactly its size, so ASan catches a one-byte over-read.
- * Exit status: 0 when every input ran, 2 when a path could not be read.
+ * Exit status: 0 when every input ran, 2 when a path could not be read, 3 when there was
+ * nothing to run (no argument, or only empty or missing directories): an emptied corpus must
+ * not pass as a replayed one.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -83,6 +85,10 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         if (run_path(argv[i], &count) != 0)
             rc = 2;
+    if (rc == 0 && count == 0) {
+        fprintf(stderr, "replay: no input to run (empty corpus?)\n");
+        return 3;
+    }
     printf("replay: %zu input(s) ran\n", count);
     return rc;
 }
