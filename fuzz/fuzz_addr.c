@@ -2,7 +2,9 @@
  * fuzz_addr.c - drives the endpoint and network parsers (core/addr) with arbitrary text.
  * Oracles: every rejection is a known EH_ERR_ADDR_* code with a description; an accepted
  * numeric endpoint formats, and the formatted text parses back to the same address and
- * port (parse -> format -> parse is stable); an accepted network contains its own address;
+ * port (parse -> format -> parse is stable); an accepted network contains its own address,
+ * an address with its prefix and any host bits, and no address with a prefix bit flipped
+ * (checked with this target's own bit compare);
  * and the parser never reads past n (the input is not NUL-terminated; ASan's redzone right
  * after libFuzzer's buffer catches an over-read). Also: ea_format into short buffers follows
  * snprintf's rules; networks hold the same addresses written in the other family (IPv4-mapped
@@ -120,6 +122,52 @@ FUZZ_ORACLE static void check_net_families(const struct ea_net *net)
         fail("address equality", NULL, 0, 0);
 }
 
+/* Containment of an accepted network: an address with the network's prefix and host bits
+ * drawn from the input is inside (and so is its IPv4-mapped form for an IPv4 network); the
+ * same address with one prefix bit flipped is outside; an address of drawn bits is inside
+ * exactly when ref_prefix says so. */
+FUZZ_ORACLE static void check_contains(const struct ea_net *net, const uint8_t *data, size_t size)
+{
+    unsigned width = net->addr.family == EA_INET ? 32 : 128, bit;
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a of the input: the host bits */
+    struct ea_addr in, out, any, mapped;
+
+    if (net->prefix > width)
+        fail("accepted network has a prefix longer than its address", data, size, 0);
+    for (size_t i = 0; i < size; i++)
+        h = (h ^ data[i]) * 0x100000001b3ull;
+    memset(&any, 0, sizeof any);
+    any.family = net->addr.family;
+    for (unsigned i = 0; i < width / 8; i++) {
+        h = (h ^ i) * 0x100000001b3ull;
+        any.ip[i] = (uint8_t)(h >> 56);
+    }
+    in = any;
+    for (unsigned i = 0; i < net->prefix; i++) {
+        uint8_t m = (uint8_t)(0x80u >> (i % 8));
+        in.ip[i / 8] = (uint8_t)((in.ip[i / 8] & ~m) | (net->addr.ip[i / 8] & m));
+    }
+    if (!ref_prefix(in.ip, net->addr.ip, net->prefix) || !ea_net_contains(net, &in))
+        fail("an address with the network's prefix is not contained", data, size, 0);
+    if (net->prefix > 0) {
+        out = in;
+        bit = (unsigned)(h % net->prefix);
+        out.ip[bit / 8] ^= (uint8_t)(0x80u >> (bit % 8));
+        if (ea_net_contains(net, &out))
+            fail("an address with a prefix bit flipped is contained", data, size, 0);
+    }
+    if (ea_net_contains(net, &any) != ref_prefix(any.ip, net->addr.ip, net->prefix))
+        fail("containment of an arbitrary address differs from the bit compare", data, size, 0);
+    if (net->addr.family == EA_INET) {
+        memset(&mapped, 0, sizeof mapped);
+        mapped.family = EA_INET6;
+        mapped.ip[10] = mapped.ip[11] = 0xff;
+        memcpy(mapped.ip + 12, in.ip, 4);
+        if (!ea_net_contains(net, &mapped))
+            fail("the IPv4-mapped form of a contained address is not contained", data, size, 0);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const unsigned flag_sets[] = {0, EA_ALLOW_BARE_PORT, EA_ALLOW_PORT0,
@@ -155,7 +203,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_strerror(1 - (int)(size % 102)); /* 1 .. -100: every code and the gaps between */
     if (rc == 0 && !ea_net_contains(&net, &net.addr))
         fail("network does not contain its own address", data, size, 0);
-    if (rc == 0)
+    if (rc == 0) {
         check_net_families(&net);
+        check_contains(&net, data, size);
+    }
     return 0;
 }
