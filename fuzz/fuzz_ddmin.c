@@ -1,0 +1,266 @@
+/*
+ * fuzz_ddmin.c - drives the shrinker of echo-conform's network fuzzer (core/ddmin) with a
+ * failure predicate and a failing start sequence taken from the input. The predicate stands
+ * in for "the server still fails": a formula (all of / any of) over one to three culprit
+ * clauses, each "at least need actions with this op and slot (and size >= min)".
+ * Oracles:
+ * - every candidate is normalized, non-empty, and in the ddmin phase shorter than the best;
+ *   dd_next() before dd_result() hands out the same candidate;
+ * - the best is always a sequence that failed: the start, or the last candidate reported
+ *   failing; the final one fails, is no longer than the ddmin result, and dd_result() with
+ *   no candidate out is refused;
+ * - the ddmin result is a subsequence of the normalized start and 1-minimal: removing any one
+ *   action (then normalizing) leaves nothing or a sequence that passes;
+ * - brute force for ddmin results of up to 8 actions: when the predicate is monotone over
+ *   their subsequences, no proper subsequence fails (1-minimal is then minimal);
+ * - the predicate calls stay within Zeller and Hildebrandt's worst case n^2 + 3n for ddmin
+ *   over n actions, 2n for merging, 34 per action for the size searches (0, 1, then halving a
+ *   32-bit interval) and one renumbering; the machine's counters equal the calls made.
+ *
+ * Input: 1 byte mode (bits 0-1 clause count - 1, bit 2 any-of, bit 3 generated start),
+ * 3 clauses of 4 bytes (op, slot, min size 2 bytes; op bit 7: need 2), then either a
+ * generator seed (8 bytes) and length byte, or raw actions of 4 bytes (op, slot, size 2
+ * bytes). A start that does not fail gets the clauses' culprits appended.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "core/ddmin.h"
+#include "core/err.h"
+#include "core/fuzzseq.h"
+
+#define MAX_START 48 /* actions in a start: ddmin is quadratic, keep runs fast */
+#define HEADER 13
+
+struct clause {
+    uint8_t op, slot, need;
+    uint32_t min;
+};
+
+struct pred {
+    int count, any;
+    struct clause c[3];
+};
+
+FUZZ_ORACLE static void fail(const char *what, size_t value)
+{
+    fprintf(stderr, "fuzz_ddmin: %s (%zu)\n", what, value);
+    abort();
+}
+
+static int sized(int op)
+{
+    return op == FQ_WRITE || op == FQ_SEND || op == FQ_PAUSE;
+}
+
+/* Whether s fails: the clauses, all or any. */
+FUZZ_ORACLE static int fails(const struct pred *p, const struct fq_seq *s)
+{
+    int all = 1, some = 0;
+
+    for (int k = 0; k < p->count; k++) {
+        const struct clause *c = &p->c[k];
+        unsigned hits = 0;
+        for (size_t i = 0; i < s->count; i++)
+            hits += s->a[i].op == c->op && s->a[i].slot == c->slot &&
+                    (!sized(c->op) || s->a[i].n >= c->min);
+        all &= hits >= c->need;
+        some |= hits >= c->need;
+    }
+    return p->any ? some : all;
+}
+
+/* s without its actions in mask's zero bits (bit i keeps action i), normalized. */
+FUZZ_ORACLE static void subseq(const struct fq_seq *s, uint32_t keep_mask, size_t drop,
+                               struct fq_seq *out)
+{
+    out->seed = s->seed;
+    out->count = 0;
+    for (size_t i = 0; i < s->count; i++)
+        if (i != drop && (i >= 32 || (keep_mask >> i & 1)))
+            out->a[out->count++] = s->a[i];
+    fq_normalize(out);
+}
+
+FUZZ_ORACLE static int is_subsequence(const struct fq_seq *small, const struct fq_seq *big)
+{
+    size_t j = 0;
+
+    for (size_t i = 0; i < big->count && j < small->count; i++)
+        j += memcmp(&big->a[i], &small->a[j], sizeof big->a[i]) == 0;
+    return j == small->count;
+}
+
+/* The ddmin result: a subsequence of the start, 1-minimal, and minimal by brute force when
+ * it is small and the predicate is monotone over its subsequences. */
+FUZZ_ORACLE static void check_ddmin_result(const struct pred *p, const struct fq_seq *b,
+                                           const struct fq_seq *start)
+{
+    static struct fq_seq t, u;
+    static uint8_t f[256];
+    uint32_t full;
+    int monotone = 1;
+
+    if (!is_subsequence(b, start))
+        fail("the ddmin result is not a subsequence of the start", b->count);
+    for (size_t i = 0; i < b->count; i++) {
+        subseq(b, UINT32_MAX, i, &t);
+        if (t.count > 0 && fails(p, &t))
+            fail("the ddmin result is not 1-minimal: this action can go", i);
+    }
+    if (b->count > 8)
+        return;
+    full = (1u << b->count) - 1;
+    for (uint32_t m = 0; m <= full; m++) {
+        subseq(b, m, SIZE_MAX, &t);
+        f[m] = (uint8_t)(t.count > 0 && fails(p, &t));
+    }
+    for (uint32_t m = 0; m <= full && monotone; m++)
+        for (size_t i = 0; i < b->count; i++)
+            if (f[m] && !f[m | 1u << i])
+                monotone = 0;
+    if (!f[full])
+        fail("the ddmin result does not fail", b->count);
+    for (uint32_t m = 0; monotone && m < full; m++)
+        if (f[m]) {
+            subseq(b, m, SIZE_MAX, &u);
+            fail("brute force found a smaller failing subsequence", u.count);
+        }
+}
+
+/* Appends the actions that make clause c hold: a fresh connection for the TCP ops. */
+static void plant(struct fq_seq *s, const struct clause *c)
+{
+    for (unsigned k = 0; k < c->need && s->count + 3 <= FQ_MAX_ACTIONS; k++) {
+        struct fq_action *a = &s->a[s->count];
+        if (c->op != FQ_PAUSE && c->op != FQ_SEND) {
+            a[0] = (struct fq_action){FQ_RESET, c->slot, 0};
+            a[1] = (struct fq_action){FQ_CONNECT, c->slot, 0};
+            s->count += 2;
+            a += 2;
+            if (c->op == FQ_CONNECT)
+                continue;
+        }
+        *a = (struct fq_action){c->op, c->slot, sized(c->op) ? (c->min ? c->min : 1) : 0};
+        s->count++;
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static struct dd_state d;
+    static struct fq_seq start, norm, a_result, check;
+    const struct fq_seq *cand;
+    struct pred p;
+    size_t calls = 0, a_calls = 0, bound, len;
+    int seen_a = 0;
+
+    if (size < HEADER)
+        return 0;
+    memset(&p, 0, sizeof p);
+    p.count = 1 + (data[0] & 3) % 3;
+    p.any = (data[0] >> 2) & 1;
+    for (int k = 0; k < 3; k++) {
+        const uint8_t *c = data + 1 + 4 * k;
+        p.c[k].op = (uint8_t)((c[0] & 0x7f) % FQ__OP_COUNT);
+        p.c[k].slot = p.c[k].op == FQ_PAUSE ? 0
+                      : p.c[k].op == FQ_SEND ? c[1] % FQ_UDP_SLOTS
+                                             : c[1] % FQ_TCP_SLOTS;
+        p.c[k].min = (uint32_t)(c[2] | c[3] << 8);
+        if (p.c[k].op == FQ_PAUSE && p.c[k].min > FQ_MAX_PAUSE)
+            p.c[k].min %= FQ_MAX_PAUSE + 1;
+        p.c[k].need = c[0] & 0x80 ? 2 : 1;
+    }
+
+    memset(&start, 0, sizeof start);
+    if (data[0] & 8) {
+        struct fq_gen g;
+        uint64_t seed = 0;
+        if (size < HEADER + 9)
+            return 0;
+        for (int i = 0; i < 8; i++)
+            seed = seed << 8 | data[HEADER + i];
+        fq_gen_default(&g);
+        g.max_actions = 1 + data[HEADER + 8] % MAX_START;
+        g.max_write = 70000;
+        g.max_pause_ms = 300;
+        if (fq_generate(&start, seed, &g) != 0)
+            fail("fq_generate refused the default limits", 0);
+    } else {
+        start.seed = size;
+        for (size_t off = HEADER; off + 4 <= size && start.count < MAX_START; off += 4) {
+            struct fq_action *a = &start.a[start.count++];
+            a->op = data[off] % FQ__OP_COUNT;
+            a->slot = data[off + 1] % FQ_TCP_SLOTS;
+            a->n = (uint32_t)(data[off + 2] | data[off + 3] << 8);
+            if (a->op == FQ_PAUSE)
+                a->n %= FQ_MAX_PAUSE + 1;
+        }
+    }
+    norm = start;
+    fq_normalize(&norm);
+    if (!fails(&p, &norm)) {
+        for (int k = 0; k < p.count; k++)
+            plant(&start, &p.c[k]);
+        norm = start;
+        fq_normalize(&norm);
+        if (!fails(&p, &norm))
+            fail("the planted culprits do not make the start fail", norm.count);
+    }
+    len = norm.count;
+
+    dd_init(&d, &start);
+    if (!fq_equal(dd_best(&d), &norm))
+        fail("dd_init did not start from the normalized start", d.best.count);
+    while ((cand = dd_next(&d)) != NULL) {
+        int failed;
+        if (!seen_a && d.phase != DD_ACTIONS) {
+            seen_a = 1;
+            a_result = d.best;
+            a_calls = calls;
+        }
+        if (dd_next(&d) != cand)
+            fail("dd_next handed out a second candidate before dd_result", calls);
+        check = *cand;
+        fq_normalize(&check);
+        if (!fq_equal(&check, cand) || cand->count == 0)
+            fail("a candidate is empty or not normalized", cand->count);
+        if (d.phase == DD_ACTIONS && cand->count >= d.best.count)
+            fail("a ddmin candidate is not shorter than the best", cand->count);
+        failed = fails(&p, cand);
+        check = *cand;
+        if (dd_result(&d, failed) != 0)
+            fail("dd_result refused the result of a candidate", calls);
+        calls++;
+        if (failed && !fq_equal(dd_best(&d), &check))
+            fail("a failing candidate did not become the best", calls);
+        if (!fails(&p, dd_best(&d)))
+            fail("the best sequence does not fail", calls);
+        if (calls > 4 * (len * len + 40 * len + 1))
+            fail("the shrinker does not end", calls);
+    }
+    if (!seen_a) {
+        a_result = d.best;
+        a_calls = calls;
+    }
+
+    bound = len * len + 3 * len;
+    if (a_calls > bound)
+        fail("ddmin made more than n^2 + 3n tests", a_calls);
+    bound += 2 * len + 34 * len + 1;
+    if (calls > bound)
+        fail("the shrinker made more tests than its phases allow", calls);
+    if (d.tests != calls || d.failures > calls)
+        fail("the machine's counters differ from the calls made", d.tests);
+    if (dd_next(&d) != NULL || dd_result(&d, 1) != EH_ERR_STATE)
+        fail("a finished machine handed out a candidate or took a result", calls);
+    if (!fails(&p, dd_best(&d)) || dd_best(&d)->count > a_result.count ||
+        dd_best(&d)->count == 0)
+        fail("the final sequence does not fail, or is longer than the ddmin result",
+             dd_best(&d)->count);
+    check_ddmin_result(&p, &a_result, &norm);
+    return 0;
+}
