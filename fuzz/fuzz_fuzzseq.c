@@ -62,7 +62,7 @@ FUZZ_ORACLE static void reference_normalize(const struct fq_seq *in, struct fq_s
             (a.op == FQ_SEND && a.slot >= FQ_UDP_SLOTS))
             continue;
         if (a.op == FQ_CONNECT)
-            keep = st[a.slot] == 0, st[a.slot] = 1;
+            keep = st[a.slot] == 0, st[a.slot] = keep ? 1 : st[a.slot];
         else if (a.op == FQ_WRITE)
             keep = st[a.slot] == 1 && a.n > 0;
         else if (a.op == FQ_SHUT)
