@@ -1,8 +1,10 @@
 /*
  * fuzz_ddmin.c - drives the shrinker of echo-conform's network fuzzer (core/ddmin) with a
  * failure predicate and a failing start sequence taken from the input. The predicate stands
- * in for "the server still fails": a formula (all of / any of) over one to three culprit
- * clauses, each "at least need actions with this op and slot (and size >= min)".
+ * in for "the server still fails": a formula (all of, any of, or c0 or (c1 and c2)) over one
+ * to three culprit clauses, each "at least need actions with this op and slot (and size >=
+ * min)". The last form lets a merge satisfy c0 where ddmin kept c1 and c2's actions, so the
+ * later phases have something to remove.
  * Oracles:
  * - every candidate is normalized, non-empty, and in the ddmin phase shorter than the best;
  *   dd_next() before dd_result() hands out the same candidate;
@@ -17,7 +19,8 @@
  *   over n actions, 2n for merging, 34 per action for the size searches (0, 1, then halving a
  *   32-bit interval) and one renumbering; the machine's counters equal the calls made.
  *
- * Input: 1 byte mode (bits 0-1 clause count - 1, bit 2 any-of, bit 3 generated start),
+ * Input: 1 byte mode (bits 0-1 clause count - 1, bit 2 any-of, bit 3 generated start, bit 4
+ * c0 or (c1 and c2)),
  * 3 clauses of 4 bytes (op, slot, min size 2 bytes; op bit 7: need 2), then either a
  * generator seed (8 bytes) and length byte, or raw actions of 4 bytes (op, slot, size 2
  * bytes). A start that does not fail gets the clauses' culprits appended.
@@ -41,7 +44,7 @@ struct clause {
 };
 
 struct pred {
-    int count, any;
+    int count, any, mixed; /* mixed: c0 or (c1 and c2) */
     struct clause c[3];
 };
 
@@ -56,10 +59,10 @@ static int sized(int op)
     return op == FQ_WRITE || op == FQ_SEND || op == FQ_PAUSE;
 }
 
-/* Whether s fails: the clauses, all or any. */
+/* Whether s fails: the clauses, all or any of them, or c0 or (c1 and c2). */
 FUZZ_ORACLE static int fails(const struct pred *p, const struct fq_seq *s)
 {
-    int all = 1, some = 0;
+    int h[3] = {0, 0, 0};
 
     for (int k = 0; k < p->count; k++) {
         const struct clause *c = &p->c[k];
@@ -67,10 +70,13 @@ FUZZ_ORACLE static int fails(const struct pred *p, const struct fq_seq *s)
         for (size_t i = 0; i < s->count; i++)
             hits += s->a[i].op == c->op && s->a[i].slot == c->slot &&
                     (!sized(c->op) || s->a[i].n >= c->min);
-        all &= hits >= c->need;
-        some |= hits >= c->need;
+        h[k] = hits >= c->need;
     }
-    return p->any ? some : all;
+    if (p->mixed)
+        return h[0] || (h[1] && h[2]);
+    if (p->any)
+        return h[0] || h[1] || h[2];
+    return h[0] && (p->count < 2 || h[1]) && (p->count < 3 || h[2]);
 }
 
 /* s without its actions in mask's zero bits (bit i keeps action i), normalized. */
@@ -163,6 +169,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&p, 0, sizeof p);
     p.count = 1 + (data[0] & 3) % 3;
     p.any = (data[0] >> 2) & 1;
+    p.mixed = (data[0] >> 4) & 1;
+    if (p.mixed)
+        p.count = 3;
     for (int k = 0; k < 3; k++) {
         const uint8_t *c = data + 1 + 4 * k;
         p.c[k].op = (uint8_t)((c[0] & 0x7f) % FQ__OP_COUNT);
