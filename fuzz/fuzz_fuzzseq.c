@@ -12,6 +12,7 @@
  *   order (the result is a subsequence) and is idempotent;
  * - format -> parse through core/fuzzfile gives the same sequence, and ff_format refuses
  *   (EH_ERR_INVAL) exactly the sequences with an action out of the file's ranges;
+ * - fq_equal tells apart a change of seed, length or any one field;
  * - every op has a name, an unknown one "?".
  *
  * Input: 8 bytes seed (little-endian), 1 byte flags (bit 0 tcp, bit 1 udp, bit 2 raw limits:
@@ -141,6 +142,34 @@ FUZZ_ORACLE static void check_generated(const struct fq_seq *s, uint64_t seed,
     }
 }
 
+/* fq_equal tells apart sequences that differ in the seed, the count or one field. */
+FUZZ_ORACLE static void check_equal(const struct fq_seq *s, uint8_t pick)
+{
+    static struct fq_seq t;
+
+    t = *s;
+    if (!fq_equal(s, &t))
+        fail("a sequence differs from its copy", s->seed, 0);
+    t.seed ^= 1;
+    if (fq_equal(s, &t))
+        fail("sequences with different seeds are equal", s->seed, 0);
+    t = *s;
+    if (t.count == 0)
+        return;
+    t.count--;
+    if (fq_equal(s, &t))
+        fail("sequences of different lengths are equal", s->seed, t.count);
+    t.count++;
+    if (pick % 3 == 0)
+        t.a[pick % t.count].op ^= 1;
+    else if (pick % 3 == 1)
+        t.a[pick % t.count].slot ^= 1;
+    else
+        t.a[pick % t.count].n ^= 1;
+    if (fq_equal(s, &t))
+        fail("sequences with different actions are equal", s->seed, pick % t.count);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct fq_seq s1, s2, raw, norm, ref;
@@ -210,6 +239,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fail("fq_normalize is not idempotent", seed, s2.count);
     check_file(&raw);
     check_file(&norm);
+    check_equal(&raw, data[8]);
 
     for (int op = -1; op <= FQ__OP_COUNT; op++)
         if ((strcmp(fq_op_name(op), "?") == 0) != (op < 0 || op >= FQ__OP_COUNT))
