@@ -567,34 +567,28 @@ static void u_complete(struct tw *w, struct io_uring_cqe *cqe)
     }
 }
 
+static void u_complete_cb(void *w, struct io_uring_cqe *cqe)
+{
+    u_complete(w, cqe);
+}
+
+static void u_tick_cb(void *ctx)
+{
+    struct tw *w = ctx;
+    on_tick(&w->loop, &w->tick.io, 0);
+}
+
 /* The io_uring loop, once traffic flows: one submit-and-wait per round for every connection
  * (waiting for the sends just queued, which loopback completes at once, and one more
  * completion), then every completion reaped. The ring's own timeout wakes it for the tick. */
 static int run_uring(struct tw *w)
 {
-    uint64_t next_tick = 0;
-
     for (uint32_t i = 0; i < w->b->count; i++) {
         u_recv(w, &w->c[i]);
         u_send(w, &w->c[i]);
     }
     bu_tick(&w->ring, &w->tick_ts, TICK_MS);
-    while (!w->loop.stop) {
-        struct io_uring_cqe *cqe;
-        unsigned head, seen = 0;
-        int rc = io_uring_submit_and_wait(&w->ring, w->nsend + 1);
-        w->nsend = 0;
-        if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
-            return rc;
-        io_uring_for_each_cqe(&w->ring, head, cqe) {
-            u_complete(w, cqe);
-            seen++;
-        }
-        io_uring_cq_advance(&w->ring, seen);
-        if (pc_tick_due(&next_tick, TICK_MS))
-            on_tick(&w->loop, &w->tick.io, 0);
-    }
-    return 0;
+    return bu_run(&w->ring, &w->loop.stop, &w->nsend, TICK_MS, u_complete_cb, u_tick_cb, w);
 }
 #endif
 

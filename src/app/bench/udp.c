@@ -475,33 +475,27 @@ static void u_complete(struct uw *w, struct io_uring_cqe *cqe)
     }
 }
 
+static void u_complete_cb(void *w, struct io_uring_cqe *cqe)
+{
+    u_complete(w, cqe);
+}
+
+static void u_tick_cb(void *ctx)
+{
+    struct uw *w = ctx;
+    on_tick(&w->loop, &w->tick.io, 0);
+}
+
 /* The io_uring loop, once traffic flows (see tcp.c's): one submit-and-wait per round for
  * every socket, then every completion reaped. */
 static int run_uring(struct uw *w)
 {
-    uint64_t next_tick = 0;
-
     for (uint32_t i = 0; i < w->b->count; i++) {
         u_recv(w, &w->s[i]);
         u_flush(w, &w->s[i]);
     }
     bu_tick(&w->ring, &w->tick_ts, TICK_MS);
-    while (!w->loop.stop) {
-        struct io_uring_cqe *cqe;
-        unsigned head, seen = 0;
-        int rc = io_uring_submit_and_wait(&w->ring, w->nsend + 1);
-        w->nsend = 0;
-        if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
-            return rc;
-        io_uring_for_each_cqe(&w->ring, head, cqe) {
-            u_complete(w, cqe);
-            seen++;
-        }
-        io_uring_cq_advance(&w->ring, seen);
-        if (pc_tick_due(&next_tick, TICK_MS))
-            on_tick(&w->loop, &w->tick.io, 0);
-    }
-    return 0;
+    return bu_run(&w->ring, &w->loop.stop, &w->nsend, TICK_MS, u_complete_cb, u_tick_cb, w);
 }
 #endif
 

@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "bench/uring.h"
+#include "bench/pace.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -45,6 +46,30 @@ void bu_tick(struct io_uring *r, struct __kernel_timespec *ts, unsigned ms)
     ts->tv_nsec = (long long)(ms % 1000) * 1000000;
     io_uring_prep_timeout(sqe, ts, 0, 0);
     io_uring_sqe_set_data64(sqe, BU_TICK);
+}
+
+int bu_run(struct io_uring *r, const int *stop, unsigned *nsend, unsigned tick_ms,
+           void (*complete)(void *ctx, struct io_uring_cqe *cqe), void (*tick)(void *ctx),
+           void *ctx)
+{
+    uint64_t next_tick = 0;
+
+    while (!*stop) {
+        struct io_uring_cqe *cqe;
+        unsigned head, seen = 0;
+        int rc = io_uring_submit_and_wait(r, *nsend + 1);
+        *nsend = 0;
+        if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
+            return rc;
+        io_uring_for_each_cqe(r, head, cqe) {
+            complete(ctx, cqe);
+            seen++;
+        }
+        io_uring_cq_advance(r, seen);
+        if (pc_tick_due(&next_tick, tick_ms))
+            tick(ctx);
+    }
+    return 0;
 }
 #endif
 

@@ -33,6 +33,13 @@ struct io_uring_sqe *bu_sqe(struct io_uring *r);
 
 /* Queues the worker's periodic wake-up (a timeout of ms milliseconds, BU_TICK). */
 void bu_tick(struct io_uring *r, struct __kernel_timespec *ts, unsigned ms);
+
+/* The round loop of a worker once traffic flows, until *stop: one submit-and-wait per round
+ * for the *nsend sends queued since the last one plus one more completion, then complete()
+ * for every completion reaped, and tick() when tick_ms have passed. Returns 0 or -errno. */
+int bu_run(struct io_uring *r, const int *stop, unsigned *nsend, unsigned tick_ms,
+           void (*complete)(void *ctx, struct io_uring_cqe *cqe), void (*tick)(void *ctx),
+           void *ctx);
 #endif
 
 /* Whether io_uring can serve this run: 0 yes; -1 no, with the reason in why. */
