@@ -50,7 +50,7 @@ Runs echo-bench against echod, the reference server and the echo servers install
   --idle-fork N      the same for servers that fork per connection (default $IDLE_FORK)
   --peers DIR        where ref_epoll_echo.c is (default ../shared/peers of the repo)
   --bin DIR          use echod and echo-bench from DIR; do not build
-  --out FILE         also write the tables to FILE
+  --out FILE         also write the tables to FILE (and every run's figures to FILE.tsv)
   -h, --help         this text
 
 Workloads: (a) TCP 1 connection, 64 B, 1 in flight; (b) 100 connections; (c) 1,000;
@@ -531,7 +531,10 @@ report() {
 }
 report >"$TMP/report.md"
 cat "$TMP/report.md"
-[ -z "$OUT" ] || cp "$TMP/report.md" "$OUT"
+if [ -n "$OUT" ]; then
+    cp "$TMP/report.md" "$OUT"
+    cp "$RES" "$OUT.tsv" # one row per run: rep workload server value verdict cpu... details
+fi
 
 # Verification: echod and the reference must pass every run; the others are reported only.
 fails=$(awk -F '\t' '($3 == "echod" || $3 == "ref") && $5 != "ok" { n++ } END { print n + 0 }' "$RES")
