@@ -377,7 +377,7 @@ run_load() {
         --arg scpu "$(awk -v a="$c0" -v b="$c1" 'BEGIN { if (b < a) print "NA"; else printf "%.3f", b - a }')" '
         [$rep, $wl, $s, .[$key],
          (if $st == "0" and .ok then "ok" else "fail" end),
-         $scpu, (.cpu_user_s + .cpu_sys_s), .msgs,
+         $scpu, (.cpu_total_s // (.cpu_user_s + .cpu_sys_s)), .msgs,
          "conn_err=\(.connect_errors) early=\(.early_closes) mism=\(.mismatches) fair_min=\(.fair.min)"]
         | @tsv' "$TMP/b.json" >>"$RES"
 }
