@@ -93,6 +93,7 @@ int fq_generate(struct fq_seq *s, uint64_t seed, const struct fq_gen *g)
     uint8_t st[FQ_TCP_SLOTS] = {0};
     struct rng r = {seed, 0};
     size_t want;
+    unsigned total = 0;
 
     if (!g || (!g->tcp && !g->udp) || g->max_actions < 1 || g->max_actions > FQ_MAX_ACTIONS ||
         g->max_write < 1 || g->max_write > FQ_MAX_WRITE || g->max_dgram > FQ_MAX_DGRAM ||
@@ -103,13 +104,13 @@ int fq_generate(struct fq_seq *s, uint64_t seed, const struct fq_gen *g)
     want = range(&r, (uint32_t)(g->max_actions / 4 + 1), (uint32_t)g->max_actions);
     /* A bounded number of draws: each turn either emits an action or skips an op that does
      * not fit; the connect weight keeps skips rare, the bound keeps it finite regardless. */
+    for (int k = 0; k < FQ__OP_COUNT; k++)
+        total += weight[k];
     for (size_t turn = 0; s->count < want && turn < 64 * FQ_MAX_ACTIONS; turn++) {
-        unsigned total = 0, p;
+        unsigned p;
         int op = 0, slot = 0;
         uint32_t n = 0;
 
-        for (int k = 0; k < FQ__OP_COUNT; k++)
-            total += weight[k];
         p = range(&r, 0, total - 1);
         while (p >= weight[op])
             p -= weight[op++];

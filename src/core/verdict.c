@@ -45,8 +45,12 @@ void cv_pattern_fill(uint64_t seed, uint64_t off, uint8_t *out, size_t n)
     }
     while (n - i >= 8) {
         uint64_t v = block(seed, (off + i) >> 3);
+        uint8_t b[8]; /* bytes built locally, stored at once: one bounds/overflow check per
+                       * block in sanitizer builds, not one per byte */
+
         for (int k = 0; k < 8; k++)
-            out[i + (size_t)k] = (uint8_t)(v >> (8 * k));
+            b[k] = (uint8_t)(v >> (8 * k));
+        memcpy(out + i, b, sizeof b);
         i += 8;
     }
     while (i < n) {
