@@ -173,6 +173,35 @@ START_TEST(basic_merge)
 }
 END_TEST
 
+/* Every rank exactly: the middle of the bucket of the rank-th smallest value, clamped to
+ * [min, max], whichever end the walk starts from and however many buckets (the walk goes a
+ * stride of buckets at a time) lie between; spans of a few buckets to all of them. */
+START_TEST(basic_every_rank)
+{
+    enum { N = 97 };
+    static uint64_t shadow[N];
+    uint64_t seed = 7 + (uint64_t)_i;
+
+    hg_init(&h1);
+    for (int k = 0; k < N; k++) {
+        uint64_t r = rnd(&seed);
+        /* _i 0: a few neighbouring buckets; 1: thousands of ns; 2: every magnitude */
+        shadow[k] = _i == 0 ? 1000 + r % 200 : _i == 1 ? r >> (r % 40 + 20) : r >> (r % 64);
+        hg_add_n(&h1, shadow[k], 1);
+    }
+    qsort(shadow, N, sizeof shadow[0], cmp);
+    for (int rank = 1; rank <= N; rank++) {
+        double p = ((double)rank - 0.5) * 100.0 / N; /* ceil(p/100 * N) == rank */
+        size_t i = hg_index(shadow[rank - 1]);
+        uint64_t lo = hg_lowest(i), hi = hg_highest(i), want = lo + (hi - lo) / 2;
+
+        want = want < shadow[0] ? shadow[0] : want > shadow[N - 1] ? shadow[N - 1] : want;
+        REQUIRE(hg_percentile(&h1, p) == want, "rank %d (p%g): %llu, want %llu", rank, p,
+                (unsigned long long)hg_percentile(&h1, p), (unsigned long long)want);
+    }
+}
+END_TEST
+
 #define N(a) (int)(sizeof(a) / sizeof((a)[0]))
 
 Suite *hg_suite(void)
@@ -183,6 +212,7 @@ Suite *hg_suite(void)
     tcase_add_test(tc, basic_buckets_contiguous);
     tcase_add_loop_test(tc, basic_index_holds_value, 0, N(values));
     tcase_add_loop_test(tc, basic_percentiles, 0, 4);
+    tcase_add_loop_test(tc, basic_every_rank, 0, 3);
     tcase_add_test(tc, basic_merge);
     suite_add_tcase(s, tc);
     tc = tcase_create("limits");
