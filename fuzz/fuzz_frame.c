@@ -8,8 +8,9 @@
  * Oracles: cf_line agrees with a reference trimmer, and a line framed with or without its
  * "\n" gives the same result; the reassembly's outcome (which line fails, at which offset,
  * which bytes, or how short the echo is, or how many bytes are extra) equals a reference
- * that compares the two streams directly, whether the reply is fed whole, byte by byte or
- * in random chunks (the chunk seed picks one per run, so all three agree with each other).
+ * that compares the two streams directly, whether the reply is fed whole, byte by byte (where
+ * the outcome is decided) or in random chunks (the chunk seed picks one per run, so all
+ * three agree with each other).
  * Input: a 6-byte header (flags, chunk seed, offset: 2 bytes, alteration byte, 1 reserved),
  * then the text (at most MAX_TEXT bytes of it are used).
  */
@@ -146,19 +147,32 @@ FUZZ_ORACLE static void ref_outcome(const struct msg *m, size_t count, const uin
     }
 }
 
-/* Chunk sizes: 0 feeds whole, 1 byte by byte, otherwise a xorshift of the seed. */
+/* Chunk sizes: 0 feeds whole, 1 byte by byte where the outcome is decided (a message's
+ * first and last bytes, so every carry-over, and around the altered offset) and whole
+ * between (hundreds of one-byte feeds made a run several times the minimal echo target's),
+ * otherwise a xorshift of the seed. */
 struct chunker {
     int mode;
     uint32_t x;
+    size_t at; /* the reply offset of the alteration */
 };
 
-FUZZ_ORACLE static size_t next_chunk(struct chunker *c, size_t left)
+#define NEAR 16u /* bytes fed one by one at each end of a message and around the alteration */
+
+FUZZ_ORACLE static size_t next_chunk(struct chunker *c, size_t pos, size_t left, size_t got,
+                                     size_t need)
 {
     size_t k;
     if (c->mode == 0)
         return left;
-    if (c->mode == 1)
-        return 1;
+    if (c->mode == 1) {
+        if (got < NEAR || need <= NEAR || (pos + NEAR >= c->at && pos < c->at + NEAR))
+            return 1;
+        k = need - NEAR; /* up to the message's last bytes, or the alteration's */
+        if (pos + NEAR < c->at && c->at - NEAR - pos < k)
+            k = c->at - NEAR - pos;
+        return k < left ? k : left;
+    }
     c->x ^= c->x << 13, c->x ^= c->x >> 17, c->x ^= c->x << 5;
     k = 1 + (c->x >> 8) % ((c->x & 0x80) ? 9 : 300);
     return k < left ? k : left;
@@ -189,7 +203,7 @@ FUZZ_ORACLE static void reassemble(const struct msg *m, size_t count, const uint
                 o->kind = OUT_SHORT, o->line = i, o->off = e.got;
                 return;
             }
-            k = next_chunk(ch, rn - pos);
+            k = next_chunk(ch, pos, rn - pos, e.got, e.n - e.got);
             cf_expect_feed(&e, r + pos, k, &used);
             /* Every byte up to the end of the message or the first bad one is consumed. */
             if (used > k || e.got != before + used || e.got > e.n ||
@@ -308,6 +322,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * outcome, so all ways agree with each other, at a third of the cost per run. */
     ch.mode = data[1] % 3;
     ch.x = 0x9E3779B9u ^ data[1] ^ (uint32_t)size << 8;
+    ch.at = sn ? ((size_t)data[2] << 8 | data[3]) % (sn + 1) : 0;
     reassemble(msgs, count, sent, reply, rn, &ch, &got);
     compare(&ref, &got, ch.mode == 0 ? "whole" : ch.mode == 1 ? "byte by byte" : "in chunks");
     return 0;

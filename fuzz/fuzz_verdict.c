@@ -4,7 +4,8 @@
  * reference written here from the rules in verdict.h:
  *  - stream verifier (caller buffer or seed pattern): the status, bytes matched, first bad
  *    byte, extra count and first extra byte equal a direct comparison of the expected and
- *    received streams, whether the reply is fed whole, byte by byte or in random chunks
+ *    received streams, whether the reply is fed whole, byte by byte (where the outcome is
+ *    decided: first and last bytes, around the alteration) or in random chunks
  *    (one of them per run);
  *    its description truncates like snprintf and always ends in NUL;
  *  - pattern: any window of cv_pattern_fill equals cv_pattern_byte at each offset;
@@ -154,6 +155,18 @@ FUZZ_ORACLE static void stream_check(const struct cv_stream *v, const struct sre
     }
 }
 
+/* Byte by byte where the outcome is decided: the first bytes, around the altered offset and
+ * the last bytes (end of the expected stream, extra bytes); one piece between (a thousand
+ * one-byte feeds cost a run ten times the minimal echo target's). */
+FUZZ_ORACLE static size_t by_byte(size_t pos, size_t rn, size_t at)
+{
+    size_t lo = at > 16 ? at - 16 : 0, tail = rn > 48 ? rn - 48 : 0;
+
+    if (pos < 48 || pos >= tail || (pos >= lo && pos < at + 16))
+        return 1;
+    return (pos < lo && lo < tail ? lo : tail) - pos;
+}
+
 static void run_stream(const uint8_t *h, const uint8_t *body, size_t bn, int pattern)
 {
     struct cv_stream v;
@@ -205,7 +218,8 @@ static void run_stream(const uint8_t *h, const uint8_t *body, size_t bn, int pat
             fail("fresh verifier status", 0, total ? CV_MORE : CV_DONE, v.status);
         cv_stream_feed(&v, NULL, 0);
         while (pos < rn) {
-            size_t k = how == 0 ? rn - pos : how == 1 ? 1 : 1 + xorshift(&x) % 700;
+            size_t k = how == 0 ? rn - pos : how == 1 ? by_byte(pos, rn, at % (wn + 1))
+                                                     : 1 + xorshift(&x) % 700;
             if (k > rn - pos)
                 k = rn - pos;
             if (cv_stream_feed(&v, reply + pos, k) != v.status)

@@ -44,20 +44,37 @@ uint64_t hg_highest(size_t i)
     return ((m + 1) << e) - 1;
 }
 
-/* Buckets are summed and merged this many at a time, through local copies: the loops'
- * compares and the sanitizers' per-access checks run once per stride, not once per bucket
- * (fuzzing builds trace every compare, and a wide histogram walked one bucket at a time
- * cost most of a fuzz run). */
-#define STRIDE 16u
+/* Buckets are summed and merged up to STRIDE at a time, through local copies held as
+ * vectors of 8: the loops' compares and the sanitizers' per-access checks run once per 8 or
+ * 64 buckets, not once per bucket (fuzzing builds trace every compare, and a wide histogram
+ * walked one bucket at a time cost most of a fuzz run). */
+#define STRIDE 64u
+typedef uint64_t v8 __attribute__((vector_size(64)));
 
-static uint64_t sum_stride(const uint64_t *b)
+/* The sum of b[0..n), n <= STRIDE. */
+static uint64_t sum_run(const uint64_t *b, size_t n)
 {
-    uint64_t t[STRIDE], s = 0;
+    v8 t[STRIDE / 8] = {{0}}, acc = {0};
+    uint64_t s = 0;
 
-    memcpy(t, b, sizeof t);
-    for (unsigned k = 0; k < STRIDE; k++)
-        s += t[k];
+    memcpy(t, b, n * sizeof *b);
+    for (unsigned k = 0; k < STRIDE / 8; k++)
+        acc += t[k];
+    for (unsigned k = 0; k < 8; k++)
+        s += acc[k];
     return s;
+}
+
+/* d[0..n) += s[0..n), n <= STRIDE. */
+static void add_run(uint64_t *dst, const uint64_t *src, size_t n)
+{
+    v8 d[STRIDE / 8] = {{0}}, s[STRIDE / 8] = {{0}};
+
+    memcpy(d, dst, n * sizeof *dst);
+    memcpy(s, src, n * sizeof *src);
+    for (unsigned k = 0; k < STRIDE / 8; k++)
+        d[k] += s[k]; /* lanes past n add zeros and are never copied back */
+    memcpy(dst, d, n * sizeof *dst);
 }
 
 void hg_merge(struct hg_hist *dst, const struct hg_hist *src)
@@ -68,17 +85,8 @@ void hg_merge(struct hg_hist *dst, const struct hg_hist *src)
         return;
     /* Only the buckets from min's to max's can hold anything. */
     i = hg_index(src->min), end = hg_index(src->max) + 1;
-    for (; end - i >= STRIDE; i += STRIDE) {
-        uint64_t d[STRIDE], s[STRIDE];
-
-        memcpy(d, dst->b + i, sizeof d);
-        memcpy(s, src->b + i, sizeof s);
-        for (unsigned k = 0; k < STRIDE; k++)
-            d[k] += s[k];
-        memcpy(dst->b + i, d, sizeof d);
-    }
-    for (; i < end; i++)
-        dst->b[i] += src->b[i];
+    for (; i < end; i += STRIDE)
+        add_run(dst->b + i, src->b + i, end - i < STRIDE ? end - i : STRIDE);
     dst->count += src->count;
     if (src->min < dst->min)
         dst->min = src->min;
@@ -116,10 +124,12 @@ uint64_t hg_percentile(const struct hg_hist *h, double p)
     /* Only the buckets from min's to max's hold values; walk them from the end nearer the
      * rank (high percentiles from the top), a stride at a time until the rank is near. */
     first = hg_index(h->min), last = hg_index(h->max);
+    i = first;
     if (rank <= h->count / 2) {
-        for (i = first; last - i >= STRIDE && seen + (s = sum_stride(h->b + i)) < rank;
-             i += STRIDE)
-            seen += s;
+        /* Runs of STRIDE buckets, then of 8, while they stay below the rank; then one by one. */
+        for (size_t w = STRIDE; w > 1; w /= 8)
+            for (; last - i >= w && seen + (s = sum_run(h->b + i, w)) < rank; i += w)
+                seen += s;
         for (; i < last; i++) {
             seen += h->b[i];
             if (seen >= rank)
@@ -130,9 +140,10 @@ uint64_t hg_percentile(const struct hg_hist *h, double p)
     /* From the top: bucket i holds the rank-th smallest once the values at or above it
      * number more than count - rank. */
     above = h->count - rank;
-    for (i = last; i - first >= STRIDE && seen + (s = sum_stride(h->b + i - (STRIDE - 1))) <= above;
-         i -= STRIDE)
-        seen += s;
+    i = last;
+    for (size_t w = STRIDE; w > 1; w /= 8)
+        for (; i - first >= w && seen + (s = sum_run(h->b + i - (w - 1), w)) <= above; i -= w)
+            seen += s;
     for (; i > first; i--) {
         seen += h->b[i];
         if (seen > above)
