@@ -31,7 +31,7 @@
 
 #define MAX_STREAM 1024u /* two of the verifier's 512-byte compare blocks */
 #define MAX_SLOTS 8u
-#define MAX_REPLIES 16u
+#define MAX_REPLIES 8u /* replies per run: the kinds need few; more only cost time */
 
 static uint8_t want_buf[MAX_STREAM + 64]; /* a reply may run 32 bytes past MAX_STREAM */
 static uint8_t reply[MAX_STREAM + 64];
