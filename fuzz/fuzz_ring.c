@@ -24,7 +24,7 @@
 #include "core/ring.h"
 
 #define MAX_CAP 4096u
-#define MAX_OPS 64u  /* every ring state is a few big ops away; more only costs time */
+#define MAX_OPS 32u  /* every ring state is a few big ops away; more only costs time */
 #define PERIOD 8191u /* prime, > MAX_CAP */
 
 /* Two storage areas; a ring of cap bytes uses the last cap bytes of one, so a write past

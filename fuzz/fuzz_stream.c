@@ -24,7 +24,7 @@
 #include "core/stream.h"
 
 #define MAX_CAP 70000u
-#define MAX_OPS 64u /* enough to reach every state; more only costs run time */
+#define MAX_OPS 48u /* enough to reach every state; more only costs run time */
 
 static uint8_t storage[MAX_CAP];
 static uint8_t scratch[MAX_CAP];
