@@ -11,7 +11,7 @@
 
 static int is_space(uint8_t c)
 {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+    return c == ' ' || (c >= '\t' && c <= '\r'); /* \t \n \v \f \r are 9..13 */
 }
 
 int cf_line(const uint8_t *p, size_t n, int transport, int *act, size_t *off, size_t *len)
