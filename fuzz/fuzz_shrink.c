@@ -30,7 +30,7 @@
 #include "core/err.h"
 #include "core/fuzzseq.h"
 
-#define SHRINK_MAX 12u    /* actions handed to the shrinker: keeps a run short */
+#define SHRINK_MAX 8u     /* actions handed to the shrinker: keeps a run short */
 #define STEP_BOUND 20000u /* candidates the shrinker may ask for */
 
 static struct fq_seq gen, again, norm, start;
