@@ -178,7 +178,7 @@ repeat)
     ;;
 allowloss)
     start_fixture udp_ignore_empty
-    run --fuzz --seed 1 --count 6 --actions 12 --rate 0 --timeout 0.3 --udp-retries 1 -t udp \
+    run --fuzz --seed 1 --count 6 --actions 12 --rate 0 --timeout 1 --udp-retries 1 -t udp \
         --allow-loss "127.0.0.1:$port"
     [ "$rc" -eq 0 ] || fail "udp_ignore_empty with --allow-loss: exit $rc, want 0"
     grep -q "datagrams\{0,1\} got no reply after every retry: not counted" "$tmp/out" ||
@@ -187,7 +187,7 @@ allowloss)
     wait "$pid" 2>/dev/null
     pid=
     start_fixture udp_trunc1024
-    run --fuzz --seed 1 --count 10 --actions 12 --rate 0 --timeout 0.3 --udp-retries 1 \
+    run --fuzz --seed 1 --count 10 --actions 12 --rate 0 --timeout 1 --udp-retries 1 \
         -t udp --allow-loss --save "$tmp/repro.txt" "127.0.0.1:$port"
     [ "$rc" -eq 1 ] || fail "udp_trunc1024 with --allow-loss: exit $rc, want 1"
     grep -q "(wrong datagram)" "$tmp/out" || fail "no wrong-datagram failure"
