@@ -6,24 +6,29 @@
  * min)". The last form lets a merge satisfy c0 where ddmin kept c1 and c2's actions, so the
  * later phases have something to remove.
  * Oracles:
- * - every candidate is normalized, non-empty, and in the ddmin phase shorter than the best;
- *   dd_next() before dd_result() hands out the same candidate;
- * - the best is always a sequence that failed: the start, or the last candidate reported
- *   failing; the final one fails, is no longer than the ddmin result, and dd_result() with
- *   no candidate out is refused;
+ * - every candidate is normal (checked against fuzzseq_check.h's reference, not
+ *   fq_normalize), non-empty, and in the ddmin phase shorter than the best; dd_next() before
+ *   dd_result() hands out the same candidate;
+ * - the best is always exactly a sequence that failed: a shadow kept here (the normalized
+ *   start, then each candidate reported failing) equals dd_best() after every result; the
+ *   final one fails, is no longer than the ddmin result, and dd_result() with no candidate out
+ *   is refused;
  * - the ddmin result is a subsequence of the normalized start and 1-minimal: removing any one
- *   action (then normalizing) leaves nothing or a sequence that passes;
- * - brute force for ddmin results of up to 8 actions: when the predicate is monotone over
- *   their subsequences, no proper subsequence fails (1-minimal is then minimal);
+ *   action (then normalizing) leaves nothing or a sequence that passes. (When the predicate is
+ *   monotone over its subsequences this is minimality too: a smaller failing subsequence
+ *   would make some one-action removal fail. An earlier brute force over all subsets of
+ *   results up to 8 actions could therefore only fire after this check had, and cost up to
+ *   256 normalizations a run; it was dropped.)
  * - the predicate calls stay within Zeller and Hildebrandt's worst case n^2 + 3n for ddmin
  *   over n actions, 2n for merging, 34 per action for the size searches (0, 1, then halving a
  *   32-bit interval) and one renumbering; the machine's counters equal the calls made.
  *
  * Input: 1 byte mode (bits 0-1 clause count - 1, bit 2 any-of, bit 3 generated start, bit 4
- * c0 or (c1 and c2)),
- * 3 clauses of 4 bytes (op, slot, min size 2 bytes; op bit 7: need 2), then either a
- * generator seed (8 bytes) and length byte, or raw actions of 4 bytes (op, slot, size 2
- * bytes). A start that does not fail gets the clauses' culprits appended.
+ * c0 or (c1 and c2), bit 5 long: starts of up to MAX_START actions, not MAX_SHORT, bit 6
+ * wide: sizes of 2 bytes, not 1), 3 clauses of 4 bytes (op, slot, min size 2 bytes, the high
+ * one used when wide; op bit 7: need 2), then either a generator seed (8 bytes) and length
+ * byte (sizes up to 255 unless wide), or raw actions of 4 bytes (op, slot, size 2 bytes, the
+ * high one used when wide). A start that does not fail gets the clauses' culprits appended.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -31,11 +36,16 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "fuzzseq_check.h"
 #include "core/ddmin.h"
 #include "core/err.h"
 #include "core/fuzzseq.h"
 
-#define MAX_START 24 /* actions in a start: ddmin is quadratic, keep runs fast */
+/* Actions in a start. ddmin is quadratic and the size searches take ~17 candidates per
+ * sized action, so a start of 24 costs ~40 times one of 4: long starts on flag only (mode bit
+ * 5), short ones otherwise, so the fuzzer decides when a run may be that expensive. */
+#define MAX_START 24
+#define MAX_SHORT 6
 #define HEADER 13
 
 struct clause {
@@ -54,33 +64,26 @@ FUZZ_ORACLE static void fail(const char *what, size_t value)
     abort();
 }
 
-/* *d = *s for the actions in use only (a whole struct fq_seq is 2 KiB; copying it several
- * times per run cost more than the code under test). */
-FUZZ_ORACLE static void seq_copy(struct fq_seq *d, const struct fq_seq *s)
-{
-    d->seed = s->seed;
-    d->count = s->count;
-    memcpy(d->a, s->a, s->count * sizeof s->a[0]);
-}
-
 static int sized(int op)
 {
     return op == FQ_WRITE || op == FQ_SEND || op == FQ_PAUSE;
 }
 
-/* Whether s fails: the clauses, all or any of them, or c0 or (c1 and c2). */
+/* Whether s fails: the clauses, all or any of them, or c0 or (c1 and c2). One pass over s. */
 FUZZ_ORACLE static int fails(const struct pred *p, const struct fq_seq *s)
 {
-    int h[3] = {0, 0, 0};
+    unsigned hits[3] = {0, 0, 0};
+    int h[3];
 
-    for (int k = 0; k < p->count; k++) {
-        const struct clause *c = &p->c[k];
-        unsigned hits = 0;
-        for (size_t i = 0; i < s->count; i++)
-            hits += s->a[i].op == c->op && s->a[i].slot == c->slot &&
-                    (!sized(c->op) || s->a[i].n >= c->min);
-        h[k] = hits >= c->need;
+    for (size_t i = 0; i < s->count; i++) {
+        const struct fq_action *a = &s->a[i];
+        for (int k = 0; k < p->count; k++) {
+            const struct clause *c = &p->c[k];
+            hits[k] += a->op == c->op && a->slot == c->slot && (!sized(c->op) || a->n >= c->min);
+        }
     }
+    for (int k = 0; k < 3; k++)
+        h[k] = k < p->count && hits[k] >= p->c[k].need;
     if (p->mixed)
         return h[0] || (h[1] && h[2]);
     if (p->any)
@@ -88,16 +91,16 @@ FUZZ_ORACLE static int fails(const struct pred *p, const struct fq_seq *s)
     return h[0] && (p->count < 2 || h[1]) && (p->count < 3 || h[2]);
 }
 
-/* s without its actions in mask's zero bits (bit i keeps action i), normalized. */
-FUZZ_ORACLE static void subseq(const struct fq_seq *s, uint32_t keep_mask, size_t drop,
-                               struct fq_seq *out)
+/* s without action drop, normalized by the reference. */
+FUZZ_ORACLE static void without(const struct fq_seq *s, size_t drop, struct fq_seq *out)
 {
+    uint8_t st[FQ_TCP_SLOTS] = {0};
+
     out->seed = s->seed;
     out->count = 0;
     for (size_t i = 0; i < s->count; i++)
-        if (i != drop && (i >= 32 || (keep_mask >> i & 1)))
+        if (i != drop && fzq_ref_keep(st, &s->a[i]))
             out->a[out->count++] = s->a[i];
-    fq_normalize(out);
 }
 
 FUZZ_ORACLE static int is_subsequence(const struct fq_seq *small, const struct fq_seq *big)
@@ -105,45 +108,24 @@ FUZZ_ORACLE static int is_subsequence(const struct fq_seq *small, const struct f
     size_t j = 0;
 
     for (size_t i = 0; i < big->count && j < small->count; i++)
-        j += memcmp(&big->a[i], &small->a[j], sizeof big->a[i]) == 0;
+        j += big->a[i].op == small->a[j].op && big->a[i].slot == small->a[j].slot &&
+             big->a[i].n == small->a[j].n;
     return j == small->count;
 }
 
-/* The ddmin result: a subsequence of the start, 1-minimal, and minimal by brute force when
- * it is small and the predicate is monotone over its subsequences. */
+/* The ddmin result: a subsequence of the start, and 1-minimal. */
 FUZZ_ORACLE static void check_ddmin_result(const struct pred *p, const struct fq_seq *b,
                                            const struct fq_seq *start)
 {
-    static struct fq_seq t, u;
-    static uint8_t f[256];
-    uint32_t full;
-    int monotone = 1;
+    static struct fq_seq t;
 
     if (!is_subsequence(b, start))
         fail("the ddmin result is not a subsequence of the start", b->count);
     for (size_t i = 0; i < b->count; i++) {
-        subseq(b, UINT32_MAX, i, &t);
+        without(b, i, &t);
         if (t.count > 0 && fails(p, &t))
             fail("the ddmin result is not 1-minimal: this action can go", i);
     }
-    if (b->count > 8)
-        return;
-    full = (1u << b->count) - 1;
-    for (uint32_t m = 0; m <= full; m++) {
-        subseq(b, m, SIZE_MAX, &t);
-        f[m] = (uint8_t)(t.count > 0 && fails(p, &t));
-    }
-    for (uint32_t m = 0; m <= full && monotone; m++)
-        for (size_t i = 0; i < b->count; i++)
-            if (f[m] && !f[m | 1u << i])
-                monotone = 0;
-    if (!f[full])
-        fail("the ddmin result does not fail", b->count);
-    for (uint32_t m = 0; monotone && m < full; m++)
-        if (f[m]) {
-            subseq(b, m, SIZE_MAX, &u);
-            fail("brute force found a smaller failing subsequence", u.count);
-        }
 }
 
 /* Appends the actions that make clause c hold: a fresh connection for the TCP ops. */
@@ -167,14 +149,17 @@ static void plant(struct fq_seq *s, const struct clause *c)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct dd_state d;
-    static struct fq_seq start, norm, a_result, check;
+    static struct fq_seq start, norm, a_result, shadow;
     const struct fq_seq *cand;
     struct pred p;
-    size_t calls = 0, a_calls = 0, bound, len;
-    int seen_a = 0;
+    size_t calls = 0, a_calls = 0, bound, len, max_start;
+    int seen_a = 0, wide;
 
     if (size < HEADER)
         return 0;
+    /* Sizes up to 16 bits on flag only: each sized action in the result costs a binary
+     * search, ~17 candidates over 16 bits and ~10 over 8. */
+    wide = (data[0] >> 6) & 1;
     memset(&p, 0, sizeof p);
     p.count = 1 + (data[0] & 3) % 3;
     p.any = (data[0] >> 2) & 1;
@@ -187,13 +172,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p.c[k].slot = p.c[k].op == FQ_PAUSE ? 0
                       : p.c[k].op == FQ_SEND ? c[1] % FQ_UDP_SLOTS
                                              : c[1] % FQ_TCP_SLOTS;
-        p.c[k].min = (uint32_t)(c[2] | c[3] << 8);
+        p.c[k].min = (uint32_t)(c[2] | (wide ? c[3] << 8 : 0));
         if (p.c[k].op == FQ_PAUSE && p.c[k].min > FQ_MAX_PAUSE)
             p.c[k].min %= FQ_MAX_PAUSE + 1;
         p.c[k].need = c[0] & 0x80 ? 2 : 1;
     }
 
-    memset(&start, 0, sizeof start);
+    max_start = data[0] & 32 ? MAX_START : MAX_SHORT;
+    start.seed = 0;
+    start.count = 0;
     if (data[0] & 8) {
         struct fq_gen g;
         uint64_t seed = 0;
@@ -202,28 +189,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (int i = 0; i < 8; i++)
             seed = seed << 8 | data[HEADER + i];
         fq_gen_default(&g);
-        g.max_actions = 1 + data[HEADER + 8] % MAX_START;
-        g.max_write = 70000;
-        g.max_pause_ms = 300;
+        g.max_actions = 1 + data[HEADER + 8] % max_start;
+        g.max_write = wide ? 70000 : 255;
+        g.max_dgram = wide ? g.max_dgram : 255;
+        g.max_pause_ms = wide ? 300 : 255;
         if (fq_generate(&start, seed, &g) != 0)
             fail("fq_generate refused the default limits", 0);
     } else {
         start.seed = size;
-        for (size_t off = HEADER; off + 4 <= size && start.count < MAX_START; off += 4) {
+        for (size_t off = HEADER; off + 4 <= size && start.count < max_start; off += 4) {
             struct fq_action *a = &start.a[start.count++];
             a->op = data[off] % FQ__OP_COUNT;
             a->slot = data[off + 1] % FQ_TCP_SLOTS;
-            a->n = (uint32_t)(data[off + 2] | data[off + 3] << 8);
+            a->n = (uint32_t)(data[off + 2] | (wide ? data[off + 3] << 8 : 0));
             if (a->op == FQ_PAUSE)
                 a->n %= FQ_MAX_PAUSE + 1;
         }
     }
-    seq_copy(&norm, &start);
+    fzq_copy(&norm, &start);
     fq_normalize(&norm);
     if (!fails(&p, &norm)) {
         for (int k = 0; k < p.count; k++)
             plant(&start, &p.c[k]);
-        seq_copy(&norm, &start);
+        fzq_copy(&norm, &start);
         fq_normalize(&norm);
         if (!fails(&p, &norm))
             fail("the planted culprits do not make the start fail", norm.count);
@@ -231,37 +219,39 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     len = norm.count;
 
     dd_init(&d, &start);
-    if (!fq_equal(dd_best(&d), &norm))
+    fzq_copy(&shadow, &norm);
+    if (!fzq_same(dd_best(&d), &shadow))
         fail("dd_init did not start from the normalized start", d.best.count);
     while ((cand = dd_next(&d)) != NULL) {
         int failed;
         if (!seen_a && d.phase != DD_ACTIONS) {
             seen_a = 1;
-            seq_copy(&a_result, &d.best);
+            fzq_copy(&a_result, &d.best);
             a_calls = calls;
         }
         if (dd_next(&d) != cand)
             fail("dd_next handed out a second candidate before dd_result", calls);
-        seq_copy(&check, cand);
-        fq_normalize(&check);
-        if (!fq_equal(&check, cand) || cand->count == 0)
+        if (cand->count == 0 || !fzq_is_normal(cand))
             fail("a candidate is empty or not normalized", cand->count);
         if (d.phase == DD_ACTIONS && cand->count >= d.best.count)
             fail("a ddmin candidate is not shorter than the best", cand->count);
         failed = fails(&p, cand);
-        seq_copy(&check, cand);
+        if (failed) /* the shadow: the best is now exactly this candidate */
+            fzq_copy(&shadow, cand);
         if (dd_result(&d, failed) != 0)
             fail("dd_result refused the result of a candidate", calls);
         calls++;
-        if (failed && !fq_equal(dd_best(&d), &check))
-            fail("a failing candidate did not become the best", calls);
-        if (!fails(&p, dd_best(&d)))
-            fail("the best sequence does not fail", calls);
+        /* The shadow only ever holds the start or a candidate that failed, so this is "the
+         * best always fails", and "it changes only when a candidate failed". */
+        if (!fzq_same(dd_best(&d), &shadow))
+            fail(failed ? "a failing candidate did not become the best"
+                        : "the best changed on a passing candidate",
+                 calls);
         if (calls > 4 * (len * len + 40 * len + 1))
             fail("the shrinker does not end", calls);
     }
     if (!seen_a) {
-        seq_copy(&a_result, &d.best);
+        fzq_copy(&a_result, &d.best);
         a_calls = calls;
     }
 

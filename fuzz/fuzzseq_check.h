@@ -1,0 +1,128 @@
+/*
+ * fuzzseq_check.h - oracle helpers shared by the targets that drive the network fuzzer's
+ * action sequences (core/fuzzseq) and its shrinker (core/ddmin): fuzz_fuzzseq, fuzz_shrink,
+ * fuzz_ddmin. A reference for the no-op rules of fuzzseq.h, written from its list and not
+ * from fuzzseq.c, and the generator's documented bounds. Local to those targets. None of it is
+ * instrumented (FUZZ_ORACLE) and only fq_op_name is called in the core, so an oracle built
+ * from these costs the fuzzer no comparison tracing.
+ */
+#ifndef EH_FUZZ_FUZZSEQ_CHECK_H
+#define EH_FUZZ_FUZZSEQ_CHECK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "core/fuzzseq.h"
+
+/* *d = *s for the actions in use only (a whole struct fq_seq is 2 KiB; copying it several
+ * times per run cost more than the code under test). */
+FUZZ_ORACLE static inline void fzq_copy(struct fq_seq *d, const struct fq_seq *s)
+{
+    d->seed = s->seed;
+    d->count = s->count;
+    memcpy(d->a, s->a, s->count * sizeof s->a[0]);
+}
+
+/* Whether a and b hold the same seed and actions, field by field (fq_equal's contract,
+ * written again so the oracle does not trust the code under test). */
+FUZZ_ORACLE static inline int fzq_same(const struct fq_seq *a, const struct fq_seq *b)
+{
+    if (a->seed != b->seed || a->count != b->count)
+        return 0;
+    for (size_t i = 0; i < a->count; i++)
+        if (a->a[i].op != b->a[i].op || a->a[i].slot != b->a[i].slot || a->a[i].n != b->a[i].n)
+            return 0;
+    return 1;
+}
+
+/* The no-op rules of fuzzseq.h for one action, slot by slot: closed (0), open (1),
+ * half-closed (2). Returns whether the executor would do something; updates st. */
+FUZZ_ORACLE static inline int fzq_ref_keep(uint8_t st[FQ_TCP_SLOTS], const struct fq_action *a)
+{
+    int keep;
+
+    if (a->op >= FQ__OP_COUNT || (a->op <= FQ_RESET && a->slot >= FQ_TCP_SLOTS) ||
+        (a->op == FQ_SEND && a->slot >= FQ_UDP_SLOTS))
+        return 0;
+    if (a->op == FQ_CONNECT)
+        keep = st[a->slot] == 0, st[a->slot] = keep ? 1 : st[a->slot];
+    else if (a->op == FQ_WRITE)
+        keep = st[a->slot] == 1 && a->n > 0;
+    else if (a->op == FQ_SHUT)
+        keep = st[a->slot] == 1, st[a->slot] = keep ? 2 : st[a->slot];
+    else if (a->op == FQ_CLOSE || a->op == FQ_RESET)
+        keep = st[a->slot] != 0, st[a->slot] = 0;
+    else if (a->op == FQ_PAUSE)
+        keep = a->n > 0;
+    else
+        keep = 1;
+    return keep;
+}
+
+/* The reference normalizer: in without the actions the executor would treat as no-ops. */
+FUZZ_ORACLE static inline void fzq_ref_normalize(const struct fq_seq *in, struct fq_seq *out)
+{
+    uint8_t st[FQ_TCP_SLOTS] = {0};
+
+    out->seed = in->seed;
+    out->count = 0;
+    for (size_t i = 0; i < in->count; i++)
+        if (fzq_ref_keep(st, &in->a[i]))
+            out->a[out->count++] = in->a[i];
+}
+
+/* Whether s is normal (the reference drops none of its actions): one pass, no copy. */
+FUZZ_ORACLE static inline int fzq_is_normal(const struct fq_seq *s)
+{
+    uint8_t st[FQ_TCP_SLOTS] = {0};
+
+    for (size_t i = 0; i < s->count; i++)
+        if (!fzq_ref_keep(st, &s->a[i]))
+            return 0;
+    return 1;
+}
+
+/* Whether fq_generate must take g: the ranges fuzzseq.h documents for struct fq_gen. */
+FUZZ_ORACLE static inline int fzq_gen_valid(const struct fq_gen *g)
+{
+    return (g->tcp || g->udp) && g->max_actions >= 1 && g->max_actions <= FQ_MAX_ACTIONS &&
+           g->max_write >= 1 && g->max_write <= FQ_MAX_WRITE && g->max_dgram <= FQ_MAX_DGRAM &&
+           g->max_pause_ms <= FQ_MAX_PAUSE;
+}
+
+/* A sequence generated under g keeps to g: max/4 + 1 .. max actions, only the transports
+ * asked for, slots in range, writes 1..max_write, datagrams 0..max_dgram, pauses
+ * 1..max_pause on slot 0, no size on the other ops, every op named. Returns NULL, or what is
+ * wrong with *at set to the action (the count for a length out of range). */
+FUZZ_ORACLE static inline const char *fzq_check_generated(const struct fq_seq *s,
+                                                          const struct fq_gen *g, size_t *at)
+{
+    *at = s->count;
+    if (s->count < g->max_actions / 4 + 1 || s->count > g->max_actions)
+        return "the generated sequence has a length out of max/4 + 1 .. max";
+    for (size_t i = 0; i < s->count; i++) {
+        const struct fq_action *a = &s->a[i];
+        int ok;
+        switch (a->op) {
+        case FQ_CONNECT:
+        case FQ_SHUT:
+        case FQ_CLOSE:
+        case FQ_RESET: ok = g->tcp && a->slot < FQ_TCP_SLOTS && a->n == 0; break;
+        case FQ_WRITE:
+            ok = g->tcp && a->slot < FQ_TCP_SLOTS && a->n >= 1 && a->n <= g->max_write;
+            break;
+        case FQ_PAUSE: ok = a->slot == 0 && a->n >= 1 && a->n <= g->max_pause_ms; break;
+        case FQ_SEND: ok = g->udp && a->slot < FQ_UDP_SLOTS && a->n <= g->max_dgram; break;
+        default: ok = 0; break;
+        }
+        if (!ok || fq_op_name(a->op)[0] == '?') {
+            *at = i;
+            return "a generated action is outside the limits";
+        }
+    }
+    return NULL;
+}
+
+#endif
