@@ -3,7 +3,8 @@
  * (core/fuzzseq): the generator with a seed and limits taken from the input, and the
  * normalizer with a raw sequence taken from the input. Oracles:
  * - fq_generate refuses exactly the limits fuzzseq.h calls out of range (EH_ERR_INVAL);
- * - the same seed and limits give the same sequence twice (determinism), with the seed kept;
+ * - the same seed and limits give the same sequence twice (determinism; on flag, since a
+ *   second generation doubles a run), with the seed kept;
  * - a generated sequence has max/4 + 1 .. max actions, each within the limits: only the
  *   transports asked for, slots in range, writes 1..max_write, datagrams 0..max_dgram,
  *   pauses 1..max_pause on slot 0, no size on the other ops;
@@ -11,16 +12,21 @@
  * - fq_normalize equals a reference written here from fuzzseq.h's list of no-ops, keeps the
  *   order (the result is a subsequence) and is idempotent;
  * - format -> parse through core/fuzzfile gives the same sequence, and ff_format refuses
- *   (EH_ERR_INVAL) exactly the sequences with an action out of the file's ranges;
+ *   (EH_ERR_INVAL) exactly the sequences with an action out of the file's ranges: when the
+ *   input asks, on a prefix of at most ROUND_TRIP actions of the sequence it picks (the text
+ *   parser costs ~0.1 us a byte under the sanitizers; fuzz_fuzzfile drives it at length);
  * - fq_equal tells apart a change of seed, length or any one field;
  * - every op has a name, an unknown one "?".
  *
  * Input: 8 bytes seed (little-endian), 1 byte flags (bit 0 tcp, bit 1 udp, bit 2 raw limits:
- * take the limits below as they are, out of range included, bit 3 long: folded max_actions
- * up to FQ_MAX_ACTIONS, not 32; bits 4-7 mod 3 pick the one file round trip of the run: the
- * generated, the raw or the normalized sequence), 2 bytes max_actions, 4 bytes
- * max_write, 2 bytes max_dgram, 2 bytes max_pause; then raw actions of 4 bytes (op, slot,
- * size 2 bytes; op bit 7 scales the size by 512), at most MAX_RAW of them.
+ * take the limits below as they are, out of range included; bit 3 long: folded max_actions
+ * up to FQ_MAX_ACTIONS, not 32, and never past 4 + (size - HEADER) / 2; bits 2 and 3 both:
+ * edges, each upper limit its documented bound plus the signed low byte of its field, but
+ * max_actions just past its bound or 1..16; bits 4-6 the file round trip of the run: 1 the
+ * generated, 2 the raw, 3 the normalized sequence, others none; bit 7 generate twice),
+ * 2 bytes max_actions, 4 bytes max_write, 2 bytes max_dgram, 2 bytes max_pause; then raw
+ * actions of 4 bytes (op, slot, size 2 bytes; op bit 7 scales the size by 512), at most
+ * MAX_RAW of them.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -28,21 +34,14 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "fuzzseq_check.h"
 #include "core/err.h"
 #include "core/fuzzfile.h"
 #include "core/fuzzseq.h"
 
 #define HEADER 19
-#define MAX_RAW 64u /* raw actions per run: every no-op case fits; more only cost time */
-
-/* *d = *s for the actions in use only (a whole struct fq_seq is 2 KiB; copying it several
- * times per run cost more than the code under test). */
-FUZZ_ORACLE static void seq_copy(struct fq_seq *d, const struct fq_seq *s)
-{
-    d->seed = s->seed;
-    d->count = s->count;
-    memcpy(d->a, s->a, s->count * sizeof s->a[0]);
-}
+#define MAX_RAW 64u   /* raw actions per run: every no-op case fits; more only cost time */
+#define ROUND_TRIP 4u /* actions formatted and parsed back, when the input asks */
 
 FUZZ_ORACLE static void fail(const char *what, uint64_t seed, size_t i)
 {
@@ -58,37 +57,6 @@ static uint32_t le(const uint8_t *p, int n)
     while (n-- > 0)
         v = v << 8 | p[n];
     return v;
-}
-
-/* The no-op rules of fuzzseq.h, slot by slot: closed (0), open (1), half-closed (2). */
-FUZZ_ORACLE static void reference_normalize(const struct fq_seq *in, struct fq_seq *out)
-{
-    uint8_t st[FQ_TCP_SLOTS] = {0};
-
-    out->seed = in->seed;
-    out->count = 0;
-    for (size_t i = 0; i < in->count; i++) {
-        struct fq_action a = in->a[i];
-        int tcp = a.op <= FQ_RESET, keep;
-
-        if (a.op >= FQ__OP_COUNT || (tcp && a.slot >= FQ_TCP_SLOTS) ||
-            (a.op == FQ_SEND && a.slot >= FQ_UDP_SLOTS))
-            continue;
-        if (a.op == FQ_CONNECT)
-            keep = st[a.slot] == 0, st[a.slot] = keep ? 1 : st[a.slot];
-        else if (a.op == FQ_WRITE)
-            keep = st[a.slot] == 1 && a.n > 0;
-        else if (a.op == FQ_SHUT)
-            keep = st[a.slot] == 1, st[a.slot] = keep ? 2 : st[a.slot];
-        else if (a.op == FQ_CLOSE || a.op == FQ_RESET)
-            keep = st[a.slot] != 0, st[a.slot] = 0;
-        else if (a.op == FQ_PAUSE)
-            keep = a.n > 0;
-        else
-            keep = 1;
-        if (keep)
-            out->a[out->count++] = a;
-    }
 }
 
 /* Whether every action fits the reproducer file's ranges (fuzzfile.h), with no field the
@@ -107,14 +75,21 @@ FUZZ_ORACLE static int in_file_range(const struct fq_seq *s)
     return 1;
 }
 
-/* Format -> parse gives the same sequence; ff_format refuses exactly what is out of range. */
-FUZZ_ORACLE static void check_file(const struct fq_seq *s)
+/* Format -> parse gives the same sequence; ff_format refuses exactly what is out of range.
+ * On the first ROUND_TRIP actions of full only. */
+FUZZ_ORACLE static void check_file(const struct fq_seq *full)
 {
     static char text[FF_FORMAT_MAX];
-    static struct fq_seq back;
+    static struct fq_seq back, prefix;
+    const struct fq_seq *s = &prefix;
     struct ff_error e;
     size_t len;
-    int rc = ff_format(s, text, sizeof text, &len);
+    int rc;
+
+    prefix.seed = full->seed;
+    prefix.count = full->count < ROUND_TRIP ? full->count : ROUND_TRIP;
+    memcpy(prefix.a, full->a, prefix.count * sizeof prefix.a[0]);
+    rc = ff_format(s, text, sizeof text, &len);
 
     if (rc != (in_file_range(s) ? 0 : EH_ERR_INVAL))
         fail("ff_format accepted an action out of range, or refused one in range", s->seed, 0);
@@ -122,36 +97,21 @@ FUZZ_ORACLE static void check_file(const struct fq_seq *s)
         return;
     if (ff_parse(text, len, &back, &e) != 0)
         fail("the formatted sequence does not parse", s->seed, e.line);
-    if (!fq_equal(s, &back))
+    if (!fzq_same(s, &back))
         fail("format -> parse changed the sequence", s->seed, 0);
 }
 
-/* A generated sequence keeps to the limits it was generated under. */
+/* A generated sequence keeps its seed and the limits it was generated under. */
 FUZZ_ORACLE static void check_generated(const struct fq_seq *s, uint64_t seed,
                                         const struct fq_gen *g)
 {
+    size_t at;
+    const char *what;
+
     if (s->seed != seed)
         fail("the generated sequence does not keep its seed", seed, 0);
-    if (s->count < g->max_actions / 4 + 1 || s->count > g->max_actions)
-        fail("the generated sequence has a length out of max/4 + 1 .. max", seed, s->count);
-    for (size_t i = 0; i < s->count; i++) {
-        const struct fq_action *a = &s->a[i];
-        int ok;
-        switch (a->op) {
-        case FQ_CONNECT:
-        case FQ_SHUT:
-        case FQ_CLOSE:
-        case FQ_RESET: ok = g->tcp && a->slot < FQ_TCP_SLOTS && a->n == 0; break;
-        case FQ_WRITE:
-            ok = g->tcp && a->slot < FQ_TCP_SLOTS && a->n >= 1 && a->n <= g->max_write;
-            break;
-        case FQ_PAUSE: ok = a->slot == 0 && a->n >= 1 && a->n <= g->max_pause_ms; break;
-        case FQ_SEND: ok = g->udp && a->slot < FQ_UDP_SLOTS && a->n <= g->max_dgram; break;
-        default: ok = 0; break;
-        }
-        if (!ok)
-            fail("a generated action is outside the limits", seed, i);
-    }
+    if ((what = fzq_check_generated(s, g, &at)) != NULL)
+        fail(what, seed, at);
 }
 
 /* fq_equal tells apart sequences that differ in the seed, the count or one field. */
@@ -159,13 +119,13 @@ FUZZ_ORACLE static void check_equal(const struct fq_seq *s, uint8_t pick)
 {
     static struct fq_seq t;
 
-    seq_copy(&t, s);
+    fzq_copy(&t, s);
     if (!fq_equal(s, &t))
         fail("a sequence differs from its copy", s->seed, 0);
     t.seed ^= 1;
     if (fq_equal(s, &t))
         fail("sequences with different seeds are equal", s->seed, 0);
-    seq_copy(&t, s);
+    fzq_copy(&t, s);
     if (t.count == 0)
         return;
     t.count--;
@@ -187,7 +147,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct fq_seq s1, s2, raw, norm, ref;
     struct fq_gen g;
     uint64_t seed = 0;
-    int valid, rc;
+    int valid, rc, trip;
 
     if (size < HEADER)
         return 0;
@@ -200,20 +160,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g.max_write = le(data + 11, 4);
     g.max_dgram = le(data + 15, 2);
     g.max_pause_ms = le(data + 17, 2);
-    if (!(data[8] & 4)) {
+    if ((data[8] & 12) == 12) {
+        /* Edges: each upper limit within a signed byte of the bound fuzzseq.h documents, so
+         * an off-by-one in any of fq_generate's range checks is a mutation away. Not
+         * max_actions at FQ_MAX_ACTIONS: a run generating 256 actions costs a hundred of
+         * the others (the long fold reaches it). */
+        g.max_actions = data[9] & 0x80 ? FQ_MAX_ACTIONS + 1u + (data[9] & 1u) : 1u + (data[9] & 15u);
+        g.max_write = (uint32_t)((int64_t)FQ_MAX_WRITE + (int8_t)data[11]);
+        g.max_dgram = (uint32_t)((int)FQ_MAX_DGRAM + (int8_t)data[15]);
+        g.max_pause_ms = (uint32_t)((int)FQ_MAX_PAUSE + (int8_t)data[17]);
+    } else if (!(data[8] & 4)) {
         /* Mostly in range: fold each limit into its documented interval. */
         if (!g.tcp && !g.udp)
             g.tcp = g.udp = 1;
-        /* Long sequences on flag only: generating, checking and writing out a hundred
-         * actions twice cost a run many times what the minimal echo target's does. */
-        g.max_actions = 1 + g.max_actions % (data[8] & 8 ? FQ_MAX_ACTIONS : 32u);
+        /* Long sequences on flag only, and no longer than half the input's bytes past the
+         * header (4 + (size - HEADER) / 2): generating costs about a microsecond an action
+         * under the sanitizers, so a run's work grows with its input, as the minimal echo
+         * target's does, and not with one flag bit the fuzzer would learn to set. */
+        size_t cap = data[8] & 8 ? FQ_MAX_ACTIONS : 32u, room = 4 + (size - HEADER) / 2;
+        g.max_actions = 1 + g.max_actions % (cap < room ? cap : room);
         g.max_write = 1 + g.max_write % FQ_MAX_WRITE;
         g.max_dgram %= FQ_MAX_DGRAM + 1;
         g.max_pause_ms %= FQ_MAX_PAUSE + 1;
     }
-    valid = (g.tcp || g.udp) && g.max_actions >= 1 && g.max_actions <= FQ_MAX_ACTIONS &&
-            g.max_write >= 1 && g.max_write <= FQ_MAX_WRITE && g.max_dgram <= FQ_MAX_DGRAM &&
-            g.max_pause_ms <= FQ_MAX_PAUSE;
+    valid = fzq_gen_valid(&g);
+    trip = (data[8] >> 4) & 7;
 
     rc = fq_generate(&s1, seed, &g);
     if (rc != (valid ? 0 : EH_ERR_INVAL))
@@ -222,15 +193,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (fq_generate(&s2, seed, NULL) != EH_ERR_INVAL)
         fail("fq_generate took no limits", seed, 0);
     if (valid) {
-        memset(&s2, 0xa5, sizeof s2);
-        if (fq_generate(&s2, seed, &g) != 0 || !fq_equal(&s1, &s2))
-            fail("the same seed and limits gave two sequences", seed, 0);
+        /* Determinism on flag: a second generation (after a 2 KiB scribble, so nothing
+         * left from the first can pass for it) doubles the cost of a run. */
+        if (data[8] & 128) {
+            memset(&s2, 0xa5, sizeof s2);
+            if (fq_generate(&s2, seed, &g) != 0 || !fzq_same(&s1, &s2))
+                fail("the same seed and limits gave two sequences", seed, 0);
+        }
         check_generated(&s1, seed, &g);
-        seq_copy(&s2, &s1);
+        if (!fzq_is_normal(&s1))
+            fail("the generator emitted an action its own model calls a no-op", seed, 0);
+        fzq_copy(&s2, &s1);
         fq_normalize(&s2);
-        if (!fq_equal(&s1, &s2))
+        if (!fzq_same(&s1, &s2))
             fail("normalizing a generated sequence dropped an action", seed, s2.count);
-        if ((data[8] >> 4) % 3 == 0) /* one file round trip per run: each costs a run */
+        if (trip == 1)
             check_file(&s1);
     }
 
@@ -243,17 +220,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         a->slot = data[off + 1] % 6;
         a->n = le(data + off + 2, 2) << (data[off] & 0x80 ? 9 : 0);
     }
-    seq_copy(&norm, &raw);
+    fzq_copy(&norm, &raw);
     fq_normalize(&norm);
-    reference_normalize(&raw, &ref);
-    if (!fq_equal(&norm, &ref))
+    fzq_ref_normalize(&raw, &ref);
+    if (!fzq_same(&norm, &ref))
         fail("fq_normalize differs from the reference", seed, norm.count);
-    seq_copy(&s2, &norm);
+    fzq_copy(&s2, &norm);
     fq_normalize(&s2);
-    if (!fq_equal(&norm, &s2))
+    if (!fzq_same(&norm, &s2))
         fail("fq_normalize is not idempotent", seed, s2.count);
-    if ((data[8] >> 4) % 3 != 0)
-        check_file((data[8] >> 4) % 3 == 1 ? &raw : &norm);
+    if (trip == 2 || trip == 3)
+        check_file(trip == 2 ? &raw : &norm);
     check_equal(&raw, data[8]);
 
     for (int op = -1; op <= FQ__OP_COUNT; op++)
