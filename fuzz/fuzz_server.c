@@ -159,6 +159,17 @@ FUZZ_ORACLE static int allow_hook(void *ctx, const struct ea_addr *peer)
 
 static void warm_up(void);
 
+/* Congestion control without pacing: BBR (a common default) paces segments out with a
+ * timer of its own, so when a send goes out would depend on the clock. Reno is built into
+ * every Linux kernel and allowed without privilege; the socket keeps its default if refused.
+ * Accepted sockets inherit the listener's choice. */
+FUZZ_ORACLE static void no_pacing(int fd)
+{
+    static const char reno[] = "reno";
+
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, reno, sizeof reno - 1);
+}
+
 FUZZ_ORACLE static void setup(void)
 {
     struct nt_config tc;
@@ -208,6 +219,7 @@ FUZZ_ORACLE static void setup(void)
         (void)ns_set_int(tfd, SOL_SOCKET, SO_RCVBUF, srv_conf[k].sock_buf);
         (void)ns_set_int(tfd, SOL_SOCKET, SO_SNDBUF, srv_conf[k].sock_buf);
         (void)ns_set_int(tfd, IPPROTO_TCP, TCP_MAXSEG, MSS);
+        no_pacing(tfd);
         len = sizeof sv->addr;
         if (getsockname(tfd, (struct sockaddr *)&sv->addr, &len) != 0)
             fail("getsockname: %s", strerror(errno));
@@ -284,9 +296,29 @@ FUZZ_ORACLE static struct nt_stats total_stats(void)
     return t;
 }
 
+/* Sends every delayed ACK now, on both ends of every connection (TCP_QUICKACK also leaves
+ * "interactive" mode, whose choice depends on the clock), so no segment is left unacknowledged
+ * while the process may be preempted: otherwise the delayed-ACK or loss-probe timer may fire
+ * in between, and how much a socket takes next would depend on when that happened. */
+FUZZ_ORACLE static void quick_acks(void)
+{
+    for (int i = 0; i < N_CLIENTS; i++)
+        if (g.cl[i].fd >= 0)
+            (void)ns_set_int(g.cl[i].fd, IPPROTO_TCP, TCP_QUICKACK, 1);
+    for (int k = 0; k < N_SERVERS; k++) {
+        const struct nt_server *t = &g.srv[k].tcp;
+        for (uint32_t j = 0; j < t->n_fresh; j++)
+            if (t->slots[j].io.fd >= 0)
+                (void)ns_set_int(t->slots[j].io.fd, IPPROTO_TCP, TCP_QUICKACK, 1);
+    }
+}
+
 FUZZ_ORACLE static int round_once(void)
 {
-    int n = nl_run_once(&g.loop, 0);
+    int n;
+
+    quick_acks();
+    n = nl_run_once(&g.loop, 0);
 
     if (n < 0)
         fail("nl_run_once: %s", ns_strerror(n));
@@ -352,6 +384,7 @@ FUZZ_ORACLE static void do_connect(int i, int srv)
     (void)ns_set_int(fd, SOL_SOCKET, SO_SNDBUF, bufs[g.sndbuf & 3]);
     (void)ns_set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
     (void)ns_set_int(fd, IPPROTO_TCP, TCP_MAXSEG, MSS);
+    no_pacing(fd);
     if (connect(fd, (struct sockaddr *)&g.srv[srv].addr, sizeof g.srv[srv].addr) != 0 &&
         errno != EINPROGRESS)
         fail("connect: %s", strerror(errno));
@@ -616,6 +649,26 @@ FUZZ_ORACLE static void clean_slate(void)
             slow_wait("connections left by an earlier run did not go away");
 }
 
+/* The UDP server remembers how many receive headers its last batch used (it resets only
+ * those), so an input's first batch would take a path that depends on the input before it.
+ * One datagram echoed after every input (and after the warm-up) leaves that at 1. */
+FUZZ_ORACLE static void udp_sync(void)
+{
+    static const uint8_t one = 0x5a;
+
+    if (sendto(g.ufd, &one, 1, MSG_DONTWAIT, (struct sockaddr *)&g.udp_addr, sizeof g.udp_addr) !=
+        1)
+        fail("udp sendto (end of input): %s", strerror(errno));
+    for (;;) {
+        settle();
+        if (recv(g.ufd, g.buf, sizeof g.buf, MSG_DONTWAIT) >= 0)
+            break;
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            fail("udp recv (end of input): %s", strerror(errno));
+        slow_wait("no reply to the end-of-input datagram");
+    }
+}
+
 FUZZ_ORACLE static void warm_up(void)
 {
     for (int k = 0; k < N_SERVERS; k++) {
@@ -634,6 +687,7 @@ FUZZ_ORACLE static void warm_up(void)
     }
     if (g.srv[1].tcp.n_pipes != MAX_CONNS)
         fail("warm-up: server 1 opened %u pipes, %u expected", g.srv[1].tcp.n_pipes, MAX_CONNS);
+    udp_sync();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -736,5 +790,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 g.n_connects, (unsigned long long)g.pred_served, (unsigned long long)g.pred_refused,
                 (unsigned long long)g.echoed, (unsigned long long)(t1.spliced - t0.spliced),
                 (unsigned long long)(t1.buf_allocs - t0.buf_allocs), udp_seq, (long long)g.slow_ms);
+    udp_sync();
     return 0;
 }
