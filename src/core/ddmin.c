@@ -18,16 +18,38 @@ void dd_init(struct dd_state *d, const struct fq_seq *start)
     d->n = 2;
 }
 
+/* cand = best, the actions in use only (a whole struct fq_seq is 2 KiB). */
+static void copy_best(struct dd_state *d)
+{
+    d->cand.seed = d->best.seed;
+    d->cand.count = d->best.count;
+    memcpy(d->cand.a, d->best.a, d->best.count * sizeof d->best.a[0]);
+}
+
+/* best = cand (it failed), the actions in use only. */
+static void keep_cand(struct dd_state *d)
+{
+    d->best.seed = d->cand.seed;
+    d->best.count = d->cand.count;
+    memcpy(d->best.a, d->cand.a, d->cand.count * sizeof d->cand.a[0]);
+}
+
 /* Builds the candidate from best: chunk i of n alone (subset) or best without it. */
 static void build_chunk(struct dd_state *d, size_t i, int subset)
 {
     size_t len = d->best.count, b = i * len / d->n, e = (i + 1) * len / d->n;
+    const size_t sz = sizeof d->best.a[0];
 
+    /* Whole runs of actions, not one at a time: this is the shrinker's inner loop. */
     d->cand.seed = d->best.seed;
-    d->cand.count = 0;
-    for (size_t k = 0; k < len; k++)
-        if ((k >= b && k < e) == (subset != 0))
-            d->cand.a[d->cand.count++] = d->best.a[k];
+    if (subset) {
+        memcpy(d->cand.a, &d->best.a[b], (e - b) * sz);
+        d->cand.count = e - b;
+    } else {
+        memcpy(d->cand.a, d->best.a, b * sz);
+        memcpy(&d->cand.a[b], &d->best.a[e], (len - e) * sz);
+        d->cand.count = len - (e - b);
+    }
     fq_normalize(&d->cand);
 }
 
@@ -87,7 +109,7 @@ static int next_merge(struct dd_state *d)
         d->j++;
         return 0;
     }
-    d->cand = d->best;
+    copy_best(d);
     d->cand.a[d->j].n = a->n + b->n;
     memmove(&d->cand.a[d->j + 1], &d->cand.a[d->j + 2],
             (d->cand.count - d->j - 2) * sizeof d->cand.a[0]);
@@ -123,7 +145,7 @@ static int next_size(struct dd_state *d)
     } else {
         d->tried = d->lo + (d->hi - d->lo) / 2;
     }
-    d->cand = d->best;
+    copy_best(d);
     d->cand.a[d->j].n = d->tried;
     fq_normalize(&d->cand); /* a write or pause of 0 goes away */
     if (d->cand.count == 0) {
@@ -141,7 +163,7 @@ static int next_renumber(struct dd_state *d)
 
     memset(tmap, 0xff, sizeof tmap);
     memset(umap, 0xff, sizeof umap);
-    d->cand = d->best;
+    copy_best(d);
     for (size_t i = 0; i < d->cand.count; i++) {
         struct fq_action *a = &d->cand.a[i];
         /* Normalized sequences hold slots in range only. */
@@ -190,7 +212,7 @@ int dd_result(struct dd_state *d, int failed)
     if (d->phase == DD_ACTIONS) {
         if (failed) {
             d->failures++;
-            d->best = d->cand;
+            keep_cand(d);
             /* ddmin: reduce to the subset (start over at n = 2), or keep the complement with
              * one chunk fewer. */
             d->n = d->subset || d->n < 3 ? 2 : d->n - 1;
@@ -201,7 +223,7 @@ int dd_result(struct dd_state *d, int failed)
     if (d->phase == DD_RENUMBER) {
         if (failed) {
             d->failures++;
-            d->best = d->cand;
+            keep_cand(d);
         }
         d->phase = DD_DONE;
         return 0;
@@ -210,7 +232,7 @@ int dd_result(struct dd_state *d, int failed)
         /* Kept: the merged write may merge with the next one too, so j stays. */
         if (failed) {
             d->failures++;
-            d->best = d->cand;
+            keep_cand(d);
         } else {
             d->j++;
         }
@@ -220,7 +242,7 @@ int dd_result(struct dd_state *d, int failed)
     if (failed) {
         size_t before = d->best.count;
         d->failures++;
-        d->best = d->cand;
+        keep_cand(d);
         d->hi = d->tried;
         if (d->best.count < before) /* the action went away: search its successor */
             d->searching = 0;
