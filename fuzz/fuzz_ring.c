@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "pattern.h"
 #include "core/err.h"
 #include "core/ring.h"
 
@@ -43,17 +44,6 @@ struct model {
     unsigned seed;
     unsigned op_no;
 };
-
-static void table_init(void)
-{
-    uint32_t x = 2463534242u;
-    if (table[0] | table[1] | table[2])
-        return;
-    for (size_t i = 0; i < PERIOD; i++) {
-        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-        table[i] = table[i + PERIOD] = (uint8_t)(x >> 24);
-    }
-}
 
 /* n <= MAX_CAP < PERIOD pattern bytes from stream offset off, contiguous in the table. */
 static const uint8_t *pattern_at(const struct model *m, uint64_t off)
@@ -180,7 +170,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size < 4)
         return 0;
-    table_init();
+    fuzz_pattern_init(table, PERIOD);
     cap = 1 + ((size_t)data[0] << 8 | data[1]) % MAX_CAP;
     m.seed = data[2];
     m.lo = m.hi = 0;

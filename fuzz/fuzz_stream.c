@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "pattern.h"
 #include "core/err.h"
 #include "core/stream.h"
 
@@ -34,17 +35,6 @@ static uint8_t scratch[MAX_CAP];
  * differs from the expected one; memcpy/memcmp over it keep executions cheap. */
 #define PERIOD 65521u
 static uint8_t table[2 * PERIOD];
-
-static void table_init(void)
-{
-    uint32_t x = 2463534242u;
-    if (table[0] | table[1] | table[2])
-        return;
-    for (size_t i = 0; i < PERIOD; i++) {
-        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-        table[i] = table[i + PERIOD] = (uint8_t)(x >> 24);
-    }
-}
 
 static const uint8_t *pattern_at(uint8_t seed, uint64_t off)
 {
@@ -299,7 +289,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size < 8)
         return 0;
-    table_init();
+    fuzz_pattern_init(table, PERIOD);
     cap = 1 + (((size_t)data[0] << 8 | data[1]) * 37u) % MAX_CAP;
     memset(&m, 0, sizeof m);
     m.seed = data[2];
