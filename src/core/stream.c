@@ -10,12 +10,6 @@
 
 #include "core/err.h"
 
-enum {
-    ES__EOF = 1u << 0,  /* the peer shut down its write side */
-    ES__SHUT = 1u << 1, /* we shut down our write side: finished */
-    ES__ERR = 1u << 2   /* the connection failed: close */
-};
-
 void es_init(struct es_conn *c, size_t cap)
 {
     rb_init(&c->pending, NULL, 0);
@@ -26,31 +20,6 @@ void es_init(struct es_conn *c, size_t cap)
     c->cap = (uint32_t)cap;
     c->held = 0;
     c->flags = 0;
-}
-
-unsigned es_want(const struct es_conn *c)
-{
-    size_t n = rb_len(&c->pending) + c->held;
-    unsigned w = 0;
-
-    if (c->flags & (ES__ERR | ES__SHUT))
-        return ES_WANT_CLOSE;
-    if (n)
-        w |= ES_WANT_WRITE;
-    if (!(c->flags & ES__EOF)) {
-        if (n < c->cap)
-            w |= ES_WANT_READ;
-    } else if (!n) {
-        w |= ES_WANT_SHUT_WR;
-    }
-    return w;
-}
-
-size_t es_room(const struct es_conn *c)
-{
-    if (c->flags & (ES__EOF | ES__ERR | ES__SHUT))
-        return 0;
-    return c->cap - rb_len(&c->pending) - c->held;
 }
 
 int es_attach(struct es_conn *c, uint8_t *storage, size_t size)

@@ -47,13 +47,42 @@ struct es_conn {
  * clamped to ES_DEFAULT_CAP and UINT32_MAX respectively). No storage is attached. Cannot fail. */
 void es_init(struct es_conn *c, size_t cap);
 
+/* The flags' bits (private: only stream.c and the two inline queries below use them). */
+enum {
+    ES__EOF = 1u << 0,  /* the peer shut down its write side */
+    ES__SHUT = 1u << 1, /* we shut down our write side: finished */
+    ES__ERR = 1u << 2   /* the connection failed: close */
+};
+
 /* What the machine wants now, as ES_WANT_* bits; never 0. Pending bytes always sit in
- * attached storage (es_passthrough refuses to queue without it). */
-unsigned es_want(const struct es_conn *c);
+ * attached storage (es_passthrough refuses to queue without it). Inline, like the queries
+ * below: the glue asks after every event. */
+static inline unsigned es_want(const struct es_conn *c)
+{
+    size_t n = rb_len(&c->pending) + c->held;
+    unsigned w = 0;
+
+    if (c->flags & (ES__ERR | ES__SHUT))
+        return ES_WANT_CLOSE;
+    if (n)
+        w |= ES_WANT_WRITE;
+    if (!(c->flags & ES__EOF)) {
+        if (n < c->cap)
+            w |= ES_WANT_READ;
+    } else if (!n) {
+        w |= ES_WANT_SHUT_WR;
+    }
+    return w;
+}
 
 /* How many bytes the glue may read now: cap minus pending (ring and held), or 0 after EOF
  * or close. */
-size_t es_room(const struct es_conn *c);
+static inline size_t es_room(const struct es_conn *c)
+{
+    if (c->flags & (ES__EOF | ES__ERR | ES__SHUT))
+        return 0;
+    return c->cap - rb_len(&c->pending) - c->held;
+}
 
 /* Bytes waiting to be sent from the ring (held bytes are counted by es_held()). */
 static inline size_t es_pending(const struct es_conn *c) { return rb_len(&c->pending); }
