@@ -13,6 +13,11 @@
  * same bytes, exactly once. At the end of each input every client is finished and the server
  * must release every connection, so no state leaks into the next input (AFL++ stability).
  *
+ * Determinism (AFL++ stability): when it may, the target moves into a network namespace of
+ * its own whose loopback acknowledges every segment at once (private_net()), so no delayed-
+ * ACK or loss-probe timer fires mid-input; sockets use Reno, which does not pace; one
+ * datagram echoed after each input resets the UDP server's batch state.
+ *
  * Input: a 4-byte header (client receive buffer, client send buffer, a mask of connections
  * the access check refuses, 1 reserved byte), then 3-byte actions (op, arg hi, arg lo).
  * op & 7 is the action: 0 connect, 1 write arg bytes, 2 read (arg: at most; 0: all there
@@ -32,6 +37,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -98,7 +107,8 @@ struct client {
 
 static struct {
     int ready;
-    int verbose; /* FUZZ_SERVER_VERBOSE set: one line per input on stderr */
+    int verbose;     /* FUZZ_SERVER_VERBOSE set: one line per input on stderr */
+    int private_net; /* in a network namespace of its own, see private_net() */
     struct nl_loop loop;
     struct server srv[N_SERVERS];
     struct nu_server udp;
@@ -170,6 +180,128 @@ FUZZ_ORACLE static void no_pacing(int fd)
     (void)setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, reno, sizeof reno - 1);
 }
 
+/* Appends attribute type with len bytes of data to the netlink message at nh. */
+FUZZ_ORACLE static void nl_attr(struct nlmsghdr *nh, unsigned short type, const void *data,
+                                unsigned short len)
+{
+    struct rtattr *ra = (struct rtattr *)(void *)((char *)nh + NLMSG_ALIGN(nh->nlmsg_len));
+
+    ra->rta_type = type;
+    ra->rta_len = (unsigned short)RTA_LENGTH(len);
+    memcpy(RTA_DATA(ra), data, len);
+    nh->nlmsg_len = NLMSG_ALIGN(nh->nlmsg_len) + RTA_ALIGN(ra->rta_len);
+}
+
+/* Brings up loopback and replaces its 127.0.0.1 route with one that has the quickack metric
+ * (what `ip route replace local 127.0.0.1 dev lo table local ... quickack 1` does): every
+ * segment is acknowledged at once, so neither the delayed-ACK timer nor the loss probe it
+ * provokes can change, mid-input, how much a socket takes. Returns 0 or -errno. */
+FUZZ_ORACLE static int loopback_quickack(void)
+{
+    struct {
+        struct nlmsghdr nh;
+        struct rtmsg rt;
+        char attrs[128];
+    } req;
+    struct {
+        struct nlmsghdr nh;
+        struct nlmsgerr err;
+        char more[256];
+    } ack;
+    struct {
+        struct rtattr ra;
+        uint32_t v;
+    } metric = {{RTA_LENGTH(sizeof(uint32_t)), RTAX_QUICKACK}, 1};
+    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+    struct ifreq ifr;
+    uint32_t lo_addr = htonl(INADDR_LOOPBACK);
+    int ifindex, fd, rc = 0;
+    ssize_t n;
+
+    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, "lo");
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0 ||
+        (ifr.ifr_flags |= IFF_UP, ioctl(fd, SIOCSIFFLAGS, &ifr) != 0))
+        rc = -errno;
+    close(fd);
+    ifindex = (int)if_nametoindex("lo");
+    if (rc || !ifindex)
+        return rc ? rc : -ENODEV;
+
+    memset(&req, 0, sizeof req);
+    req.nh.nlmsg_len = NLMSG_LENGTH(sizeof req.rt);
+    req.nh.nlmsg_type = RTM_NEWROUTE;
+    req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
+    req.rt.rtm_family = AF_INET;
+    req.rt.rtm_dst_len = 32;
+    req.rt.rtm_table = RT_TABLE_LOCAL;
+    req.rt.rtm_protocol = RTPROT_KERNEL;
+    req.rt.rtm_scope = RT_SCOPE_HOST;
+    req.rt.rtm_type = RTN_LOCAL;
+    nl_attr(&req.nh, RTA_DST, &lo_addr, sizeof lo_addr);
+    nl_attr(&req.nh, RTA_PREFSRC, &lo_addr, sizeof lo_addr);
+    nl_attr(&req.nh, RTA_OIF, &ifindex, sizeof ifindex);
+    nl_attr(&req.nh, RTA_METRICS, &metric, sizeof metric);
+    fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd < 0)
+        return -errno;
+    if (sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0 ||
+        (n = recv(fd, &ack, sizeof ack, 0)) < 0)
+        rc = -errno;
+    else if (n < (ssize_t)NLMSG_LENGTH(sizeof ack.err) || ack.nh.nlmsg_type != NLMSG_ERROR)
+        rc = -EPROTO;
+    else
+        rc = ack.err.error;
+    close(fd);
+    return rc;
+}
+
+/* Maps id to itself in the new user namespace (file is uid_map or gid_map). */
+FUZZ_ORACLE static int write_map(const char *file, unsigned id)
+{
+    char text[64];
+    int fd = open(file, O_WRONLY | O_CLOEXEC), ok;
+
+    if (fd < 0)
+        return -1;
+    snprintf(text, sizeof text, "%u %u 1\n", id, id);
+    ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+    close(fd);
+    return ok ? 0 : -1;
+}
+
+/* Moves the process into a network namespace of its own, best effort (FUZZ_SERVER_HOST_NET
+ * set: never): its loopback carries nothing but this target's traffic and acknowledges every
+ * segment at once (loopback_quickack). Without the privilege (CAP_SYS_ADMIN, or unprivileged
+ * user namespaces) the target runs on the host's loopback, only less stable under AFL++. */
+FUZZ_ORACLE static void private_net(void)
+{
+    unsigned uid = (unsigned)getuid(), gid = (unsigned)getgid();
+    int rc;
+
+    if (getenv("FUZZ_SERVER_HOST_NET"))
+        return;
+    if (unshare(CLONE_NEWNET) != 0) {
+        int fd;
+
+        if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0)
+            return;
+        fd = open("/proc/self/setgroups", O_WRONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            (void)!write(fd, "deny", 4);
+            close(fd);
+        }
+        if (write_map("/proc/self/uid_map", uid) != 0 || write_map("/proc/self/gid_map", gid) != 0)
+            fail("user namespace: cannot map uid %u / gid %u", uid, gid);
+    }
+    g.private_net = 1;
+    if ((rc = loopback_quickack()) != 0)
+        fail("private network namespace: loopback set-up: %s", strerror(-rc));
+}
+
 FUZZ_ORACLE static void setup(void)
 {
     struct nt_config tc;
@@ -185,6 +317,7 @@ FUZZ_ORACLE static void setup(void)
     }
     for (int i = 0; i < N_CLIENTS; i++)
         g.cl[i].fd = -1;
+    private_net();
     /* The splice path cannot ask for MSG_NOSIGNAL: a program serving TCP ignores SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);
     if ((rc = nl_init(&g.loop, N_SERVERS * (MAX_CONNS + 1) + 2)) != 0)
@@ -296,10 +429,11 @@ FUZZ_ORACLE static struct nt_stats total_stats(void)
     return t;
 }
 
-/* Sends every delayed ACK now, on both ends of every connection (TCP_QUICKACK also leaves
- * "interactive" mode, whose choice depends on the clock), so no segment is left unacknowledged
- * while the process may be preempted: otherwise the delayed-ACK or loss-probe timer may fire
- * in between, and how much a socket takes next would depend on when that happened. */
+/* On the host's loopback (no private_net()): sends every delayed ACK now, on both ends of
+ * every connection (TCP_QUICKACK also leaves "interactive" mode, whose choice depends on the
+ * clock), so fewer segments are left unacknowledged while the process may be preempted:
+ * otherwise the delayed-ACK or loss-probe timer may fire in between, and how much a socket
+ * takes next would depend on when that happened. */
 FUZZ_ORACLE static void quick_acks(void)
 {
     for (int i = 0; i < N_CLIENTS; i++)
@@ -317,7 +451,8 @@ FUZZ_ORACLE static int round_once(void)
 {
     int n;
 
-    quick_acks();
+    if (!g.private_net)
+        quick_acks();
     n = nl_run_once(&g.loop, 0);
 
     if (n < 0)
