@@ -16,7 +16,7 @@
  *
  * Input: a 24-byte header (seed: 8, flags (1 TCP, 2 UDP, 4 raw actions, 8 two more actions,
  * 16 oversized writes, 32 generate twice for determinism, 64 long: max actions to 257, not
- * 33), max actions, max write: 3,
+ * 33; a max in range is cut to 4 + half the bytes past the header), max actions, max write: 3,
  * max datagram: 2, max pause: 2, predicate op, threshold: 3, 2 reserved), then, in raw mode,
  * 3-byte actions.
  */
@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "fuzzseq_check.h"
 #include "core/ddmin.h"
 #include "core/err.h"
 #include "core/fuzzseq.h"
@@ -42,82 +43,13 @@ FUZZ_ORACLE static void fail(const char *what, unsigned long long want, unsigned
     abort();
 }
 
-/* *d = *s for the actions in use only (a whole struct fq_seq is 2 KiB: copying it per
- * candidate cost more than the shrinker). */
-FUZZ_ORACLE static void seq_copy(struct fq_seq *d, const struct fq_seq *s)
-{
-    d->seed = s->seed;
-    d->count = s->count;
-    memcpy(d->a, s->a, s->count * sizeof s->a[0]);
-}
-
-/* The reference normalizer: keep an action only when the executor would do something. */
-FUZZ_ORACLE static void ref_normalize(struct fq_seq *s)
-{
-    enum { CLOSED, OPEN, SHUT } st[FQ_TCP_SLOTS] = {CLOSED, CLOSED, CLOSED, CLOSED};
-    size_t out = 0;
-
-    for (size_t i = 0; i < s->count; i++) {
-        struct fq_action a = s->a[i];
-        int tcp = a.op <= FQ_RESET, keep = 0;
-
-        if (tcp && a.slot >= FQ_TCP_SLOTS)
-            continue;
-        if (a.op == FQ_CONNECT && st[a.slot] == CLOSED)
-            keep = 1, st[a.slot] = OPEN;
-        else if (a.op == FQ_WRITE)
-            keep = st[a.slot] == OPEN && a.n > 0;
-        else if (a.op == FQ_SHUT && st[a.slot] == OPEN)
-            keep = 1, st[a.slot] = SHUT;
-        else if (a.op == FQ_CLOSE || a.op == FQ_RESET)
-            keep = st[a.slot] != CLOSED, st[a.slot] = CLOSED;
-        else if (a.op == FQ_PAUSE)
-            keep = a.n > 0;
-        else if (a.op == FQ_SEND)
-            keep = a.slot < FQ_UDP_SLOTS;
-        if (keep)
-            s->a[out++] = a;
-    }
-    s->count = out;
-}
-
-FUZZ_ORACLE static int ref_gen_ok(const struct fq_gen *g)
-{
-    return (g->tcp || g->udp) && g->max_actions >= 1 && g->max_actions <= FQ_MAX_ACTIONS &&
-           g->max_write >= 1 && g->max_write <= FQ_MAX_WRITE && g->max_dgram <= FQ_MAX_DGRAM &&
-           g->max_pause_ms <= FQ_MAX_PAUSE;
-}
-
 FUZZ_ORACLE static void check_generated(const struct fq_seq *s, const struct fq_gen *g)
 {
-    if (s->count < g->max_actions / 4 + 1 || s->count > g->max_actions)
-        fail("generated count outside [max/4 + 1, max]", g->max_actions, s->count);
-    for (size_t i = 0; i < s->count; i++) {
-        const struct fq_action *a = &s->a[i];
-        int ok;
-        switch (a->op) {
-        case FQ_CONNECT:
-        case FQ_SHUT:
-        case FQ_CLOSE:
-        case FQ_RESET:
-            ok = g->tcp && a->slot < FQ_TCP_SLOTS && a->n == 0;
-            break;
-        case FQ_WRITE:
-            ok = g->tcp && a->slot < FQ_TCP_SLOTS && a->n >= 1 && a->n <= g->max_write;
-            break;
-        case FQ_PAUSE:
-            ok = a->slot == 0 && a->n >= 1 && a->n <= g->max_pause_ms;
-            break;
-        case FQ_SEND:
-            ok = g->udp && a->slot < FQ_UDP_SLOTS && a->n <= g->max_dgram;
-            break;
-        default:
-            ok = 0;
-            break;
-        }
-        if (!ok || strcmp(fq_op_name(a->op), "?") == 0)
-            fail("generated action out of its kind's bounds", i, a->op);
-    }
+    size_t at;
+    const char *what = fzq_check_generated(s, g, &at);
+
+    if (what)
+        fail(what, g->max_actions, at);
 }
 
 /* The predicate standing in for a failing server: some action of op with n >= k; with sum
@@ -141,10 +73,8 @@ FUZZ_ORACLE static int fails(const struct fq_seq *s, int op, uint32_t k)
 
 FUZZ_ORACLE static void check_normal(const struct fq_seq *s, const char *what)
 {
-    seq_copy(&norm, s);
-    ref_normalize(&norm);
-    if (!fq_equal(&norm, s))
-        fail(what, norm.count, s->count);
+    if (!fzq_is_normal(s))
+        fail(what, 1, 0);
 }
 
 FUZZ_ORACLE static void shrink(int op, uint32_t k)
@@ -215,6 +145,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Long sequences (up to 257 actions, past the limit) on flag only: generating, checking
      * and normalizing a hundred actions cost most runs several times what the rest did. */
     g.max_actions = (data[8] & 64 ? data[9] : data[9] % 32u) + (data[8] & 8 ? 2u : 0u);
+    /* ... and, in range, no longer than half the input's bytes past the header: a run's work
+     * grows with its input (as the minimal echo target's does), not with one flag bit. */
+    if (g.max_actions <= FQ_MAX_ACTIONS && g.max_actions > 4 + (size - 24) / 2)
+        g.max_actions = 4 + (size - 24) / 2;
     g.max_write = data[8] & 16 ? FQ_MAX_WRITE + 1
                                : (uint32_t)data[10] << 16 | (uint32_t)data[11] << 8 | data[12];
     g.max_dgram = (uint32_t)data[13] << 8 | data[14];
@@ -237,34 +171,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fail("name of an unknown op", 0, 1);
     } else {
         rc = fq_generate(&gen, seed, &g);
-        if ((rc == 0) != ref_gen_ok(&g))
-            fail("generator settings decision", ref_gen_ok(&g), rc == 0);
+        if ((rc == 0) != fzq_gen_valid(&g))
+            fail("generator settings decision", (unsigned long long)fzq_gen_valid(&g), rc == 0);
         if (rc != 0)
             return 0;
         check_generated(&gen, &g);
         /* Determinism on flag only: a second generation doubles the cost of a run. */
-        if ((data[8] & 32) && (fq_generate(&again, seed, &g) != 0 || !fq_equal(&gen, &again)))
+        if ((data[8] & 32) && (fq_generate(&again, seed, &g) != 0 || !fzq_same(&gen, &again)))
             fail("same seed, another sequence", 1, 0);
 
         if (fq_tcp_seed(seed, 0) == fq_tcp_seed(seed, 1) ||
             fq_udp_seed(seed, 0) == fq_udp_seed(seed, 1))
             fail("two slots share a payload seed", 0, 1);
-        seq_copy(&start, &gen);
+        fzq_copy(&start, &gen);
     }
 
     /* Normalizer: the reference's result, and idempotent. */
-    seq_copy(&norm, &start);
+    fzq_ref_normalize(&start, &norm);
     fq_normalize(&start);
-    ref_normalize(&norm);
-    if (!fq_equal(&norm, &start))
+    if (!fzq_same(&norm, &start))
         fail("normalized sequence differs from the reference", norm.count, start.count);
     /* A generated sequence is already normal: normalizing it (as the reference agrees) drops
      * nothing. */
     if (!(data[8] & 4) && start.count != gen.count)
         fail("generated sequence not normal", gen.count, start.count);
-    seq_copy(&norm, &start);
+    fzq_copy(&norm, &start);
     fq_normalize(&norm);
-    if (!fq_equal(&norm, &start))
+    if (!fzq_same(&norm, &start))
         fail("normalize is not idempotent", start.count, norm.count);
 
     /* Shrink the first SHRINK_MAX actions against a threshold some action reaches. */
