@@ -13,68 +13,29 @@ void hg_init(struct hg_hist *h)
     h->min = UINT64_MAX;
 }
 
-/* Bucket i's exponent and mantissa: its values are [m << e, ((m + 1) << e) - 1]. */
-static void split(size_t i, unsigned *e, uint64_t *m)
-{
-    if (i < 2 * HG_SUB) {
-        *e = 0;
-        *m = i;
-        return;
-    }
-    *e = (unsigned)(i / HG_SUB) - 1;
-    *m = (uint64_t)(i - (size_t)*e * HG_SUB);
-}
-
-uint64_t hg_lowest(size_t i)
-{
-    unsigned e;
-    uint64_t m;
-
-    split(i, &e, &m);
-    return m << e;
-}
-
-uint64_t hg_highest(size_t i)
-{
-    unsigned e;
-    uint64_t m;
-
-    split(i, &e, &m);
-    /* The last bucket ends at UINT64_MAX: (m + 1) << e would overflow to 0, minus 1 is right. */
-    return ((m + 1) << e) - 1;
-}
-
-/* Buckets are summed and merged up to STRIDE at a time, through local copies held as
- * vectors of 8: the loops' compares and the sanitizers' per-access checks run once per 8 or
- * 64 buckets, not once per bucket (fuzzing builds trace every compare, and a wide histogram
- * walked one bucket at a time cost most of a fuzz run). */
+/* Buckets are summed and merged STRIDE at a time as vectors of 8 read and written in place
+ * (loads and stores of 64 bytes): the loops' compares and the sanitizers' per-access checks
+ * run once per 8 or 64 buckets, not once per bucket (fuzzing builds trace every compare, and
+ * a wide histogram walked one bucket at a time cost most of a fuzz run), and no bucket is
+ * copied through a temporary. v8u is unaligned (buckets are only 8-byte aligned) and may
+ * alias uint64_t. */
 #define STRIDE 64u
 typedef uint64_t v8 __attribute__((vector_size(64)));
+typedef uint64_t v8u __attribute__((vector_size(64), aligned(8), may_alias));
 
-/* The sum of b[0..n), n <= STRIDE. */
+/* The sum of b[0..n), n = 8 or STRIDE. */
 static uint64_t sum_run(const uint64_t *b, size_t n)
 {
-    v8 t[STRIDE / 8] = {{0}}, acc = {0};
+    const v8u *q = (const v8u *)b;
+    v8 acc = q[0];
     uint64_t s = 0;
 
-    memcpy(t, b, n * sizeof *b);
-    for (unsigned k = 0; k < STRIDE / 8; k++)
-        acc += t[k];
+    if (n == STRIDE)
+        for (unsigned k = 1; k < STRIDE / 8; k++)
+            acc += q[k];
     for (unsigned k = 0; k < 8; k++)
         s += acc[k];
     return s;
-}
-
-/* d[0..n) += s[0..n), n <= STRIDE. */
-static void add_run(uint64_t *dst, const uint64_t *src, size_t n)
-{
-    v8 d[STRIDE / 8] = {{0}}, s[STRIDE / 8] = {{0}};
-
-    memcpy(d, dst, n * sizeof *dst);
-    memcpy(s, src, n * sizeof *src);
-    for (unsigned k = 0; k < STRIDE / 8; k++)
-        d[k] += s[k]; /* lanes past n add zeros and are never copied back */
-    memcpy(dst, d, n * sizeof *dst);
 }
 
 void hg_merge(struct hg_hist *dst, const struct hg_hist *src)
@@ -83,10 +44,19 @@ void hg_merge(struct hg_hist *dst, const struct hg_hist *src)
 
     if (!src->count)
         return;
-    /* Only the buckets from min's to max's can hold anything. */
+    /* Only the buckets from min's to max's can hold anything: whole strides, then runs of
+     * 8, then the last few one by one. */
     i = hg_index(src->min), end = hg_index(src->max) + 1;
-    for (; i < end; i += STRIDE)
-        add_run(dst->b + i, src->b + i, end - i < STRIDE ? end - i : STRIDE);
+    for (; end - i >= STRIDE; i += STRIDE) {
+        v8u *d = (v8u *)(dst->b + i);
+        const v8u *s = (const v8u *)(src->b + i);
+        for (unsigned k = 0; k < STRIDE / 8; k++)
+            d[k] += s[k];
+    }
+    for (; end - i >= 8; i += 8)
+        *(v8u *)(dst->b + i) += *(const v8u *)(src->b + i);
+    for (; i < end; i++)
+        dst->b[i] += src->b[i];
     dst->count += src->count;
     if (src->min < dst->min)
         dst->min = src->min;

@@ -38,9 +38,37 @@ static inline size_t hg_index(uint64_t v)
     return (size_t)e * HG_SUB + (size_t)(v >> e);
 }
 
+/* Bucket i's exponent and mantissa: its values are [m << e, ((m + 1) << e) - 1]. */
+static inline void hg__split(size_t i, unsigned *e, uint64_t *m)
+{
+    if (i < 2 * HG_SUB) {
+        *e = 0;
+        *m = i;
+        return;
+    }
+    *e = (unsigned)(i / HG_SUB) - 1;
+    *m = (uint64_t)(i - (size_t)*e * HG_SUB);
+}
+
 /* The smallest and the largest value of bucket i (i < HG_BUCKETS). */
-uint64_t hg_lowest(size_t i);
-uint64_t hg_highest(size_t i);
+static inline uint64_t hg_lowest(size_t i)
+{
+    unsigned e;
+    uint64_t m;
+
+    hg__split(i, &e, &m);
+    return m << e;
+}
+
+static inline uint64_t hg_highest(size_t i)
+{
+    unsigned e;
+    uint64_t m;
+
+    hg__split(i, &e, &m);
+    /* The last bucket ends at UINT64_MAX: (m + 1) << e would overflow to 0, minus 1 is right. */
+    return ((m + 1) << e) - 1;
+}
 
 /* Records value v n times (n may be 0). */
 static inline void hg_add_n(struct hg_hist *h, uint64_t v, uint64_t n)
