@@ -5,7 +5,9 @@
 # Builds everything (preset "default") and the reference server from the peers folder, then
 # runs every workload against every server that is installed: each server started fresh on
 # a fresh loopback port, pinned to CPU 0 (taskset -c 0), measured by echo-bench pinned to
-# CPU 1, and stopped by its PID (and its children's PIDs). Servers are interleaved within
+# CPU 1, and stopped by its PID (and its children's PIDs); half-way through each run the CPU
+# affinity of the server and every process it forked is read (the per-run details say
+# "cpus=0 procs=N"; any other CPU is warned about). Servers are interleaved within
 # each repetition. It prints a markdown table of medians, each with the median of the
 # per-repetition ratios to the reference server, and a table of CPU time per message of
 # echo-bench and of the server. Loopback only; every run is bounded by timeout(1).
@@ -157,9 +159,9 @@ have jq || EXIT=3 die "jq is needed to read echo-bench --json (tools/install-dep
 
 # CPUs: server on 0, echo-bench on 1 (both on 0 with a single CPU; unpinned without taskset).
 NCPU=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
-PIN_S="" PIN_B=""
+PIN_S="" PIN_B="" PIN_CPU=""
 if have taskset; then
-    PIN_S="taskset -c 0"
+    PIN_S="taskset -c 0" PIN_CPU=0
     if [ "$NCPU" -ge 2 ]; then PIN_B="taskset -c 1"; else PIN_B="taskset -c 0"; fi
 else
     log "no taskset: nothing is pinned"
@@ -302,6 +304,15 @@ tree_cpu() {
     done | awk -v t="$tck" '{ s += $1 } END { printf "%.3f\n", s / t }'
 }
 
+# tree_pin PID: "cpus=LIST procs=N": the CPU affinity lists found over PID and its
+# descendants (distinct ones, comma-joined; a forked child inherits its parent's) and their count.
+tree_pin() {
+    for p in $(descendants "$1"); do
+        awk '/^Cpus_allowed_list:/ { print $2 }' "/proc/$p/status" 2>/dev/null
+    done | awk '{ n++; if (!($1 in seen)) { seen[$1] = 1; l = l (l == "" ? "" : ",") $1 } }
+        END { printf "cpus=%s procs=%d\n", l, n }'
+}
+
 # tree_mem NAME PID: user memory in kB: VmRSS of a server that does not fork, the sum of
 # Pss over PID and its descendants for one that does (shared pages counted once).
 tree_mem() {
@@ -362,8 +373,21 @@ run_load() {
     st=0
     # shellcheck disable=SC2046,SC2086 # word splitting of the argument lists is wanted
     timeout "$BENCH_T" $PIN_B "$BENCH" $(bench_args "$wl") -d "$DUR" -w "$WARM" -q --json \
-        "127.0.0.1:$port" >"$TMP/b.json" 2>"$TMP/b.err" || st=$?
+        "127.0.0.1:$port" >"$TMP/b.json" 2>"$TMP/b.err" &
+    bpid=$!
+    PIDS="$PIDS $bpid"
+    # Half-way through the measured interval: the CPUs the server and every process it
+    # forked may run on (all must be CPU 0's set), and how many processes it has.
+    sleep "$(awk -v d="$DUR" -v w="$WARM" 'BEGIN { print w + d / 2 }')"
+    pin=$(tree_pin "$SPID")
+    wait "$bpid" || st=$?
+    # shellcheck disable=SC2086 # one PID per word
+    PIDS=$(printf '%s\n' $PIDS | grep -vx "$bpid" | tr '\n' ' ')
     c1=$(tree_cpu "$SPID")
+    case $pin in
+    "cpus=$PIN_CPU "*) ;;
+    *) [ -z "$PIN_CPU" ] || log "($wl) $s rep $rep: not confined to CPU $PIN_CPU: $pin" ;;
+    esac
     stop_server
     if ! jq -e . "$TMP/b.json" >/dev/null 2>&1; then
         log "($wl) $s rep $rep: echo-bench exited $st without a report: $(head -n 2 "$TMP/b.err")"
@@ -373,12 +397,12 @@ run_load() {
     [ "$st" -eq 0 ] || log "($wl) $s rep $rep: echo-bench exited $st: $(head -n 2 "$TMP/b.err")"
     key=msgs_per_s
     [ "$wl" = d ] && key=mb_per_s
-    jq -r --arg rep "$rep" --arg wl "$wl" --arg s "$s" --arg key "$key" --arg st "$st" \
+    jq -r --arg rep "$rep" --arg wl "$wl" --arg s "$s" --arg key "$key" --arg st "$st" --arg pin "$pin" \
         --arg scpu "$(awk -v a="$c0" -v b="$c1" 'BEGIN { if (b < a) print "NA"; else printf "%.3f", b - a }')" '
         [$rep, $wl, $s, .[$key],
          (if $st == "0" and .ok then "ok" else "fail" end),
          $scpu, (.cpu_total_s // (.cpu_user_s + .cpu_sys_s)), .msgs,
-         "conn_err=\(.connect_errors) early=\(.early_closes) mism=\(.mismatches) fair_min=\(.fair.min)"]
+         "conn_err=\(.connect_errors) early=\(.early_closes) mism=\(.mismatches) fair_min=\(.fair.min) \($pin)"]
         | @tsv' "$TMP/b.json" >>"$RES"
 }
 
