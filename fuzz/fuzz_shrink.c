@@ -16,9 +16,9 @@
  *
  * Input: a 24-byte header (seed: 8, flags (1 TCP, 2 UDP, 4 raw actions, 8 two more actions,
  * 16 oversized writes, 32 generate twice for determinism, 64 long: max actions to 257, not
- * 33; a max in range is cut to 4 + half the bytes past the header), max actions, max write: 3,
- * max datagram: 2, max pause: 2, predicate op, threshold: 3, 2 reserved), then, in raw mode,
- * 3-byte actions.
+ * 33; a max in range is cut to 4 + a quarter of the bytes past the header), max actions,
+ * max write: 3, max datagram: 2, max pause: 2, predicate op, threshold: 3, 2 reserved),
+ * then, in raw mode, 3-byte actions.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -145,10 +145,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Long sequences (up to 257 actions, past the limit) on flag only: generating, checking
      * and normalizing a hundred actions cost most runs several times what the rest did. */
     g.max_actions = (data[8] & 64 ? data[9] : data[9] % 32u) + (data[8] & 8 ? 2u : 0u);
-    /* ... and, in range, no longer than half the input's bytes past the header: a run's work
-     * grows with its input (as the minimal echo target's does), not with one flag bit. */
-    if (g.max_actions <= FQ_MAX_ACTIONS && g.max_actions > 4 + (size - 24) / 2)
-        g.max_actions = 4 + (size - 24) / 2;
+    /* ... and, in range, no longer than a quarter of the input's bytes past the header: a
+     * run's work grows with its input (as the minimal echo target's does), not with one flag
+     * bit. */
+    if (g.max_actions <= FQ_MAX_ACTIONS && g.max_actions > 4 + (size - 24) / 4)
+        g.max_actions = 4 + (size - 24) / 4;
     g.max_write = data[8] & 16 ? FQ_MAX_WRITE + 1
                                : (uint32_t)data[10] << 16 | (uint32_t)data[11] << 8 | data[12];
     g.max_dgram = (uint32_t)data[13] << 8 | data[14];
