@@ -55,9 +55,10 @@ enum {
 };
 
 /* What the machine wants now, as ES_WANT_* bits; never 0. Pending bytes always sit in
- * attached storage (es_passthrough refuses to queue without it). Inline, like the queries
- * below: the glue asks after every event. */
-static inline unsigned es_want(const struct es_conn *c)
+ * attached storage (es_passthrough refuses to queue without it). Always inline, like the
+ * queries below: the glue asks after every event (sanitizer builds' checks made the compiler
+ * call them out of line). */
+static inline __attribute__((always_inline)) unsigned es_want(const struct es_conn *c)
 {
     size_t n = rb_len(&c->pending) + c->held;
     unsigned w = 0;
@@ -77,7 +78,7 @@ static inline unsigned es_want(const struct es_conn *c)
 
 /* How many bytes the glue may read now: cap minus pending (ring and held), or 0 after EOF
  * or close. */
-static inline size_t es_room(const struct es_conn *c)
+static inline __attribute__((always_inline)) size_t es_room(const struct es_conn *c)
 {
     if (c->flags & (ES__EOF | ES__ERR | ES__SHUT))
         return 0;
