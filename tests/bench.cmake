@@ -43,6 +43,14 @@ eh_bench_test(tcp.pipeline.threads 0 embedded
 eh_bench_test(tcp.stream 0 embedded
     "${eh_bench_sane} and .mode == \"stream\" and .size == 65536 and .bytes > 1048576 and .mb_per_s > 0"
     ${eh_bench_short} --stream)
+# Streaming sends the pattern's pages by reference (vmsplice into a pipe, splice into the
+# socket) unless --no-splice; the echo is still checked byte by byte either way.
+eh_bench_test(tcp.stream.splice 0 embedded
+    "${eh_bench_sane} and .engine == \"epoll\" and .mode == \"stream\" and .bytes > 1048576 and .spliced_bytes > .bytes"
+    ${eh_bench_short} --stream --engine epoll)
+eh_bench_test(tcp.stream.nosplice 0 embedded
+    "${eh_bench_sane} and .engine == \"epoll\" and .mode == \"stream\" and .bytes > 1048576 and .spliced_bytes == 0"
+    ${eh_bench_short} --stream --engine epoll --no-splice)
 eh_bench_test(tcp.rate 0 embedded
     "${eh_bench_sane} and .mode == \"rate\" and .msgs > 100 and .msgs < 800 and .lat_us.count == .msgs"
     ${eh_bench_short} --rate 1000 -c 4)
@@ -63,6 +71,9 @@ eh_bench_test(udp.rate 0 embedded
 eh_bench_test(fixture.tcp_byteflip 1 "${eh_bench_fx}/tcp_byteflip"
     "(.ok | not) and .mismatches == 1 and (.error | test(\"byte 70000 of the echo differs\"))"
     ${eh_bench_short} -s 1000 -P 4)
+eh_bench_test(fixture.tcp_byteflip.stream 1 "${eh_bench_fx}/tcp_byteflip"
+    "(.ok | not) and .mismatches == 1 and .spliced_bytes >= 70000 and (.error | test(\"byte 70000 of the echo differs\"))"
+    ${eh_bench_short} --stream --engine epoll)
 eh_bench_test(fixture.udp_dup 1 "${eh_bench_fx}/udp_dup"
     "(.ok | not) and .udp.dup > 0 and (.error | test(\"answered twice\"))"
     ${eh_bench_short} -u)
@@ -99,6 +110,7 @@ eh_bench_test(fixture.correct 0 "${eh_bench_fx}/correct"
 eh_bench_test(usage.size 2 embedded - -s 70000 -u)
 eh_bench_test(usage.unknown 2 embedded - --bogus)
 eh_bench_test(usage.modes 2 embedded - --stream --rate 5)
+eh_bench_test(usage.no_splice 2 embedded - --no-splice)
 eh_bench_test(usage.duration 2 embedded - -d 0)
 eh_bench_test(usage.target 2 embedded - "not a target")
 eh_bench_test(unreachable.tcp 3 "dead:${eh_bench_fx}/correct" - -d 0.2)

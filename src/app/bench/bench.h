@@ -31,6 +31,7 @@ struct bb_cfg {
     int json, quiet, progress;
     int engine;             /* enum bb_engine: what the run uses */
     int engine_set;         /* --engine given */
+    int no_splice;          /* --no-splice: stream sends copy with send() */
     char target[EA_FORMAT_MAX];
     struct ea_addr addr;    /* resolved target */
 };
@@ -59,6 +60,7 @@ struct bb_stats {
     uint64_t udp_sent, udp_received, udp_lost, udp_late, udp_wrong, udp_dup;
     uint64_t idle_held, idle_answered;
     uint64_t connected;
+    uint64_t spliced;                        /* stream bytes sent by vmsplice + splice */
     struct hg_hist hist;                     /* latencies, ns */
     char first_error[400];                   /* the first failure, with its offset */
     char first_connect_error[200];

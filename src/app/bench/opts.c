@@ -35,6 +35,8 @@ static void usage(FILE *f)
             "  -t, --threads N       worker threads, each with its own epoll loop (default 1)\n"
             "      --stream          streaming: writes of --size bytes, --window in flight\n"
             "      --window BYTES    unechoed bytes in flight when streaming (default 1048576)\n"
+            "      --no-splice       streaming on epoll: copy each write with send() instead of\n"
+            "                        passing the pattern's pages by reference (vmsplice+splice)\n"
             "      --idle N          open N connections, print \"ready N\", hold them silent\n"
             "                        for --hold SEC (default 5), then check each still echoes\n"
             "      --hold SEC\n"
@@ -43,8 +45,9 @@ static void usage(FILE *f)
             "      --engine E        epoll or uring; uring serves the closed loop (TCP, UDP)\n"
             "                        and --stream, --rate and --idle use epoll. Default: uring\n"
             "                        (when built with liburing and the kernel allows io_uring),\n"
-            "                        but epoll for a closed loop with one connection or socket\n"
-            "                        per thread (cheaper there); EH_BENCH_NO_URING=1 forces epoll\n"
+            "                        but epoll for --stream (its sends splice, uring's copy) and\n"
+            "                        for a closed loop with one connection or socket per thread\n"
+            "                        (cheaper there); EH_BENCH_NO_URING=1 forces epoll\n"
             "      --seed N          payload seed (default %u: runs are reproducible)\n"
             "      --timeout SEC     longest wait for a connect or an echo (default 5)\n"
             "      --echod PATH      the built-in server to start (default: echod next to\n"
@@ -99,7 +102,8 @@ static int parse_sec(const char *s, double lo, double hi, uint64_t *ns)
 
 int bo_parse(int argc, char **argv, struct bo_args *a)
 {
-    enum { O_STREAM = 256, O_WINDOW, O_IDLE, O_HOLD, O_RATE, O_SEED, O_TIMEOUT, O_JSON, O_ECHOD, O_ENGINE };
+    enum { O_STREAM = 256, O_WINDOW, O_IDLE, O_HOLD, O_RATE, O_SEED, O_TIMEOUT, O_JSON, O_ECHOD, O_ENGINE,
+           O_NO_SPLICE };
     static const struct option longopts[] = {
         {"udp", no_argument, NULL, 'u'},
         {"conns", required_argument, NULL, 'c'},
@@ -110,6 +114,7 @@ int bo_parse(int argc, char **argv, struct bo_args *a)
         {"threads", required_argument, NULL, 't'},
         {"stream", no_argument, NULL, O_STREAM},
         {"window", required_argument, NULL, O_WINDOW},
+        {"no-splice", no_argument, NULL, O_NO_SPLICE},
         {"idle", required_argument, NULL, O_IDLE},
         {"hold", required_argument, NULL, O_HOLD},
         {"rate", required_argument, NULL, O_RATE},
@@ -125,7 +130,7 @@ int bo_parse(int argc, char **argv, struct bo_args *a)
     };
     struct bb_cfg *c = &a->cfg;
     int opt, size_set = 0, conns_set = 0, pipeline_set = 0, window_set = 0, hold_set = 0;
-    int stream = 0, idle = 0, rate = 0;
+    int stream = 0, idle = 0, rate = 0, no_splice = 0;
     uint64_t v;
 
     memset(a, 0, sizeof *a);
@@ -186,6 +191,10 @@ int bo_parse(int argc, char **argv, struct bo_args *a)
                 return bad("--window", optarg, "not a size in bytes (1..1073741824)");
             c->window = v;
             window_set = 1;
+            break;
+        case O_NO_SPLICE:
+            c->no_splice = 1;
+            no_splice = 1;
             break;
         case O_IDLE:
             if (parse_u64(optarg, 1, 1000000, &v))
@@ -274,6 +283,10 @@ int bo_parse(int argc, char **argv, struct bo_args *a)
     }
     if (window_set && !stream) {
         fprintf(stderr, "echo-bench: --window is for --stream only\n");
+        return BO_EXIT_USAGE;
+    }
+    if (no_splice && !stream) {
+        fprintf(stderr, "echo-bench: --no-splice is for --stream only\n");
         return BO_EXIT_USAGE;
     }
     if (hold_set && !idle) {

@@ -234,6 +234,10 @@ int br_run(struct bo_args *a)
     if (c->engine == BB_URING && !c->engine_set && c->mode == BB_CLOSED &&
         c->threads == c->conns)
         c->engine = BB_EPOLL;
+    /* Streaming: epoll, which sends the table's pages by reference (vmsplice + splice, see
+     * tcp.c) where the ring's sends copy them. */
+    if (c->engine == BB_URING && !c->engine_set && c->mode == BB_STREAM)
+        c->engine = BB_EPOLL;
 #ifndef EH_HAVE_URING
     if (c->engine == BB_URING && !c->engine_set)
         c->engine = BB_EPOLL; /* built without liburing: epoll is the default */

@@ -17,6 +17,7 @@
 #include "bench/bench.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "bench/pace.h"
@@ -37,6 +39,7 @@
 #define TICK_MS 10
 #define STALL_CHECK_NS 250000000ull
 #define RATE_MAX_INFLIGHT (1u << 20) /* bytes unechoed per connection before rate mode waits */
+#define PIPE_BYTES (1u << 20)   /* a streaming connection's send pipe (the default pipe-max-size) */
 
 enum { C_NEW = 0, C_CONNECTING, C_OPEN, C_CLOSED };
 
@@ -56,6 +59,8 @@ struct conn {
     uint8_t *rb;           /* io_uring: this connection's receive buffer */
     uint32_t sending;      /* io_uring: bytes of the send in flight (0: none) */
     uint8_t recving;       /* io_uring: a receive in flight */
+    int pr, pw;            /* streaming: the send pipe's ends (-1: send() copies) */
+    uint32_t inpipe;       /* bytes in the pipe: the stream's [sent, sent + inpipe) */
 };
 
 struct tw {
@@ -86,6 +91,32 @@ struct tw {
 #endif
 };
 
+static void drop_pipe(struct conn *c)
+{
+    if (c->pr >= 0) {
+        close(c->pr);
+        close(c->pw);
+    }
+    c->pr = c->pw = -1;
+    c->inpipe = 0;
+}
+
+/* Streaming without copies: a pipe per connection, as large as the kernel lets a user make it
+ * (up to PIPE_BYTES), that the pattern table's pages go into by reference (vmsplice) and out
+ * of into the socket (splice). The table is never written after it is filled, so pages still
+ * in flight stay right. No pipe (the limits, an old kernel): send() copies, as before. */
+static void open_pipe(struct conn *c)
+{
+    int p[2];
+
+    if (pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0)
+        return;
+    (void)fcntl(p[1], F_SETPIPE_SZ, (int)PIPE_BYTES); /* else the default 64 KiB: still works */
+    c->pr = p[0];
+    c->pw = p[1];
+    c->inpipe = 0;
+}
+
 static void conn_close(struct tw *w, struct conn *c)
 {
     if (c->state == C_CONNECTING)
@@ -99,6 +130,7 @@ static void conn_close(struct tw *w, struct conn *c)
         nl_del(&w->loop, &c->io);
         close(fd);
     }
+    drop_pipe(c);
     c->state = C_CLOSED;
 }
 
@@ -180,6 +212,66 @@ static void u_recv(struct tw *w, struct conn *c)
 }
 #endif
 
+/* Sends up to want bytes (at least what the pipe holds) through c's pipe: tops the pipe up
+ * from the table in --size pieces by vmsplice, then splices all it holds into the socket.
+ * Returns the bytes still wanted. When the kernel refuses either call for this pipe or socket
+ * (EINVAL, ENOSYS, ...), drops the pipe: the bytes it held were not sent, and send() sends
+ * them from the table. Closes c on a socket error, as send() would. */
+static uint64_t splice_out(struct tw *w, struct conn *c, uint64_t want)
+{
+    const struct bb_cfg *cfg = w->cfg;
+    ssize_t r;
+
+    for (;;) {
+        while (c->inpipe < want) {
+            uint64_t n = want - c->inpipe;
+            struct iovec iov;
+            if (n > cfg->size)
+                n = cfg->size;
+            if (n > PT_SPAN)
+                n = PT_SPAN;
+            iov.iov_base = (void *)(uintptr_t)(w->t + pt_advance(c->spos, c->inpipe));
+            iov.iov_len = (size_t)n;
+            r = vmsplice(c->pw, &iov, 1, SPLICE_F_NONBLOCK);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0 && errno == EAGAIN && c->inpipe)
+                break; /* the pipe is full */
+            if (r <= 0)
+                goto refused;
+            c->inpipe += (uint32_t)r;
+            if ((uint64_t)r < n)
+                break;
+        }
+        if (!c->inpipe)
+            return want;
+        r = splice(c->pr, NULL, c->io.fd, NULL, c->inpipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN)
+                return want ? want : 1;
+            if (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)
+                goto refused;
+            w->b->st.early_closes++;
+            bb_fail(&w->b->st, "connection %u: splice after %llu bytes: %s", c->id,
+                    (unsigned long long)c->sent, strerror(errno));
+            conn_close(w, c);
+            return 0;
+        }
+        c->sent += (uint64_t)r;
+        c->spos = pt_advance(c->spos, (uint64_t)r);
+        w->b->st.spliced += (uint64_t)r;
+        want = want > (uint64_t)r ? want - (uint64_t)r : 0;
+        c->inpipe -= (uint32_t)r;
+        if (c->inpipe)
+            return want ? want : 1; /* the socket is full: wait until it is writable */
+    }
+refused:
+    drop_pipe(c);
+    return want;
+}
+
 static void flush(struct tw *w, struct conn *c)
 {
     const struct bb_cfg *cfg = w->cfg;
@@ -192,6 +284,15 @@ static void flush(struct tw *w, struct conn *c)
     }
 #endif
     want = to_write(w, c);
+    if (c->pr >= 0) {
+        want = splice_out(w, c, want);
+        if (c->state != C_OPEN)
+            return;
+        if (c->pr >= 0) {
+            (void)nl_mod(&w->loop, &c->io, EPOLLIN | (want ? EPOLLOUT : 0));
+            return;
+        }
+    }
 
     while (want) {
         size_t n = want < PT_SPAN ? (size_t)want : PT_SPAN;
@@ -254,6 +355,8 @@ static void on_connected(struct tw *w, struct conn *c)
     w->b->st.connected++;
     /* Small messages must leave at once: Nagle would hold a pipelined partial write. */
     (void)ns_set_int(c->io.fd, IPPROTO_TCP, TCP_NODELAY, 1);
+    if (w->cfg->mode == BB_STREAM && !w->cfg->no_splice && w->cfg->engine != BB_URING)
+        open_pipe(c);
     (void)nl_mod(&w->loop, &c->io, EPOLLIN);
     if (w->started)
         kick(w, c);
@@ -650,7 +753,7 @@ void *bb_tcp_worker(void *arg)
         goto out;
     }
     for (uint32_t i = 0; i < b->count; i++) {
-        w.c[i].io.fd = -1;
+        w.c[i].io.fd = w.c[i].pr = w.c[i].pw = -1;
         w.c[i].w = &w;
         w.c[i].id = b->first + i;
         w.c[i].spos = w.c[i].rpos = pt_start(cfg->seed, b->first + i);
