@@ -72,69 +72,89 @@ void fq_gen_default(struct fq_gen *g)
     g->max_pause_ms = 50;
 }
 
-/* Picks a slot in [0, n) whose state is in mask (bit per state); -1 when none is. */
-static int pick_slot(struct rng *r, const uint8_t *st, unsigned n, unsigned mask)
-{
-    unsigned ok[FQ_TCP_SLOTS], m = 0;
+/* The generator's slot model as one bit mask of slots per state (bit i: slot i), so picking a
+ * slot is two table reads and not a loop over the slots. */
+static const uint8_t slots_in_mask[16] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4};
+static const uint8_t nth_slot[16][FQ_TCP_SLOTS] = {
+    {0, 0, 0, 0}, {0, 0, 0, 0}, {1, 0, 0, 0}, {0, 1, 0, 0}, {2, 0, 0, 0}, {0, 2, 0, 0},
+    {1, 2, 0, 0}, {0, 1, 2, 0}, {3, 0, 0, 0}, {0, 3, 0, 0}, {1, 3, 0, 0}, {0, 1, 3, 0},
+    {2, 3, 0, 0}, {0, 2, 3, 0}, {1, 2, 3, 0}, {0, 1, 2, 3},
+};
 
-    for (unsigned i = 0; i < n; i++)
-        if (mask & (1u << st[i]))
-            ok[m++] = i;
-    return m == 0 ? -1 : (int)ok[range(r, 0, m - 1)];
+/* Picks one slot of mask (ascending slot order, uniform); -1 when mask is empty. Draws from r
+ * only when there is a slot to pick. */
+static int pick_slot(struct rng *r, unsigned mask)
+{
+    unsigned m = slots_in_mask[mask & 15];
+
+    return m == 0 ? -1 : nth_slot[mask & 15][range(r, 0, m - 1)];
 }
+
+/* Relative weights of the ops, as a table from a draw in [0, 102) to its op: 12 connect, 40
+ * write, 5 shut, 6 close, 3 reset, 6 pause, 30 send. An op whose slot condition fails is
+ * skipped that turn. */
+#define OP_DRAWS 102u
+static const uint8_t op_of_draw[OP_DRAWS] = {
+    FQ_CONNECT, FQ_CONNECT, FQ_CONNECT, FQ_CONNECT, FQ_CONNECT, FQ_CONNECT, /* 12 */
+    FQ_CONNECT, FQ_CONNECT, FQ_CONNECT, FQ_CONNECT, FQ_CONNECT, FQ_CONNECT,
+    FQ_WRITE, FQ_WRITE, FQ_WRITE, FQ_WRITE, FQ_WRITE, FQ_WRITE, FQ_WRITE, FQ_WRITE, /* 40 */
+    FQ_WRITE, FQ_WRITE, FQ_WRITE, FQ_WRITE, FQ_WRITE, FQ_WRITE, FQ_WRITE, FQ_WRITE,
+    FQ_WRITE, FQ_WRITE, FQ_WRITE, FQ_WRITE, FQ_WRITE, FQ_WRITE, FQ_WRITE, FQ_WRITE,
+    FQ_WRITE, FQ_WRITE, FQ_WRITE, FQ_WRITE, FQ_WRITE, FQ_WRITE, FQ_WRITE, FQ_WRITE,
+    FQ_WRITE, FQ_WRITE, FQ_WRITE, FQ_WRITE, FQ_WRITE, FQ_WRITE, FQ_WRITE, FQ_WRITE,
+    FQ_SHUT, FQ_SHUT, FQ_SHUT, FQ_SHUT, FQ_SHUT,                         /* 5 */
+    FQ_CLOSE, FQ_CLOSE, FQ_CLOSE, FQ_CLOSE, FQ_CLOSE, FQ_CLOSE,          /* 6 */
+    FQ_RESET, FQ_RESET, FQ_RESET,                                        /* 3 */
+    FQ_PAUSE, FQ_PAUSE, FQ_PAUSE, FQ_PAUSE, FQ_PAUSE, FQ_PAUSE,          /* 6 */
+    FQ_SEND, FQ_SEND, FQ_SEND, FQ_SEND, FQ_SEND, FQ_SEND, FQ_SEND, FQ_SEND, /* 30 */
+    FQ_SEND, FQ_SEND, FQ_SEND, FQ_SEND, FQ_SEND, FQ_SEND, FQ_SEND, FQ_SEND,
+    FQ_SEND, FQ_SEND, FQ_SEND, FQ_SEND, FQ_SEND, FQ_SEND, FQ_SEND, FQ_SEND,
+    FQ_SEND, FQ_SEND, FQ_SEND, FQ_SEND, FQ_SEND, FQ_SEND,
+};
 
 int fq_generate(struct fq_seq *s, uint64_t seed, const struct fq_gen *g)
 {
-    /* Relative weights of the ops; an op whose slot condition fails is skipped that turn. */
-    static const uint8_t weight[FQ__OP_COUNT] = {
-        [FQ_CONNECT] = 12, [FQ_WRITE] = 40, [FQ_SHUT] = 5, [FQ_CLOSE] = 6,
-        [FQ_RESET] = 3,    [FQ_PAUSE] = 6,  [FQ_SEND] = 30,
-    };
-    uint8_t st[FQ_TCP_SLOTS] = {0};
+    /* TCP slots by state (bit i: slot i); all start closed. With no TCP, no slot is in any
+     * state, so every TCP op is skipped. */
+    unsigned closed = g && g->tcp ? (1u << FQ_TCP_SLOTS) - 1 : 0, open = 0, shut = 0;
     struct rng r = {seed, 0};
     size_t want;
-    unsigned total = 0;
 
     if (!g || (!g->tcp && !g->udp) || g->max_actions < 1 || g->max_actions > FQ_MAX_ACTIONS ||
         g->max_write < 1 || g->max_write > FQ_MAX_WRITE || g->max_dgram > FQ_MAX_DGRAM ||
         g->max_pause_ms > FQ_MAX_PAUSE)
         return EH_ERR_INVAL;
-    memset(s, 0, sizeof *s);
+    /* Only the actions in use are written (a whole sequence is 2 KiB; clearing it cost more
+     * than generating a short one). */
     s->seed = seed;
+    s->count = 0;
     want = range(&r, (uint32_t)(g->max_actions / 4 + 1), (uint32_t)g->max_actions);
     /* A bounded number of draws: each turn either emits an action or skips an op that does
      * not fit; the connect weight keeps skips rare, the bound keeps it finite regardless. */
-    for (int k = 0; k < FQ__OP_COUNT; k++)
-        total += weight[k];
     for (size_t turn = 0; s->count < want && turn < 64 * FQ_MAX_ACTIONS; turn++) {
-        unsigned p;
-        int op = 0, slot = 0;
+        int op = op_of_draw[range(&r, 0, OP_DRAWS - 1)], slot = 0;
         uint32_t n = 0;
 
-        p = range(&r, 0, total - 1);
-        while (p >= weight[op])
-            p -= weight[op++];
         switch (op) {
         case FQ_CONNECT:
-            slot = g->tcp ? pick_slot(&r, st, FQ_TCP_SLOTS, 1u << ST_CLOSED) : -1;
+            slot = pick_slot(&r, closed);
             if (slot >= 0)
-                st[slot] = ST_OPEN;
+                closed &= ~(1u << slot), open |= 1u << slot;
             break;
         case FQ_WRITE:
-            slot = g->tcp ? pick_slot(&r, st, FQ_TCP_SLOTS, 1u << ST_OPEN) : -1;
+            slot = pick_slot(&r, open);
             n = write_size(&r, g->max_write);
             break;
         case FQ_SHUT:
-            slot = g->tcp ? pick_slot(&r, st, FQ_TCP_SLOTS, 1u << ST_OPEN) : -1;
+            slot = pick_slot(&r, open);
             if (slot >= 0)
-                st[slot] = ST_SHUT;
+                open &= ~(1u << slot), shut |= 1u << slot;
             break;
         case FQ_CLOSE:
         case FQ_RESET:
-            slot = g->tcp ? pick_slot(&r, st, FQ_TCP_SLOTS, (1u << ST_OPEN) | (1u << ST_SHUT))
-                          : -1;
+            slot = pick_slot(&r, open | shut);
             if (slot >= 0)
-                st[slot] = ST_CLOSED;
+                open &= ~(1u << slot), shut &= ~(1u << slot), closed |= 1u << slot;
             break;
         case FQ_PAUSE:
             if (g->max_pause_ms == 0)
@@ -157,40 +177,44 @@ int fq_generate(struct fq_seq *s, uint64_t seed, const struct fq_gen *g)
     return 0;
 }
 
+/* fq_normalize's slot model: for a TCP op (CONNECT..RESET) and a slot's state, the state
+ * after it (bits 0-1), whether the op does something there (K) and whether it does so with
+ * no size (F: all but WRITE, which needs n > 0). */
+enum { K = 4, F = 8 };
+static const uint8_t tcp_step[FQ_RESET + 1][3] = {
+    [FQ_CONNECT] = {K | F | ST_OPEN, F | ST_OPEN, F | ST_SHUT},
+    [FQ_WRITE] = {ST_CLOSED, K | ST_OPEN, ST_SHUT},
+    [FQ_SHUT] = {F | ST_CLOSED, K | F | ST_SHUT, F | ST_SHUT},
+    [FQ_CLOSE] = {F | ST_CLOSED, K | F | ST_CLOSED, K | F | ST_CLOSED},
+    [FQ_RESET] = {F | ST_CLOSED, K | F | ST_CLOSED, K | F | ST_CLOSED},
+};
+
 void fq_normalize(struct fq_seq *s)
 {
     uint8_t st[FQ_TCP_SLOTS] = {0};
     size_t out = 0;
 
+    /* Every action is copied down to out and out advances past the ones kept: a table step
+     * per TCP action, no branch on the result. */
     for (size_t i = 0; i < s->count; i++) {
-        const struct fq_action *a = &s->a[i];
-        int keep = 0;
+        const struct fq_action a = s->a[i];
+        unsigned keep, t;
 
-        if (a->op != FQ_PAUSE && a->op != FQ_SEND && a->slot >= FQ_TCP_SLOTS)
-            continue;
-        switch (a->op) {
-        case FQ_CONNECT:
-            keep = st[a->slot] == ST_CLOSED;
-            if (keep)
-                st[a->slot] = ST_OPEN;
+        switch (a.op) {
+        case FQ_PAUSE: keep = a.n > 0; break;
+        case FQ_SEND: keep = a.slot < FQ_UDP_SLOTS; break;
+        default:
+            if (a.op >= FQ__OP_COUNT || a.slot >= FQ_TCP_SLOTS) {
+                keep = 0;
+                break;
+            }
+            t = tcp_step[a.op][st[a.slot]];
+            st[a.slot] = (uint8_t)(t & 3);
+            keep = (t >> 2) & ((t >> 3) | (a.n != 0)) & 1;
             break;
-        case FQ_WRITE: keep = st[a->slot] == ST_OPEN && a->n > 0; break;
-        case FQ_SHUT:
-            keep = st[a->slot] == ST_OPEN;
-            if (keep)
-                st[a->slot] = ST_SHUT;
-            break;
-        case FQ_CLOSE:
-        case FQ_RESET:
-            keep = st[a->slot] != ST_CLOSED;
-            st[a->slot] = ST_CLOSED;
-            break;
-        case FQ_PAUSE: keep = a->n > 0; break;
-        case FQ_SEND: keep = a->slot < FQ_UDP_SLOTS; break;
-        default: keep = 0; break;
         }
-        if (keep)
-            s->a[out++] = *a;
+        s->a[out] = a;
+        out += keep;
     }
     s->count = out;
 }
