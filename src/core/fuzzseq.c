@@ -80,6 +80,7 @@ static const uint8_t nth_slot[16][FQ_TCP_SLOTS] = {
     {1, 2, 0, 0}, {0, 1, 2, 0}, {3, 0, 0, 0}, {0, 3, 0, 0}, {1, 3, 0, 0}, {0, 1, 3, 0},
     {2, 3, 0, 0}, {0, 2, 3, 0}, {1, 2, 3, 0}, {0, 1, 2, 3},
 };
+_Static_assert(FQ_TCP_SLOTS == 4, "slots_in_mask and nth_slot are written for 4 TCP slots");
 
 /* Picks one slot of mask (ascending slot order, uniform); -1 when mask is empty. Draws from r
  * only when there is a slot to pick. */
