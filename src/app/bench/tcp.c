@@ -628,8 +628,10 @@ static void on_tick(struct nl_loop *l, struct nl_io *io, uint32_t revents)
  * than an epoll server. Everything else (connecting, many connections, rate, idle) runs on
  * the epoll loop. */
 #ifdef EH_HAVE_URING
-static void u_complete(struct tw *w, struct io_uring_cqe *cqe)
+/* bu_run's completion callback: ctx is the worker. */
+static void u_complete(void *ctx, struct io_uring_cqe *cqe)
 {
+    struct tw *w = ctx;
     uint64_t ud = io_uring_cqe_get_data64(cqe);
     struct conn *c = (struct conn *)(uintptr_t)(ud & ~(uint64_t)BU_MASK);
     int res = cqe->res;
@@ -670,11 +672,6 @@ static void u_complete(struct tw *w, struct io_uring_cqe *cqe)
     }
 }
 
-static void u_complete_cb(void *w, struct io_uring_cqe *cqe)
-{
-    u_complete(w, cqe);
-}
-
 static void u_tick_cb(void *ctx)
 {
     struct tw *w = ctx;
@@ -691,7 +688,7 @@ static int run_uring(struct tw *w)
         u_send(w, &w->c[i]);
     }
     bu_tick(&w->ring, &w->tick_ts, TICK_MS);
-    return bu_run(&w->ring, &w->loop.stop, &w->nsend, TICK_MS, u_complete_cb, u_tick_cb, w);
+    return bu_run(&w->ring, &w->loop.stop, &w->nsend, TICK_MS, u_complete, u_tick_cb, w);
 }
 #endif
 

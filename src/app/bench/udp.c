@@ -424,8 +424,10 @@ static void on_tick(struct nl_loop *l, struct nl_io *io, uint32_t revents)
  * blocks in recvmmsg() (MSG_WAITFORONE, at most TICK_MS at a time) instead of in
  * epoll_wait(): two system calls per round trip instead of three. */
 #ifdef EH_HAVE_URING
-static void u_complete(struct uw *w, struct io_uring_cqe *cqe)
+/* bu_run's completion callback: ctx is the worker. */
+static void u_complete(void *ctx, struct io_uring_cqe *cqe)
 {
+    struct uw *w = ctx;
     uint64_t ud = io_uring_cqe_get_data64(cqe);
     struct usock *s = (struct usock *)(uintptr_t)(ud & ~(uint64_t)BU_MASK);
     int res = cqe->res;
@@ -475,11 +477,6 @@ static void u_complete(struct uw *w, struct io_uring_cqe *cqe)
     }
 }
 
-static void u_complete_cb(void *w, struct io_uring_cqe *cqe)
-{
-    u_complete(w, cqe);
-}
-
 static void u_tick_cb(void *ctx)
 {
     struct uw *w = ctx;
@@ -495,7 +492,7 @@ static int run_uring(struct uw *w)
         u_flush(w, &w->s[i]);
     }
     bu_tick(&w->ring, &w->tick_ts, TICK_MS);
-    return bu_run(&w->ring, &w->loop.stop, &w->nsend, TICK_MS, u_complete_cb, u_tick_cb, w);
+    return bu_run(&w->ring, &w->loop.stop, &w->nsend, TICK_MS, u_complete, u_tick_cb, w);
 }
 #endif
 
