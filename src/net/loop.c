@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,11 +28,58 @@ int64_t nl_now(struct nl_loop *l)
     return l->now_ms;
 }
 
+/* The timerfd fired: clear it. The due timers run at the start of the next round. */
+static void on_timerfd(struct nl_loop *l, struct nl_io *io, uint32_t revents)
+{
+    uint64_t ticks;
+
+    if (read(io->fd, &ticks, sizeof ticks) < 0)
+        return; /* EAGAIN: re-armed since it fired; nothing to clear */
+}
+
+/* Best effort: a loop without a timerfd times its waits instead. */
+static void timerfd_open(struct nl_loop *l)
+{
+    int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+
+    if (fd < 0)
+        return;
+    if (nl_add(l, &l->tio, fd, EPOLLIN, on_timerfd) < 0) {
+        close(fd);
+        return;
+    }
+    l->tfd = fd;
+}
+
+/* Makes the timerfd fire at due_ms unless it fires earlier and is still to fire: a later
+ * due time then costs one early wake-up, which re-arms it, instead of a system call each
+ * time the earliest timer moves on (a connection closing, an idle timer catching up).
+ * Returns 0, or -1 when the timerfd could not be set (then this wait is timed). */
+static int timerfd_due(struct nl_loop *l, int64_t due_ms)
+{
+    struct itimerspec its;
+
+    if (due_ms >= l->tfd_due && l->tfd_due > l->now_ms)
+        return 0;
+    memset(&its, 0, sizeof its);
+    /* Absolute CLOCK_MONOTONIC, the clock nl_now() reads: at that instant now_ms == due_ms. A
+     * due time of 0 or less would disarm the timerfd; the heap's top is never due yet here. */
+    its.it_value.tv_sec = (time_t)(due_ms / 1000);
+    its.it_value.tv_nsec = (long)(due_ms % 1000) * 1000000L;
+    if (due_ms <= 0 || timerfd_settime(l->tfd, TFD_TIMER_ABSTIME, &its, NULL) < 0) {
+        l->tfd_due = INT64_MAX;
+        return -1;
+    }
+    l->tfd_due = due_ms;
+    return 0;
+}
+
 int nl_init(struct nl_loop *l, size_t max_timers)
 {
     memset(l, 0, sizeof *l);
-    l->epfd = l->sigfd = -1;
-    l->sigio.fd = -1;
+    l->epfd = l->sigfd = l->tfd = -1;
+    l->sigio.fd = l->tio.fd = -1;
+    l->tfd_due = INT64_MAX;
     l->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (l->epfd < 0)
         return -errno;
@@ -45,6 +93,8 @@ int nl_init(struct nl_loop *l, size_t max_timers)
     }
     l->max_timers = max_timers;
     nl_now(l);
+    if (max_timers)
+        timerfd_open(l);
     return 0;
 }
 
@@ -52,11 +102,14 @@ void nl_fini(struct nl_loop *l)
 {
     if (l->sigfd >= 0)
         close(l->sigfd);
+    if (l->tfd >= 0)
+        close(l->tfd);
     if (l->epfd >= 0)
         close(l->epfd);
     free(l->heap);
     l->heap = NULL;
-    l->sigfd = l->epfd = -1;
+    l->sigfd = l->epfd = l->tfd = -1;
+    l->tfd_due = INT64_MAX;
     l->n_timers = l->max_timers = 0;
 }
 
@@ -248,8 +301,9 @@ int nl_run_once(struct nl_loop *l, int timeout_ms)
         return ran;
     if (ran) {
         timeout_ms = 0; /* the round did something: just collect what else is ready */
-    } else if (l->n_timers) {
-        /* Wake up for the next timer even when asked to wait longer (or forever). */
+    } else if (l->n_timers && (l->tfd < 0 || timerfd_due(l, l->heap[0]->due_ms) < 0)) {
+        /* No timerfd: wake up for the next timer even when asked to wait longer (or
+         * forever). */
         int64_t d = l->heap[0]->due_ms - l->now_ms;
         int t = d <= 0 ? 0 : d > 60000 ? 60000 : (int)d;
         if (timeout_ms < 0 || t < timeout_ms)
@@ -265,6 +319,8 @@ int nl_run_once(struct nl_loop *l, int timeout_ms)
         if (io->fd < 0)
             continue;
         io->fn(l, io, evs[i].events);
+        if (io == &l->tio)
+            continue; /* the loop's own timerfd is not a callback of the caller's */
         ran++;
     }
     return ran;

@@ -46,11 +46,20 @@ struct nl_loop {
     struct nl_timer **heap;
     size_t n_timers, max_timers;
     struct nl_io sigio;
+    /* The heap's earliest due time is kept in a timerfd, so the wait itself has no
+     * timeout: a timed epoll_wait arms and cancels a kernel timer on every sleep, which a
+     * ping-pong client pays for once per message. tfd_due is what the timerfd is set to
+     * (INT64_MAX: not set); tfd is -1 when timerfd_create failed (then each wait is timed
+     * as before). */
+    int tfd;
+    int64_t tfd_due;
+    struct nl_io tio;
     void *data; /* for the caller */
 };
 
-/* Creates the epoll instance and a heap for max_timers timers. Returns 0, -errno from
- * epoll_create1, or -ENOMEM. */
+/* Creates the epoll instance and a heap for max_timers timers (and, when max_timers > 0, a
+ * timerfd for the earliest of them; without one the waits are timed instead). Returns 0,
+ * -errno from epoll_create1, or -ENOMEM. */
 int nl_init(struct nl_loop *l, size_t max_timers);
 
 /* Closes the epoll and signal descriptors and frees the heap. Watched descriptors are the

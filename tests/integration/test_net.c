@@ -1,9 +1,10 @@
 /*
  * test_net.c - Check suite for the socket glue's own logic (src/net): the loop's timer heap
  * (order, cancel, re-arm, capacity) against a simple reference, stepping the loop one
- * round at a time, the TCP server's storage pool, and the socket verbs' address
- * conversions, resolution and error texts. It needs loopback only and runs with
- * the integration label because it makes system calls (epoll, sockets, getaddrinfo).
+ * round at a time, its timerfd ending endless waits, the TCP server's storage pool, and
+ * the socket verbs' address conversions, resolution and error texts. It needs loopback
+ * only and runs with the integration label because it makes system calls (epoll,
+ * sockets, getaddrinfo).
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -293,6 +294,65 @@ START_TEST(run_once_steps)
 }
 END_TEST
 
+/* The loop keeps its earliest timer in a timerfd and waits without a timeout: a wait that
+ * is asked to last forever still ends for every timer, a timer moved later costs one early
+ * wake-up that runs nothing, and a timer armed earlier than the timerfd re-arms it. */
+static int n_early_fired;
+
+static void on_early_timer(struct nl_loop *l, struct nl_timer *t)
+{
+    n_early_fired++;
+}
+
+START_TEST(timerfd_ends_endless_waits)
+{
+    struct nl_loop l;
+    struct nl_timer t, u;
+    int64_t t0, due;
+
+    ck_assert_int_eq(nl_init(&l, 2), 0);
+    ck_assert_int_ge(l.tfd, 0);
+    nl_timer_init(&t, on_step_timer);
+    nl_timer_init(&u, on_early_timer);
+    n_timer_fired = n_early_fired = 0;
+
+    /* An endless wait ends for a timer due in 20 ms. */
+    t0 = nl_now(&l);
+    ck_assert_int_eq(nl_timer_arm(&l, &t, t0 + 20), 0);
+    while (n_timer_fired < 1)
+        ck_assert_int_ge(nl_run_once(&l, -1), 0);
+    ck_assert_int_ge(l.now_ms, t0 + 20);
+
+    /* Moved later after the timerfd was set: the early wake-up runs nothing and is not
+     * counted as a callback; the timer fires at its new time, not before. */
+    t0 = nl_now(&l);
+    ck_assert_int_eq(nl_timer_arm(&l, &t, t0 + 20), 0);
+    ck_assert_int_eq(nl_run_once(&l, 0), 0); /* sets the timerfd to t0 + 20 */
+    due = t0 + 80;
+    ck_assert_int_eq(nl_timer_arm(&l, &t, due), 0);
+    while (n_timer_fired < 2) {
+        int ran = nl_run_once(&l, -1);
+        ck_assert_int_ge(ran, 0);
+        if (n_timer_fired < 2)
+            ck_assert_int_eq(ran, 0);
+    }
+    ck_assert_int_ge(l.now_ms, due);
+
+    /* A timer armed earlier than the timerfd's time fires first: u in 20 ms while t (30 s
+     * away) is still armed. */
+    t0 = nl_now(&l);
+    ck_assert_int_eq(nl_timer_arm(&l, &t, t0 + 30000), 0);
+    ck_assert_int_eq(nl_run_once(&l, 0), 0); /* sets the timerfd to t0 + 30 s */
+    ck_assert_int_eq(nl_timer_arm(&l, &u, t0 + 20), 0);
+    while (n_early_fired < 1)
+        ck_assert_int_ge(nl_run_once(&l, -1), 0);
+    ck_assert(nl_timer_armed(&t));
+    ck_assert_int_eq(n_timer_fired, 2);
+    nl_timer_cancel(&l, &t);
+    nl_fini(&l);
+}
+END_TEST
+
 /* Small buffers and segments both ways, so a few KiB the client does not read make the
  * server queue bytes in pooled storage. */
 static void small_socket(int fd)
@@ -397,6 +457,7 @@ static Suite *net_suite(void)
     tcase_add_test(tc, listen_connect_loopback);
     tcase_add_test(tc, slot_is_small);
     tcase_add_test(tc, run_once_steps);
+    tcase_add_test(tc, timerfd_ends_endless_waits);
     tcase_add_test(tc, pool_trim_frees_idle_buffers);
     tcase_set_timeout(tc, 20);
     suite_add_tcase(s, tc);
