@@ -616,6 +616,43 @@ START_TEST(basic_equal)
 }
 END_TEST
 
+static const struct {
+    const char *name, *text;
+    int loopback;
+} loops[] = {
+    {"v4_127_0_0_1", "127.0.0.1:7", 1},
+    {"v4_127_net_edge", "127.255.255.254:7", 1},
+    {"v4_126", "126.255.255.255:7", 0},
+    {"v4_128", "128.0.0.1:7", 0},
+    {"v4_any", "0.0.0.0:7", 0},
+    {"v6_loopback", "[::1]:7", 1},
+    {"v6_any", "[::]:7", 0},
+    {"v6_two", "[::2]:7", 0},
+    {"v6_mapped_127", "[::ffff:127.0.0.9]:7", 1},
+    {"v6_mapped_other", "[::ffff:10.0.0.1]:7", 0},
+    {"v6_compat_127", "[::127.0.0.1]:7", 0},
+    {"v6_doc", "[2001:db8::1]:7", 0},
+};
+
+START_TEST(basic_loopback)
+{
+    struct ea_endpoint e;
+
+    ck_assert_int_eq(ea_parse(loops[_i].text, strlen(loops[_i].text), 0, &e), 0);
+    ck_assert_msg(ea_is_loopback(&e.addr) == loops[_i].loopback, "%s", loops[_i].name);
+}
+END_TEST
+
+START_TEST(errors_loopback_none)
+{
+    struct ea_endpoint e;
+
+    ck_assert_int_eq(ea_is_loopback(NULL), 0);
+    ck_assert_int_eq(ea_parse("7", 1, EA_ALLOW_BARE_PORT, &e), 0);
+    ck_assert_int_eq(ea_is_loopback(&e.addr), 0); /* a bare port has no address */
+}
+END_TEST
+
 Suite *ea_suite(void)
 {
     Suite *s = suite_create("addr");
@@ -628,6 +665,7 @@ Suite *ea_suite(void)
     tcase_add_loop_test(tc, basic_net, 0, N(nets));
     tcase_add_loop_test(tc, basic_contains, 0, N(contains));
     tcase_add_loop_test(tc, basic_equal, 0, N(equals));
+    tcase_add_loop_test(tc, basic_loopback, 0, N(loops));
     suite_add_tcase(s, tc);
 
     tc = tcase_create("limits");
@@ -643,6 +681,7 @@ Suite *ea_suite(void)
     tcase_add_loop_test(tc, errors_parse, 0, N(bad));
     tcase_add_test(tc, errors_null_args);
     tcase_add_test(tc, errors_contains_bad_net);
+    tcase_add_test(tc, errors_loopback_none);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -425,6 +425,20 @@ int ea_net_contains(const struct ea_net *net, const struct ea_addr *a)
     return 0;
 }
 
+int ea_is_loopback(const struct ea_addr *a)
+{
+    static const uint8_t v6_loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+
+    if (!a)
+        return 0;
+    if (a->family == EA_INET)
+        return a->ip[0] == 127;
+    if (a->family == EA_INET6)
+        return memcmp(a->ip, v6_loopback, 16) == 0 ||
+               (memcmp(a->ip, v4_mapped_prefix, 12) == 0 && a->ip[12] == 127);
+    return 0;
+}
+
 int ea_equal(const struct ea_addr *a, const struct ea_addr *b)
 {
     if (!a || !b)

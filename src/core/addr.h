@@ -68,6 +68,9 @@ int ea_parse_net(const char *s, size_t n, struct ea_net *out);
 /* Whether a is inside net. An IPv4-mapped IPv6 address (::ffff:a.b.c.d) matches IPv4 nets. */
 int ea_net_contains(const struct ea_net *net, const struct ea_addr *a);
 
+/* Whether a is a loopback address: 127.0.0.0/8, ::1, or ::ffff:127.0.0.0/104. */
+int ea_is_loopback(const struct ea_addr *a);
+
 /* Whether two addresses are equal (family, ip, port; scope only when both are non-zero). */
 int ea_equal(const struct ea_addr *a, const struct ea_addr *b);
 
