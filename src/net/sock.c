@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
 #include <time.h>
@@ -376,7 +377,7 @@ fail:
     return rc;
 }
 
-int ns_connect_start(const struct ea_addr *a, int socktype, int *fd)
+static int connect_start(const struct ea_addr *a, int socktype, const char *cc, int *fd)
 {
     struct sockaddr_storage ss;
     socklen_t len;
@@ -384,6 +385,8 @@ int ns_connect_start(const struct ea_addr *a, int socktype, int *fd)
 
     if (!fd || (rc = open_for(a, socktype, &ss, &len, &s)) != 0)
         return fd ? rc : -EINVAL;
+    if (cc)
+        (void)ns_set_congestion(s, cc);
     if (connect(s, (struct sockaddr *)&ss, len) == 0) {
         *fd = s;
         return 0;
@@ -394,6 +397,34 @@ int ns_connect_start(const struct ea_addr *a, int socktype, int *fd)
         return -EINPROGRESS;
     }
     close(s);
+    return rc;
+}
+
+int ns_connect_start(const struct ea_addr *a, int socktype, int *fd)
+{
+    return connect_start(a, socktype, NULL, fd);
+}
+
+int ns_connect_start_cc(const struct ea_addr *a, const char *cc, int *fd)
+{
+    return connect_start(a, SOCK_STREAM, cc, fd);
+}
+
+int ns_set_congestion(int fd, const char *name)
+{
+    if (setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, (socklen_t)strlen(name)) < 0)
+        return -errno;
+    return 0;
+}
+
+int ns_check_congestion(const char *name)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), rc;
+
+    if (fd < 0)
+        return -errno;
+    rc = ns_set_congestion(fd, name);
+    close(fd);
     return rc;
 }
 

@@ -95,6 +95,19 @@ int ns_connect(const struct ea_addr *a, int socktype, const struct ea_addr *loca
  * ns_connect_result), both with *fd set; or -errno of the failing step, nothing left open. */
 int ns_connect_start(const struct ea_addr *a, int socktype, int *fd);
 
+/* ns_connect_start for a TCP socket whose congestion control (TCP_CONGESTION) is set to cc
+ * before connecting, so the connection never starts with the system's (NULL: it does).
+ * Best effort: a kernel that refuses cc leaves the system's. */
+int ns_connect_start_cc(const struct ea_addr *a, const char *cc, int *fd);
+
+/* Sets fd's TCP congestion control to name (on a listening socket: for the connections it
+ * will accept). Returns 0 or -errno from setsockopt. */
+int ns_set_congestion(int fd, const char *name);
+
+/* Whether this kernel lets this process use congestion control name (tries it on a new TCP
+ * socket). Returns 0 or -errno (ENOENT: unknown, EPERM: not allowed to this user). */
+int ns_check_congestion(const char *name);
+
 /* The outcome of a connect started by ns_connect_start once fd is writable: 0 connected, or
  * -errno (SO_ERROR: -ECONNREFUSED, -ETIMEDOUT, ...). */
 int ns_connect_result(int fd);

@@ -234,6 +234,44 @@ START_TEST(listen_connect_loopback)
 }
 END_TEST
 
+static void expect_cc(int fd, const char *want)
+{
+    char name[16] = "";
+    socklen_t len = sizeof name;
+
+    ck_assert_int_eq(getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &len), 0);
+    ck_assert_str_eq(name, want);
+}
+
+/* echod's loopback rule rests on this: a congestion control set on the listener is the one
+ * of every connection it accepts; the client's is set before it connects. reno is built
+ * into every kernel and allowed to every user. */
+START_TEST(congestion_inherited)
+{
+    struct ea_addr a, got;
+    int lfd, cfd, afd, rc;
+
+    ck_assert_int_eq(ns_check_congestion("reno"), 0);
+    ck_assert_int_eq(ns_check_congestion("no-such-cc"), -ENOENT);
+    memset(&a, 0, sizeof a);
+    a.family = EA_INET;
+    a.ip[0] = 127, a.ip[3] = 1;
+    ck_assert_int_eq(ns_listen(&a, SOCK_STREAM, 0, &lfd), 0);
+    ck_assert_int_eq(ns_set_congestion(lfd, "reno"), 0);
+    ck_assert_int_eq(ns_set_congestion(lfd, "no-such-cc"), -ENOENT);
+    ck_assert_int_eq(ns_local_addr(lfd, &got), 0);
+    rc = ns_connect_start_cc(&got, "reno", &cfd);
+    ck_assert(rc == 0 || rc == -EINPROGRESS);
+    ck_assert_int_eq(ns_wait(lfd, POLLIN, 2000) > 0, 1);
+    ck_assert_int_eq(ns_accept(lfd, &afd, NULL), 0);
+    expect_cc(afd, "reno");
+    expect_cc(cfd, "reno");
+    close(afd);
+    close(cfd);
+    close(lfd);
+}
+END_TEST
+
 /* --- stepping the loop and the server (nl_run_once, nt_pool_trim) ------------------------ */
 
 static int n_pipe_events, n_timer_fired;
@@ -455,6 +493,7 @@ static Suite *net_suite(void)
                         (int)(sizeof resolve_cases / sizeof resolve_cases[0]));
     tcase_add_test(tc, strerror_kinds);
     tcase_add_test(tc, listen_connect_loopback);
+    tcase_add_test(tc, congestion_inherited);
     tcase_add_test(tc, slot_is_small);
     tcase_add_test(tc, run_once_steps);
     tcase_add_test(tc, timerfd_ends_endless_waits);
