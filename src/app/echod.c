@@ -53,6 +53,7 @@ struct opts {
     uint32_t idle_s;
     uint32_t workers;
     int tcp, udp, quiet, no_splice;
+    const char *cc; /* --congestion NAME, "system", or NULL: the default rule */
     struct ed_policy pol;
     int deny_given;
 };
@@ -83,6 +84,10 @@ static void usage(FILE *f)
             "                            kernel spreads clients across them\n"
             "      --no-splice           echo bulk TCP streams by copying through user space\n"
             "                            instead of splice(2) through a pipe (to compare)\n"
+            "      --congestion NAME     TCP congestion control of the connections served\n"
+            "                            (default: reno on loopback addresses, where pacing\n"
+            "                            has nothing to pace, the system's elsewhere;\n"
+            "                            'system': the system's everywhere)\n"
             "      --tcp-only            serve TCP only\n"
             "      --udp-only            serve UDP only\n"
             "  -q, --quiet               no listening lines (unless the port is 0) and no\n"
@@ -138,6 +143,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"idle-timeout", required_argument, NULL, 't'},
         {"workers", required_argument, NULL, 'w'},
         {"no-splice", no_argument, NULL, 'S'},
+        {"congestion", required_argument, NULL, 'C'},
         {"deny-port", required_argument, NULL, 'D'},
         {"allow", required_argument, NULL, 'A'},
         {"tcp-only", no_argument, NULL, 'T'},
@@ -212,6 +218,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'S':
             o->no_splice = 1;
             break;
+        case 'C':
+            if (!*optarg || strlen(optarg) >= 16)
+                return bad("--congestion", optarg, "not a congestion control name");
+            o->cc = optarg;
+            break;
         case 'T':
             o->udp = 0;
             break;
@@ -280,10 +291,46 @@ struct worker {
     int run_rc;  /* what nl_run returned */
 };
 
-/* Several workers bind the same addresses, which needs SO_REUSEPORT on every socket. */
+/* The congestion control of TCP connections accepted on a: --congestion, else reno on a
+ * loopback address (the default, often BBR, paces every send with a high-resolution timer,
+ * which on loopback only costs CPU; reno never paces and every kernel lets any user pick it),
+ * else the system's (NULL). */
+static const char *congestion_for(const struct opts *o, const struct ea_addr *a)
+{
+    if (o->cc)
+        return strcmp(o->cc, "system") == 0 ? NULL : o->cc;
+    return ea_is_loopback(a) ? "reno" : NULL;
+}
+
+/* Whether this kernel lets us use congestion control name; prints why not. */
+static int check_congestion(const char *name)
+{
+    int rc;
+
+    if (strcmp(name, "system") == 0 || (rc = ns_check_congestion(name)) == 0)
+        return 0;
+    fprintf(stderr, "%s: bad --congestion '%s': %s (see "
+            "/proc/sys/net/ipv4/tcp_allowed_congestion_control)\n", prog, name, ns_strerror(rc));
+    return -1;
+}
+
+/* Several workers bind the same addresses, which needs SO_REUSEPORT on every socket. A TCP
+ * listener gets its congestion control here; accepted connections inherit it. Only a name
+ * the user gave must work. */
 static int listen_sock(const struct opts *o, const struct ea_addr *a, int type, int *fd)
 {
-    return o->workers > 1 ? ns_listen_shared(a, type, 0, fd) : ns_listen(a, type, 0, fd);
+    const char *cc = type == SOCK_STREAM ? congestion_for(o, a) : NULL;
+    int rc = o->workers > 1 ? ns_listen_shared(a, type, 0, fd) : ns_listen(a, type, 0, fd);
+
+    if (rc || !cc)
+        return rc;
+    rc = ns_set_congestion(*fd, cc);
+    if (rc && o->cc) {
+        close(*fd);
+        *fd = -1;
+        return rc;
+    }
+    return 0;
 }
 
 static void announce(const struct opts *o, const char *proto, int fd, int ephemeral)
@@ -628,6 +675,8 @@ int main(int argc, char **argv)
 
     memset(&o, 0, sizeof o);
     if (parse_opts(argc, argv, &o) < 0)
+        return EXIT_USAGE;
+    if (o.cc && check_congestion(o.cc) < 0)
         return EXIT_USAGE;
     signal(SIGPIPE, SIG_IGN);
     /* Each worker: its connections, and the pipes of its splicing connections. */

@@ -100,6 +100,7 @@ static void pipe_get(struct nt_server *s, struct nt_conn *c)
     uint32_t i;
     size_t want;
     int fds[2], got;
+    socklen_t optlen = sizeof got;
 
     if (s->n_pipe_free) {
         i = s->pipe_free[--s->n_pipe_free];
@@ -127,6 +128,9 @@ static void pipe_get(struct nt_server *s, struct nt_conn *c)
         p->size = got > 0 ? (uint32_t)got : 4096;
     }
     c->pipe = i + 1;
+    p->mss = 0;
+    if (getsockopt(c->io.fd, IPPROTO_TCP, TCP_MAXSEG, &got, &optlen) == 0 && got > 0)
+        p->mss = (uint32_t)got;
 }
 
 /* Returns c's pipe to the pool. A pipe still holding bytes (the connection failed) is
@@ -254,7 +258,10 @@ static int write_held(struct nt_server *s, struct nt_conn *c)
 
 /* Splice path: socket -> pipe (as much as the cap and the pipe allow), then at once pipe ->
  * socket. *got gets the bytes read. A kernel that cannot splice this socket (EINVAL) turns
- * the path off for the server; nothing was moved then. */
+ * the path off for the server; nothing was moved then. A read asks for whole segments when
+ * it can: what a full read takes then leaves as full segments, where 64 KiB would leave as
+ * a 65483-byte loopback segment and a 53-byte one (twice the packets, each a trip through
+ * the stack); a short read (the stream paused) sends what came, as before. */
 static int read_splice(struct nt_server *s, struct nt_conn *c, size_t *got)
 {
     const struct nt_pipe *p = &s->pipes[c->pipe - 1];
@@ -264,6 +271,8 @@ static int read_splice(struct nt_server *s, struct nt_conn *c, size_t *got)
     int rc;
 
     *got = 0;
+    if (p->mss && want > p->mss)
+        want -= want % p->mss;
     if (!want)
         return IO_AGAIN;
     do

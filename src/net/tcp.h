@@ -72,6 +72,7 @@ struct nt_conn {
 struct nt_pipe {
     int r, w;      /* -1 when not open */
     uint32_t size; /* its capacity in bytes (F_GETPIPE_SZ) */
+    uint32_t mss;  /* the borrowing connection's segment size (TCP_MAXSEG), 0 if unknown */
 };
 
 struct nt_listener {

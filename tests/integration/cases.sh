@@ -431,12 +431,20 @@ case_echod_options() {
     one_line_error 2 "echod: bad --allow '10.0.0.0/99': *" "$ECHOD" --allow 10.0.0.0/99
     one_line_error 2 "echod: option '--port' needs an argument (see --help)" "$ECHOD" --port
     one_line_error 2 "echod: --tcp-only and --udp-only exclude each other" "$ECHOD" --tcp-only --udp-only
+    one_line_error 2 "echod: bad --congestion 'no-such-cc': No such file or directory (see *)" \
+        "$ECHOD" --congestion no-such-cc
     one_line_error 3 "echod: cannot listen on 192.0.2.1:7007: Cannot assign requested address" \
         "$ECHOD" --listen 192.0.2.1
     start_echod
     one_line_error 3 "echod: cannot listen on 127.0.0.1:$PORT: Address already in use" \
         "$ECHOD" --port "$PORT"
     stop_echod
+    # Any congestion control the kernel allows serves, as does the system's.
+    for cc in system reno; do
+        start_echod --congestion "$cc" --workers 2
+        itest stream "$PORT" 1048576 1
+        stop_echod
+    done
     timeout 5 "$ECHOD" --help >"$TMP/help" || fail "--help failed"
     grep -q '^  3  cannot listen' "$TMP/help" ||
         fail "--help lists no exit statuses"
