@@ -46,8 +46,21 @@ eh_bench_test(tcp.stream 0 embedded
 # Streaming sends the pattern's pages by reference (vmsplice into a pipe, splice into the
 # socket) unless --no-splice; the echo is still checked byte by byte either way.
 eh_bench_test(tcp.stream.splice 0 embedded
-    "${eh_bench_sane} and .engine == \"epoll\" and .mode == \"stream\" and .bytes > 1048576 and .spliced_bytes > .bytes"
+    "${eh_bench_sane} and .engine == \"epoll\" and .mode == \"stream\" and .bytes > 1048576 and .spliced_bytes > .bytes and .congestion == \"reno\""
     ${eh_bench_short} --stream --engine epoll)
+# Spliced sends go out in whole segments, the part segment waiting in the pipe for the next
+# write: with a window of one write (more than one loopback segment, 65483 bytes) or of a
+# few small ones, that part must still leave and be echoed (no stall).
+eh_bench_test(tcp.stream.window1 0 embedded
+    "${eh_bench_sane} and .stalls == 0 and .bytes > 1048576 and .spliced_bytes > .bytes"
+    ${eh_bench_short} --stream --engine epoll --window 65536)
+eh_bench_test(tcp.stream.small 0 embedded
+    "${eh_bench_sane} and .stalls == 0 and .bytes > 100000 and .spliced_bytes > 0"
+    ${eh_bench_short} --stream --engine epoll -s 1000 --window 3000)
+# --congestion system: the connections keep the system's congestion control.
+eh_bench_test(tcp.stream.system_cc 0 embedded
+    "${eh_bench_sane} and .bytes > 1048576 and (.congestion | length) > 0"
+    ${eh_bench_short} --stream --congestion system)
 eh_bench_test(tcp.stream.nosplice 0 embedded
     "${eh_bench_sane} and .engine == \"epoll\" and .mode == \"stream\" and .bytes > 1048576 and .spliced_bytes == 0"
     ${eh_bench_short} --stream --engine epoll --no-splice)
@@ -111,6 +124,8 @@ eh_bench_test(usage.size 2 embedded - -s 70000 -u)
 eh_bench_test(usage.unknown 2 embedded - --bogus)
 eh_bench_test(usage.modes 2 embedded - --stream --rate 5)
 eh_bench_test(usage.no_splice 2 embedded - --no-splice)
+eh_bench_test(usage.congestion 2 embedded - --congestion reno)
+eh_bench_test(usage.congestion_name 2 embedded - --stream --congestion no-such-cc)
 eh_bench_test(usage.duration 2 embedded - -d 0)
 eh_bench_test(usage.target 2 embedded - "not a target")
 eh_bench_test(unreachable.tcp 3 "dead:${eh_bench_fx}/correct" - -d 0.2)

@@ -32,6 +32,8 @@ struct bb_cfg {
     int engine;             /* enum bb_engine: what the run uses */
     int engine_set;         /* --engine given */
     int no_splice;          /* --no-splice: stream sends copy with send() */
+    const char *cc;         /* --congestion as given (NULL: not given) */
+    const char *conn_cc;    /* what connections set before connecting (NULL: the system's) */
     char target[EA_FORMAT_MAX];
     struct ea_addr addr;    /* resolved target */
 };
@@ -61,6 +63,7 @@ struct bb_stats {
     uint64_t idle_held, idle_answered;
     uint64_t connected;
     uint64_t spliced;                        /* stream bytes sent by vmsplice + splice */
+    char congestion[16];                     /* stream: a connection's congestion control */
     struct hg_hist hist;                     /* latencies, ns */
     char first_error[400];                   /* the first failure, with its offset */
     char first_connect_error[200];

@@ -37,6 +37,9 @@ static void usage(FILE *f)
             "      --window BYTES    unechoed bytes in flight when streaming (default 1048576)\n"
             "      --no-splice       streaming on epoll: copy each write with send() instead of\n"
             "                        passing the pattern's pages by reference (vmsplice+splice)\n"
+            "      --congestion NAME streaming: the connections' TCP congestion control\n"
+            "                        (default: reno to a loopback target, where pacing has\n"
+            "                        nothing to pace, else the system's; 'system': the system's)\n"
             "      --idle N          open N connections, print \"ready N\", hold them silent\n"
             "                        for --hold SEC (default 5), then check each still echoes\n"
             "      --hold SEC\n"
@@ -103,7 +106,7 @@ static int parse_sec(const char *s, double lo, double hi, uint64_t *ns)
 int bo_parse(int argc, char **argv, struct bo_args *a)
 {
     enum { O_STREAM = 256, O_WINDOW, O_IDLE, O_HOLD, O_RATE, O_SEED, O_TIMEOUT, O_JSON, O_ECHOD, O_ENGINE,
-           O_NO_SPLICE };
+           O_NO_SPLICE, O_CONGESTION };
     static const struct option longopts[] = {
         {"udp", no_argument, NULL, 'u'},
         {"conns", required_argument, NULL, 'c'},
@@ -115,6 +118,7 @@ int bo_parse(int argc, char **argv, struct bo_args *a)
         {"stream", no_argument, NULL, O_STREAM},
         {"window", required_argument, NULL, O_WINDOW},
         {"no-splice", no_argument, NULL, O_NO_SPLICE},
+        {"congestion", required_argument, NULL, O_CONGESTION},
         {"idle", required_argument, NULL, O_IDLE},
         {"hold", required_argument, NULL, O_HOLD},
         {"rate", required_argument, NULL, O_RATE},
@@ -195,6 +199,11 @@ int bo_parse(int argc, char **argv, struct bo_args *a)
         case O_NO_SPLICE:
             c->no_splice = 1;
             no_splice = 1;
+            break;
+        case O_CONGESTION:
+            if (!*optarg || strlen(optarg) >= 16)
+                return bad("--congestion", optarg, "not a congestion control name");
+            c->cc = optarg;
             break;
         case O_IDLE:
             if (parse_u64(optarg, 1, 1000000, &v))
@@ -287,6 +296,10 @@ int bo_parse(int argc, char **argv, struct bo_args *a)
     }
     if (no_splice && !stream) {
         fprintf(stderr, "echo-bench: --no-splice is for --stream only\n");
+        return BO_EXIT_USAGE;
+    }
+    if (c->cc && !stream) {
+        fprintf(stderr, "echo-bench: --congestion is for --stream only\n");
         return BO_EXIT_USAGE;
     }
     if (hold_set && !idle) {

@@ -44,6 +44,8 @@ int bp_collect(struct bp_result *r, const struct bb_cfg *cfg, struct bb_worker *
         s->idle_answered += t->idle_answered;
         s->connected += t->connected;
         s->spliced += t->spliced;
+        if (!s->congestion[0])
+            memcpy(s->congestion, t->congestion, sizeof s->congestion);
         hg_merge(&s->hist, &t->hist);
         if (!s->first_error[0] && t->first_error[0])
             memcpy(s->first_error, t->first_error, sizeof s->first_error);
@@ -143,6 +145,7 @@ void bp_json(FILE *f, const struct bp_result *r)
     fprintf(f, "\"idle\":{\"held\":%llu,\"answered\":%llu},",
             (unsigned long long)s->idle_held, (unsigned long long)s->idle_answered);
     fprintf(f, "\"spliced_bytes\":%llu,", (unsigned long long)s->spliced);
+    fprintf(f, "\"congestion\":\"%s\",", s->congestion);
     fprintf(f, "\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f,\"cpu_total_s\":%.3f,"
             "\"cpu_us_per_msg\":%.4f,",
             r->cpu_user_s, r->cpu_sys_s, r->cpu_total_s,

@@ -61,6 +61,7 @@ struct conn {
     uint8_t recving;       /* io_uring: a receive in flight */
     int pr, pw;            /* streaming: the send pipe's ends (-1: send() copies) */
     uint32_t inpipe;       /* bytes in the pipe: the stream's [sent, sent + inpipe) */
+    uint32_t mss;          /* streaming: the socket's segment size (TCP_MAXSEG), 0 if unknown */
 };
 
 struct tw {
@@ -107,7 +108,8 @@ static void drop_pipe(struct conn *c)
  * in flight stay right. No pipe (the limits, an old kernel): send() copies, as before. */
 static void open_pipe(struct conn *c)
 {
-    int p[2];
+    int p[2], mss = 0;
+    socklen_t len = sizeof mss;
 
     if (pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0)
         return;
@@ -115,6 +117,9 @@ static void open_pipe(struct conn *c)
     c->pr = p[0];
     c->pw = p[1];
     c->inpipe = 0;
+    c->mss = 0;
+    if (getsockopt(c->io.fd, IPPROTO_TCP, TCP_MAXSEG, &mss, &len) == 0 && mss > 0)
+        c->mss = (uint32_t)mss;
 }
 
 static void conn_close(struct tw *w, struct conn *c)
@@ -213,13 +218,18 @@ static void u_recv(struct tw *w, struct conn *c)
 #endif
 
 /* Sends up to want bytes (at least what the pipe holds) through c's pipe: tops the pipe up
- * from the table in --size pieces by vmsplice, then splices all it holds into the socket.
+ * from the table in --size pieces by vmsplice, then splices what it holds into the socket,
+ * in whole segments when it holds more than one: the part segment stays in the pipe and
+ * leaves with the next write's bytes (a 64 KiB write on its own leaves loopback as a
+ * 65483-byte segment and a 53-byte one, twice the packets for the same bytes). That never
+ * stalls: what was sent is at least a segment, and its echo makes room for the next write.
  * Returns the bytes still wanted. When the kernel refuses either call for this pipe or socket
  * (EINVAL, ENOSYS, ...), drops the pipe: the bytes it held were not sent, and send() sends
  * them from the table. Closes c on a socket error, as send() would. */
 static uint64_t splice_out(struct tw *w, struct conn *c, uint64_t want)
 {
     const struct bb_cfg *cfg = w->cfg;
+    size_t len;
     ssize_t r;
 
     for (;;) {
@@ -245,7 +255,10 @@ static uint64_t splice_out(struct tw *w, struct conn *c, uint64_t want)
         }
         if (!c->inpipe)
             return want;
-        r = splice(c->pr, NULL, c->io.fd, NULL, c->inpipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        len = c->inpipe;
+        if (c->mss && len > c->mss)
+            len -= len % c->mss;
+        r = splice(c->pr, NULL, c->io.fd, NULL, len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
@@ -264,8 +277,10 @@ static uint64_t splice_out(struct tw *w, struct conn *c, uint64_t want)
         w->b->st.spliced += (uint64_t)r;
         want = want > (uint64_t)r ? want - (uint64_t)r : 0;
         c->inpipe -= (uint32_t)r;
-        if (c->inpipe)
+        if ((size_t)r < len)
             return want ? want : 1; /* the socket is full: wait until it is writable */
+        if (c->inpipe)
+            return 0; /* the part segment kept back goes with the next write */
     }
 refused:
     drop_pipe(c);
@@ -355,6 +370,11 @@ static void on_connected(struct tw *w, struct conn *c)
     w->b->st.connected++;
     /* Small messages must leave at once: Nagle would hold a pipelined partial write. */
     (void)ns_set_int(c->io.fd, IPPROTO_TCP, TCP_NODELAY, 1);
+    if (w->cfg->mode == BB_STREAM && !w->b->st.congestion[0]) {
+        socklen_t len = sizeof w->b->st.congestion - 1;
+        if (getsockopt(c->io.fd, IPPROTO_TCP, TCP_CONGESTION, w->b->st.congestion, &len) != 0)
+            w->b->st.congestion[0] = 0;
+    }
     if (w->cfg->mode == BB_STREAM && !w->cfg->no_splice && w->cfg->engine != BB_URING)
         open_pipe(c);
     (void)nl_mod(&w->loop, &c->io, EPOLLIN);
@@ -366,7 +386,7 @@ static void start_connects(struct tw *w)
 {
     while (w->connecting < MAX_CONNECTING && w->next_connect < w->b->count) {
         struct conn *c = &w->c[w->next_connect++];
-        int fd = -1, rc = ns_connect_start(&w->cfg->addr, SOCK_STREAM, &fd);
+        int fd = -1, rc = ns_connect_start_cc(&w->cfg->addr, w->cfg->conn_cc, &fd);
         c->progress_ns = w->now;
         if (rc != 0 && rc != -EINPROGRESS) {
             connect_failed(w, c, rc);
