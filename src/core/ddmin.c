@@ -11,11 +11,23 @@
 
 void dd_init(struct dd_state *d, const struct fq_seq *start)
 {
-    memset(d, 0, sizeof *d);
-    d->best = *start;
-    fq_normalize(&d->best);
+    unsigned st = 0;
+
+    /* Field by field, and only the actions in use, normalized as they are copied: clearing
+     * and copying the whole 4.5 KiB cost more than a short shrink. */
+    d->best.seed = start->seed;
+    d->best.count = fq__normalize_into(d->best.a, start->a, start->count, &st);
+    d->cand.seed = 0;
+    d->cand.count = 0;
     d->phase = DD_ACTIONS;
+    d->waiting = 0;
     d->n = 2;
+    d->idx = 0;
+    d->subset = 0;
+    d->j = 0;
+    d->lo = d->hi = d->tried = 0;
+    d->searching = 0;
+    d->tests = d->failures = 0;
 }
 
 /* cand = best, the actions in use only (a whole struct fq_seq is 2 KiB). */
@@ -34,23 +46,20 @@ static void keep_cand(struct dd_state *d)
     memcpy(d->best.a, d->cand.a, d->cand.count * sizeof d->cand.a[0]);
 }
 
-/* Builds the candidate from best: chunk i of n alone (subset) or best without it. */
+/* Builds the candidate from best: chunk i of n alone (subset) or best without it, normalized
+ * while it is copied (one pass over the actions, no copy then normalize). */
 static void build_chunk(struct dd_state *d, size_t i, int subset)
 {
-    size_t len = d->best.count, b = i * len / d->n, e = (i + 1) * len / d->n;
-    const size_t sz = sizeof d->best.a[0];
+    size_t len = d->best.count, b = i * len / d->n, e = (i + 1) * len / d->n, k;
+    unsigned st = 0;
 
-    /* Whole runs of actions, not one at a time: this is the shrinker's inner loop. */
     d->cand.seed = d->best.seed;
     if (subset) {
-        memcpy(d->cand.a, &d->best.a[b], (e - b) * sz);
-        d->cand.count = e - b;
+        d->cand.count = fq__normalize_into(d->cand.a, &d->best.a[b], e - b, &st);
     } else {
-        memcpy(d->cand.a, d->best.a, b * sz);
-        memcpy(&d->cand.a[b], &d->best.a[e], (len - e) * sz);
-        d->cand.count = len - (e - b);
+        k = fq__normalize_into(d->cand.a, d->best.a, b, &st);
+        d->cand.count = k + fq__normalize_into(&d->cand.a[k], &d->best.a[e], len - e, &st);
     }
-    fq_normalize(&d->cand);
 }
 
 static int sized(const struct fq_action *a)
@@ -147,7 +156,10 @@ static int next_size(struct dd_state *d)
     }
     copy_best(d);
     d->cand.a[d->j].n = d->tried;
-    fq_normalize(&d->cand); /* a write or pause of 0 goes away */
+    /* best is normal (every sequence it takes is), and a size above 0 keeps a sized action
+     * and every slot's state as they were: only a write or pause of 0 goes away. */
+    if (d->tried == 0)
+        fq_normalize(&d->cand);
     if (d->cand.count == 0) {
         /* Nothing left to run: not a candidate, and nothing to learn from it. */
         d->lo = d->tried + 1;

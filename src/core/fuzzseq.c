@@ -190,16 +190,20 @@ static const uint8_t tcp_step[FQ_RESET + 1][3] = {
     [FQ_RESET] = {F | ST_CLOSED, K | F | ST_CLOSED, K | F | ST_CLOSED},
 };
 
-void fq_normalize(struct fq_seq *s)
+size_t fq__normalize_into(struct fq_action *dst, const struct fq_action *src, size_t n,
+                          unsigned *state)
 {
-    uint8_t st[FQ_TCP_SLOTS] = {0};
-    size_t out = 0;
+    /* The slots' states packed two bits a slot into one word (an array indexed by slot costs a
+     * sanitizer-checked stack frame on every call), and the actions walked by pointer. */
+    unsigned st = *state;
+    struct fq_action *out = dst;
+    const struct fq_action *end = src + n;
 
-    /* Every action is copied down to out and out advances past the ones kept: a table step
-     * per TCP action, no branch on the result. */
-    for (size_t i = 0; i < s->count; i++) {
-        const struct fq_action a = s->a[i];
-        unsigned keep, t;
+    /* Every action is copied to out and out advances past the ones kept: a table step per TCP
+     * action, no branch on the result. out never passes src, so in place is safe. */
+    for (; src < end; src++) {
+        const struct fq_action a = *src;
+        unsigned keep, t, sh;
 
         switch (a.op) {
         case FQ_PAUSE: keep = a.n > 0; break;
@@ -209,15 +213,24 @@ void fq_normalize(struct fq_seq *s)
                 keep = 0;
                 break;
             }
-            t = tcp_step[a.op][st[a.slot]];
-            st[a.slot] = (uint8_t)(t & 3);
+            sh = 2u * a.slot;
+            t = tcp_step[a.op][(st >> sh) & 3];
+            st = (st & ~(3u << sh)) | (t & 3) << sh;
             keep = (t >> 2) & ((t >> 3) | (a.n != 0)) & 1;
             break;
         }
-        s->a[out] = a;
+        *out = a;
         out += keep;
     }
-    s->count = out;
+    *state = st;
+    return (size_t)(out - dst);
+}
+
+void fq_normalize(struct fq_seq *s)
+{
+    unsigned st = 0;
+
+    s->count = fq__normalize_into(s->a, s->a, s->count, &st);
 }
 
 int fq_equal(const struct fq_seq *a, const struct fq_seq *b)

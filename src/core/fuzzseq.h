@@ -73,6 +73,13 @@ int fq_generate(struct fq_seq *s, uint64_t seed, const struct fq_gen *g);
  * pauses of 0 ms), keeping the order of the rest. Idempotent. */
 void fq_normalize(struct fq_seq *s);
 
+/* For core/ddmin only: appends to dst the actions of src[0..n) that fq_normalize keeps,
+ * starting from the slots' states in *state (0: all closed) and leaving there the states
+ * after them, so a sequence can be normalized in pieces while it is copied. dst may be src
+ * (in place) or any array that does not overlap src past dst. Returns the actions written. */
+size_t fq__normalize_into(struct fq_action *dst, const struct fq_action *src, size_t n,
+                          unsigned *state);
+
 /* Whether a and b hold the same seed and actions. */
 int fq_equal(const struct fq_seq *a, const struct fq_seq *b);
 
