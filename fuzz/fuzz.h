@@ -20,4 +20,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FUZZ_ORACLE
 #endif
 
+/* An oracle helper called per action from other FUZZ_ORACLE functions only: inlined into
+ * them (a call per action cost more than the check), and uninstrumented there as they are. */
+#if defined(__clang__)
+#define FUZZ_ORACLE_INLINE __attribute__((no_sanitize("coverage"), always_inline))
+#else
+#define FUZZ_ORACLE_INLINE
+#endif
+
 #endif

@@ -76,37 +76,59 @@ static int sized(int op)
     return op == FQ_WRITE || op == FQ_SEND || op == FQ_PAUSE;
 }
 
-/* Whether s fails: the clauses, all or any of them, or c0 or (c1 and c2). One pass over s. */
+/* A clause as a key (op and slot in one value, or one no action has for a clause not in use)
+ * and a least size (0, which every action has, for an op without one). */
+#define KEY(p, k) ((k) < (p)->count ? (uint32_t)(p)->c[k].op << 8 | (p)->c[k].slot : 0x10000u)
+#define MIN(p, k) (sized((p)->c[k].op) ? (p)->c[k].min : 0)
+
+/* Whether s fails: the clauses, all or any of them, or c0 or (c1 and c2); and in *normal
+ * whether the reference normalizer keeps every action of s (fzq_is_normal), found in the same
+ * pass. The clauses are in scalars (arrays here went through ASan's checked stack on every
+ * action) and each action is read once, whole. */
+FUZZ_ORACLE static int fails_normal(const struct pred *p, const struct fq_seq *s, int *normal)
+{
+    const uint32_t k0 = KEY(p, 0), k1 = KEY(p, 1), k2 = KEY(p, 2);
+    const uint32_t m0 = MIN(p, 0), m1 = MIN(p, 1), m2 = MIN(p, 2);
+    const struct fq_action *a = s->a, *end = s->a + s->count;
+    unsigned h0 = 0, h1 = 0, h2 = 0, st = 0;
+    int f0, f1, f2, norm = 1;
+
+    for (; a < end; a++) {
+        const struct fq_action x = *a;
+        uint32_t key = (uint32_t)x.op << 8 | x.slot;
+        norm &= fzq_ref_keep(&st, &x);
+        h0 += key == k0 && x.n >= m0;
+        h1 += key == k1 && x.n >= m1;
+        h2 += key == k2 && x.n >= m2;
+    }
+    *normal = norm;
+    f0 = p->count > 0 && h0 >= p->c[0].need;
+    f1 = p->count > 1 && h1 >= p->c[1].need;
+    f2 = p->count > 2 && h2 >= p->c[2].need;
+    if (p->mixed)
+        return f0 || (f1 && f2);
+    if (p->any)
+        return f0 || f1 || f2;
+    return f0 && (p->count < 2 || f1) && (p->count < 3 || f2);
+}
+
+/* Whether s fails. */
 FUZZ_ORACLE static int fails(const struct pred *p, const struct fq_seq *s)
 {
-    unsigned hits[3] = {0, 0, 0};
-    int h[3];
+    int normal;
 
-    for (size_t i = 0; i < s->count; i++) {
-        const struct fq_action *a = &s->a[i];
-        for (int k = 0; k < p->count; k++) {
-            const struct clause *c = &p->c[k];
-            hits[k] += a->op == c->op && a->slot == c->slot && (!sized(c->op) || a->n >= c->min);
-        }
-    }
-    for (int k = 0; k < 3; k++)
-        h[k] = k < p->count && hits[k] >= p->c[k].need;
-    if (p->mixed)
-        return h[0] || (h[1] && h[2]);
-    if (p->any)
-        return h[0] || h[1] || h[2];
-    return h[0] && (p->count < 2 || h[1]) && (p->count < 3 || h[2]);
+    return fails_normal(p, s, &normal);
 }
 
 /* s without action drop, normalized by the reference. */
 FUZZ_ORACLE static void without(const struct fq_seq *s, size_t drop, struct fq_seq *out)
 {
-    uint8_t st[FQ_TCP_SLOTS] = {0};
+    unsigned st = 0;
 
     out->seed = s->seed;
     out->count = 0;
     for (size_t i = 0; i < s->count; i++)
-        if (i != drop && fzq_ref_keep(st, &s->a[i]))
+        if (i != drop && fzq_ref_keep(&st, &s->a[i]))
             out->a[out->count++] = s->a[i];
 }
 
@@ -135,6 +157,9 @@ FUZZ_ORACLE static void check_ddmin_result(const struct pred *p, const struct fq
     }
 }
 
+static struct dd_state d;
+static struct fq_seq start, norm, a_result, shadow;
+
 /* Appends the actions that make clause c hold: a fresh connection for the TCP ops. */
 static void plant(struct fq_seq *s, const struct clause *c)
 {
@@ -153,14 +178,86 @@ static void plant(struct fq_seq *s, const struct clause *c)
     }
 }
 
+/* Shrinks start (normalized: norm) against p with at most budget candidates, checking every
+ * step, then the result of each phase reached. */
+FUZZ_ORACLE static void shrink(const struct pred *p, size_t budget)
+{
+    const struct fq_seq *cand;
+    size_t calls = 0, a_calls = 0, bound, len = norm.count;
+    int seen_a = 0;
+
+    dd_init(&d, &start);
+    fzq_copy(&shadow, &norm);
+    if (!fzq_same(dd_best(&d), &shadow))
+        fail("dd_init did not start from the normalized start", d.best.count);
+    while (calls < budget && (cand = dd_next(&d)) != NULL) {
+        int failed, normal;
+        if (!seen_a && d.phase != DD_ACTIONS) {
+            seen_a = 1;
+            fzq_copy(&a_result, &d.best);
+            a_calls = calls;
+        }
+        if (dd_next(&d) != cand)
+            fail("dd_next handed out a second candidate before dd_result", calls);
+        failed = fails_normal(p, cand, &normal);
+        if (cand->count == 0 || !normal)
+            fail("a candidate is empty or not normalized", cand->count);
+        if (d.phase == DD_ACTIONS && cand->count >= d.best.count)
+            fail("a ddmin candidate is not shorter than the best", cand->count);
+        if (failed) /* the shadow: the best is now exactly this candidate */
+            fzq_copy(&shadow, cand);
+        if (dd_result(&d, failed) != 0)
+            fail("dd_result refused the result of a candidate", calls);
+        calls++;
+        /* The shadow only ever holds the start or a candidate that failed, so this is "the
+         * best always fails", and "it changes only when a candidate failed". */
+        if (!fzq_same(dd_best(&d), &shadow))
+            fail(failed ? "a failing candidate did not become the best"
+                        : "the best changed on a passing candidate",
+                 calls);
+        if (calls > 4 * (len * len + 40 * len + 1))
+            fail("the shrinker does not end", calls);
+    }
+    if (calls >= budget && dd_next(&d) != NULL) {
+        /* Stopped with a candidate out, as echo-conform stops at --shrink-runs: the best so
+         * far failed (the shadow says so), and the ddmin result, if that phase ended, holds
+         * its properties. */
+        if (d.tests != calls)
+            fail("the machine's counters differ from the calls made", d.tests);
+        if (seen_a) {
+            if (a_calls > len * len + 3 * len)
+                fail("ddmin made more than n^2 + 3n tests", a_calls);
+            check_ddmin_result(p, &a_result, &norm);
+        }
+        return;
+    }
+    if (!seen_a) {
+        fzq_copy(&a_result, &d.best);
+        a_calls = calls;
+    }
+
+    bound = len * len + 3 * len;
+    if (a_calls > bound)
+        fail("ddmin made more than n^2 + 3n tests", a_calls);
+    bound += 2 * len + 34 * len + 1;
+    if (calls > bound)
+        fail("the shrinker made more tests than its phases allow", calls);
+    if (d.tests != calls || d.failures > calls)
+        fail("the machine's counters differ from the calls made", d.tests);
+    if (dd_next(&d) != NULL || dd_result(&d, 1) != EH_ERR_STATE)
+        fail("a finished machine handed out a candidate or took a result", calls);
+    if (!fails(p, dd_best(&d)) || dd_best(&d)->count > a_result.count ||
+        dd_best(&d)->count == 0)
+        fail("the final sequence does not fail, or is longer than the ddmin result",
+             dd_best(&d)->count);
+    check_ddmin_result(p, &a_result, &norm);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static struct dd_state d;
-    static struct fq_seq start, norm, a_result, shadow;
-    const struct fq_seq *cand;
     struct pred p;
-    size_t calls = 0, a_calls = 0, bound, len, max_start, budget;
-    int seen_a = 0, wide;
+    size_t max_start;
+    int wide;
 
     if (size < HEADER)
         return 0;
@@ -223,75 +320,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!fails(&p, &norm))
             fail("the planted culprits do not make the start fail", norm.count);
     }
-    len = norm.count;
     /* Candidates this run may try: the work of a run grows with its input's length, as the
      * minimal echo target's does, so the fuzzer pays for a long shrink with a long input. */
-    budget = BUDGET_BASE + BUDGET_PER_BYTE * (size - HEADER);
-
-    dd_init(&d, &start);
-    fzq_copy(&shadow, &norm);
-    if (!fzq_same(dd_best(&d), &shadow))
-        fail("dd_init did not start from the normalized start", d.best.count);
-    while (calls < budget && (cand = dd_next(&d)) != NULL) {
-        int failed;
-        if (!seen_a && d.phase != DD_ACTIONS) {
-            seen_a = 1;
-            fzq_copy(&a_result, &d.best);
-            a_calls = calls;
-        }
-        if (dd_next(&d) != cand)
-            fail("dd_next handed out a second candidate before dd_result", calls);
-        if (cand->count == 0 || !fzq_is_normal(cand))
-            fail("a candidate is empty or not normalized", cand->count);
-        if (d.phase == DD_ACTIONS && cand->count >= d.best.count)
-            fail("a ddmin candidate is not shorter than the best", cand->count);
-        failed = fails(&p, cand);
-        if (failed) /* the shadow: the best is now exactly this candidate */
-            fzq_copy(&shadow, cand);
-        if (dd_result(&d, failed) != 0)
-            fail("dd_result refused the result of a candidate", calls);
-        calls++;
-        /* The shadow only ever holds the start or a candidate that failed, so this is "the
-         * best always fails", and "it changes only when a candidate failed". */
-        if (!fzq_same(dd_best(&d), &shadow))
-            fail(failed ? "a failing candidate did not become the best"
-                        : "the best changed on a passing candidate",
-                 calls);
-        if (calls > 4 * (len * len + 40 * len + 1))
-            fail("the shrinker does not end", calls);
-    }
-    if (calls >= budget && dd_next(&d) != NULL) {
-        /* Stopped with a candidate out, as echo-conform stops at --shrink-runs: the best so
-         * far failed (the shadow says so), and the ddmin result, if that phase ended, holds
-         * its properties. */
-        if (d.tests != calls)
-            fail("the machine's counters differ from the calls made", d.tests);
-        if (seen_a) {
-            if (a_calls > len * len + 3 * len)
-                fail("ddmin made more than n^2 + 3n tests", a_calls);
-            check_ddmin_result(&p, &a_result, &norm);
-        }
-        return 0;
-    }
-    if (!seen_a) {
-        fzq_copy(&a_result, &d.best);
-        a_calls = calls;
-    }
-
-    bound = len * len + 3 * len;
-    if (a_calls > bound)
-        fail("ddmin made more than n^2 + 3n tests", a_calls);
-    bound += 2 * len + 34 * len + 1;
-    if (calls > bound)
-        fail("the shrinker made more tests than its phases allow", calls);
-    if (d.tests != calls || d.failures > calls)
-        fail("the machine's counters differ from the calls made", d.tests);
-    if (dd_next(&d) != NULL || dd_result(&d, 1) != EH_ERR_STATE)
-        fail("a finished machine handed out a candidate or took a result", calls);
-    if (!fails(&p, dd_best(&d)) || dd_best(&d)->count > a_result.count ||
-        dd_best(&d)->count == 0)
-        fail("the final sequence does not fail, or is longer than the ddmin result",
-             dd_best(&d)->count);
-    check_ddmin_result(&p, &a_result, &norm);
+    shrink(&p, BUDGET_BASE + BUDGET_PER_BYTE * (size - HEADER));
     return 0;
 }
