@@ -1,10 +1,10 @@
 /*
  * test_net.c - Check suite for the socket glue's own logic (src/net): the loop's timer heap
  * (order, cancel, re-arm, capacity) against a simple reference, stepping the loop one
- * round at a time, its timerfd ending endless waits, the TCP server's storage pool, and
- * the socket verbs' address conversions, resolution and error texts. It needs loopback
- * only and runs with the integration label because it makes system calls (epoll,
- * sockets, getaddrinfo).
+ * round at a time, its timerfd (or timed waits without one) ending endless waits, the TCP
+ * server's storage pool, and the socket verbs' address conversions, resolution and error
+ * texts. It needs loopback only and runs with the integration label because it makes
+ * system calls (epoll, sockets, getaddrinfo).
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -391,6 +392,40 @@ START_TEST(timerfd_ends_endless_waits)
 }
 END_TEST
 
+/* Without a timerfd (here: no descriptor left for it) nl_init still succeeds and the waits
+ * are timed instead, so an endless wait still ends for a timer. */
+START_TEST(no_timerfd_times_waits)
+{
+    struct nl_loop l;
+    struct nl_timer t;
+    struct rlimit old, low;
+    int64_t t0;
+    int fd = dup(0);
+
+    /* dup() takes the lowest free descriptor, so with the limit just above it the epoll
+     * instance gets that one and timerfd_create finds none. */
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+    low = old;
+    low.rlim_cur = (rlim_t)fd + 1;
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+    ck_assert_int_eq(nl_init(&l, 1), 0);
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+    ck_assert_int_eq(l.epfd, fd);
+    ck_assert_int_eq(l.tfd, -1);
+
+    nl_timer_init(&t, on_step_timer);
+    n_timer_fired = 0;
+    t0 = nl_now(&l);
+    ck_assert_int_eq(nl_timer_arm(&l, &t, t0 + 20), 0);
+    while (n_timer_fired < 1)
+        ck_assert_int_ge(nl_run_once(&l, -1), 0);
+    ck_assert_int_ge(l.now_ms, t0 + 20);
+    nl_fini(&l);
+}
+END_TEST
+
 /* Small buffers and segments both ways, so a few KiB the client does not read make the
  * server queue bytes in pooled storage. */
 static void small_socket(int fd)
@@ -497,6 +532,7 @@ static Suite *net_suite(void)
     tcase_add_test(tc, slot_is_small);
     tcase_add_test(tc, run_once_steps);
     tcase_add_test(tc, timerfd_ends_endless_waits);
+    tcase_add_test(tc, no_timerfd_times_waits);
     tcase_add_test(tc, pool_trim_frees_idle_buffers);
     tcase_set_timeout(tc, 20);
     suite_add_tcase(s, tc);
