@@ -11,12 +11,10 @@
 
 void dd_init(struct dd_state *d, const struct fq_seq *start)
 {
-    unsigned st = 0;
-
     /* Field by field, and only the actions in use, normalized as they are copied: clearing
      * and copying the whole 4.5 KiB cost more than a short shrink. */
     d->best.seed = start->seed;
-    d->best.count = fq__normalize_into(d->best.a, start->a, start->count, &st);
+    d->best.count = fq__normalize_into(d->best.a, start->a, start->count, 0).count;
     d->cand.seed = 0;
     d->cand.count = 0;
     d->phase = DD_ACTIONS;
@@ -50,15 +48,17 @@ static void keep_cand(struct dd_state *d)
  * while it is copied (one pass over the actions, no copy then normalize). */
 static void build_chunk(struct dd_state *d, size_t i, int subset)
 {
-    size_t len = d->best.count, b = i * len / d->n, e = (i + 1) * len / d->n, k;
-    unsigned st = 0;
+    size_t len = d->best.count, b = i * len / d->n, e = (i + 1) * len / d->n;
+    struct fq__norm head;
 
     d->cand.seed = d->best.seed;
     if (subset) {
-        d->cand.count = fq__normalize_into(d->cand.a, &d->best.a[b], e - b, &st);
+        d->cand.count = fq__normalize_into(d->cand.a, &d->best.a[b], e - b, 0).count;
     } else {
-        k = fq__normalize_into(d->cand.a, d->best.a, b, &st);
-        d->cand.count = k + fq__normalize_into(&d->cand.a[k], &d->best.a[e], len - e, &st);
+        head = fq__normalize_into(d->cand.a, d->best.a, b, 0);
+        d->cand.count = head.count + fq__normalize_into(&d->cand.a[head.count], &d->best.a[e],
+                                                        len - e, head.state)
+                                         .count;
     }
 }
 
@@ -168,25 +168,30 @@ static int next_size(struct dd_state *d)
     return 1;
 }
 
+_Static_assert(FQ_TCP_SLOTS <= 4 && FQ_UDP_SLOTS <= 2,
+               "next_renumber keeps 4 TCP and 2 UDP slots in its maps");
+
 /* The candidate with slots numbered in order of first use; 0 when that changes nothing. */
 static int next_renumber(struct dd_state *d)
 {
-    uint8_t tmap[FQ_TCP_SLOTS], umap[FQ_UDP_SLOTS], nt = 0, nu = 0;
+    /* The new number of each slot, four bits a slot (15: not used yet), in words: arrays here
+     * gave dd_next, which this is inlined into, a sanitizer-checked stack frame on every
+     * call. */
+    unsigned tmap = 0xffff, umap = 0xff, nt = 0, nu = 0;
 
-    memset(tmap, 0xff, sizeof tmap);
-    memset(umap, 0xff, sizeof umap);
     copy_best(d);
     for (size_t i = 0; i < d->cand.count; i++) {
         struct fq_action *a = &d->cand.a[i];
         /* Normalized sequences hold slots in range only. */
+        unsigned sh = 4u * a->slot;
         if (a->op == FQ_SEND) {
-            if (umap[a->slot] == 0xff)
-                umap[a->slot] = nu++;
-            a->slot = umap[a->slot];
+            if (((umap >> sh) & 15) == 15)
+                umap = (umap & ~(15u << sh)) | nu++ << sh;
+            a->slot = (uint8_t)((umap >> sh) & 15);
         } else if (a->op != FQ_PAUSE) {
-            if (tmap[a->slot] == 0xff)
-                tmap[a->slot] = nt++;
-            a->slot = tmap[a->slot];
+            if (((tmap >> sh) & 15) == 15)
+                tmap = (tmap & ~(15u << sh)) | nt++ << sh;
+            a->slot = (uint8_t)((tmap >> sh) & 15);
         }
     }
     if (fq_equal(&d->cand, &d->best)) {

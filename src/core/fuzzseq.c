@@ -190,12 +190,12 @@ static const uint8_t tcp_step[FQ_RESET + 1][3] = {
     [FQ_RESET] = {F | ST_CLOSED, K | F | ST_CLOSED, K | F | ST_CLOSED},
 };
 
-size_t fq__normalize_into(struct fq_action *dst, const struct fq_action *src, size_t n,
-                          unsigned *state)
+struct fq__norm fq__normalize_into(struct fq_action *dst, const struct fq_action *src, size_t n,
+                                   unsigned state)
 {
     /* The slots' states packed two bits a slot into one word (an array indexed by slot costs a
      * sanitizer-checked stack frame on every call), and the actions walked by pointer. */
-    unsigned st = *state;
+    unsigned st = state;
     struct fq_action *out = dst;
     const struct fq_action *end = src + n;
 
@@ -222,15 +222,12 @@ size_t fq__normalize_into(struct fq_action *dst, const struct fq_action *src, si
         *out = a;
         out += keep;
     }
-    *state = st;
-    return (size_t)(out - dst);
+    return (struct fq__norm){(size_t)(out - dst), st};
 }
 
 void fq_normalize(struct fq_seq *s)
 {
-    unsigned st = 0;
-
-    s->count = fq__normalize_into(s->a, s->a, s->count, &st);
+    s->count = fq__normalize_into(s->a, s->a, s->count, 0).count;
 }
 
 int fq_equal(const struct fq_seq *a, const struct fq_seq *b)

@@ -74,11 +74,17 @@ int fq_generate(struct fq_seq *s, uint64_t seed, const struct fq_gen *g);
 void fq_normalize(struct fq_seq *s);
 
 /* For core/ddmin only: appends to dst the actions of src[0..n) that fq_normalize keeps,
- * starting from the slots' states in *state (0: all closed) and leaving there the states
- * after them, so a sequence can be normalized in pieces while it is copied. dst may be src
- * (in place) or any array that does not overlap src past dst. Returns the actions written. */
-size_t fq__normalize_into(struct fq_action *dst, const struct fq_action *src, size_t n,
-                          unsigned *state);
+ * starting from the slots' states given (0: all closed), so a sequence can be normalized in
+ * pieces while it is copied. dst may be src (in place) or any array that does not overlap
+ * src past dst. Returns the actions written and the slots' states after them (returned, not
+ * written through a pointer, so a caller's state stays in a register and not in a
+ * sanitizer-checked stack frame). */
+struct fq__norm {
+    size_t count;
+    unsigned state;
+};
+struct fq__norm fq__normalize_into(struct fq_action *dst, const struct fq_action *src, size_t n,
+                                   unsigned state);
 
 /* Whether a and b hold the same seed and actions. */
 int fq_equal(const struct fq_seq *a, const struct fq_seq *b);
