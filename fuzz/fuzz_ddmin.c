@@ -253,6 +253,22 @@ FUZZ_ORACLE static void shrink(const struct pred *p, size_t budget)
     check_ddmin_result(p, &a_result, &norm);
 }
 
+/* The raw actions of the input into start, at most max_start. Uninstrumented like the
+ * oracle: its only branches are the loop's, and its compares (and UBSan's per action) were
+ * traced on every action of every run. */
+FUZZ_ORACLE static void decode_raw(const uint8_t *data, size_t size, size_t max_start, int wide)
+{
+    start.seed = size;
+    for (size_t off = HEADER; off + 4 <= size && start.count < max_start; off += 4) {
+        struct fq_action *a = &start.a[start.count++];
+        a->op = data[off] % FQ__OP_COUNT;
+        a->slot = data[off + 1] % FQ_TCP_SLOTS;
+        a->n = (uint32_t)(data[off + 2] | (wide ? data[off + 3] << 8 : 0));
+        if (a->op == FQ_PAUSE)
+            a->n %= FQ_MAX_PAUSE + 1;
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct pred p;
@@ -300,15 +316,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (fq_generate(&start, seed, &g) != 0)
             fail("fq_generate refused the default limits", 0);
     } else {
-        start.seed = size;
-        for (size_t off = HEADER; off + 4 <= size && start.count < max_start; off += 4) {
-            struct fq_action *a = &start.a[start.count++];
-            a->op = data[off] % FQ__OP_COUNT;
-            a->slot = data[off + 1] % FQ_TCP_SLOTS;
-            a->n = (uint32_t)(data[off + 2] | (wide ? data[off + 3] << 8 : 0));
-            if (a->op == FQ_PAUSE)
-                a->n %= FQ_MAX_PAUSE + 1;
-        }
+        decode_raw(data, size, max_start, wide);
     }
     fzq_copy(&norm, &start);
     fq_normalize(&norm);

@@ -128,6 +128,21 @@ FUZZ_ORACLE static void shrink(int op, uint32_t k)
     }
 }
 
+/* Raw mode's actions into start. Uninstrumented like the oracle: its only branches are the
+ * loop's, and its compares (and UBSan's per action) were traced on every action, up to 256
+ * of them a run. */
+FUZZ_ORACLE static void decode_raw(uint64_t seed, const uint8_t *data, size_t size)
+{
+    start.seed = seed; /* every field of every action is set below */
+    start.count = 0;
+    for (size_t i = 24; i + 3 <= size && start.count < FQ_MAX_ACTIONS; i += 3) {
+        struct fq_action *a = &start.a[start.count++];
+        a->op = data[i] % (FQ__OP_COUNT + 1);
+        a->slot = data[i + 1] % 6;
+        a->n = data[i + 2] * (data[i] & 0x80 ? 1021u : 1u);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fq_gen g;
@@ -160,14 +175,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (data[8] & 4) {
         /* Raw mode: any actions, valid or not, for the normalizer and the shrinker. */
-        start.seed = seed; /* every field of every action is set below */
-        start.count = 0;
-        for (size_t i = 24; i + 3 <= size && start.count < FQ_MAX_ACTIONS; i += 3) {
-            struct fq_action *a = &start.a[start.count++];
-            a->op = data[i] % (FQ__OP_COUNT + 1);
-            a->slot = data[i + 1] % 6;
-            a->n = data[i + 2] * (data[i] & 0x80 ? 1021u : 1u);
-        }
+        decode_raw(seed, data, size);
         if (strcmp(fq_op_name(FQ__OP_COUNT), "?") != 0)
             fail("name of an unknown op", 0, 1);
     } else {
