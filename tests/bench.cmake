@@ -48,9 +48,13 @@ eh_bench_test(tcp.stream 0 embedded
 eh_bench_test(tcp.stream.splice 0 embedded
     "${eh_bench_sane} and .engine == \"epoll\" and .mode == \"stream\" and .bytes > 1048576 and .spliced_bytes > .bytes and .congestion == \"reno\""
     ${eh_bench_short} --stream --engine epoll)
-# Spliced sends go out in whole segments, the part segment waiting in the pipe for the next
-# write: with a window of one write (more than one loopback segment, 65483 bytes) or of a
-# few small ones, that part must still leave and be echoed (no stall).
+# Spliced sends go through a corked socket (whole segments, the part segment waiting for the
+# next write) when the window holds a write and two segments more: with the tightest such
+# window (3 x 64 KiB, loopback segments of 65483 bytes), with a window of one write
+# (uncorked) and with a few small writes, every byte must still leave and be echoed.
+eh_bench_test(tcp.stream.window3 0 embedded
+    "${eh_bench_sane} and .stalls == 0 and .bytes > 1048576 and .spliced_bytes > .bytes"
+    ${eh_bench_short} --stream --engine epoll --window 196608)
 eh_bench_test(tcp.stream.window1 0 embedded
     "${eh_bench_sane} and .stalls == 0 and .bytes > 1048576 and .spliced_bytes > .bytes"
     ${eh_bench_short} --stream --engine epoll --window 65536)

@@ -61,7 +61,6 @@ struct conn {
     uint8_t recving;       /* io_uring: a receive in flight */
     int pr, pw;            /* streaming: the send pipe's ends (-1: send() copies) */
     uint32_t inpipe;       /* bytes in the pipe: the stream's [sent, sent + inpipe) */
-    uint32_t mss;          /* streaming: the socket's segment size (TCP_MAXSEG), 0 if unknown */
 };
 
 struct tw {
@@ -106,7 +105,7 @@ static void drop_pipe(struct conn *c)
  * (up to PIPE_BYTES), that the pattern table's pages go into by reference (vmsplice) and out
  * of into the socket (splice). The table is never written after it is filled, so pages still
  * in flight stay right. No pipe (the limits, an old kernel): send() copies, as before. */
-static void open_pipe(struct conn *c)
+static void open_pipe(const struct bb_cfg *cfg, struct conn *c)
 {
     int p[2], mss = 0;
     socklen_t len = sizeof mss;
@@ -117,9 +116,15 @@ static void open_pipe(struct conn *c)
     c->pr = p[0];
     c->pw = p[1];
     c->inpipe = 0;
-    c->mss = 0;
-    if (getsockopt(c->io.fd, IPPROTO_TCP, TCP_MAXSEG, &mss, &len) == 0 && mss > 0)
-        c->mss = (uint32_t)mss;
+    /* Corked, the socket sends only whole segments; the part segment at the end of a splice
+     * waits in the kernel for the next write's bytes (a 64 KiB write on its own leaves
+     * loopback as a 65483-byte segment and a 53-byte one: twice the packets for the bytes).
+     * That never stalls when the window holds a write and two segments more: whenever only
+     * that part segment is unechoed, the window has room for the next write, which pushes
+     * it. Smaller windows stay uncorked. */
+    if (getsockopt(c->io.fd, IPPROTO_TCP, TCP_MAXSEG, &mss, &len) == 0 && mss > 0 &&
+        cfg->window >= cfg->size + 2 * (uint64_t)mss)
+        (void)ns_set_int(c->io.fd, IPPROTO_TCP, TCP_CORK, 1);
 }
 
 static void conn_close(struct tw *w, struct conn *c)
@@ -218,18 +223,13 @@ static void u_recv(struct tw *w, struct conn *c)
 #endif
 
 /* Sends up to want bytes (at least what the pipe holds) through c's pipe: tops the pipe up
- * from the table in --size pieces by vmsplice, then splices what it holds into the socket,
- * in whole segments when it holds more than one: the part segment stays in the pipe and
- * leaves with the next write's bytes (a 64 KiB write on its own leaves loopback as a
- * 65483-byte segment and a 53-byte one, twice the packets for the same bytes). That never
- * stalls: what was sent is at least a segment, and its echo makes room for the next write.
+ * from the table in --size pieces by vmsplice, then splices all it holds into the socket.
  * Returns the bytes still wanted. When the kernel refuses either call for this pipe or socket
  * (EINVAL, ENOSYS, ...), drops the pipe: the bytes it held were not sent, and send() sends
  * them from the table. Closes c on a socket error, as send() would. */
 static uint64_t splice_out(struct tw *w, struct conn *c, uint64_t want)
 {
     const struct bb_cfg *cfg = w->cfg;
-    size_t len;
     ssize_t r;
 
     for (;;) {
@@ -255,10 +255,7 @@ static uint64_t splice_out(struct tw *w, struct conn *c, uint64_t want)
         }
         if (!c->inpipe)
             return want;
-        len = c->inpipe;
-        if (c->mss && len > c->mss)
-            len -= len % c->mss;
-        r = splice(c->pr, NULL, c->io.fd, NULL, len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        r = splice(c->pr, NULL, c->io.fd, NULL, c->inpipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
@@ -277,10 +274,8 @@ static uint64_t splice_out(struct tw *w, struct conn *c, uint64_t want)
         w->b->st.spliced += (uint64_t)r;
         want = want > (uint64_t)r ? want - (uint64_t)r : 0;
         c->inpipe -= (uint32_t)r;
-        if ((size_t)r < len)
-            return want ? want : 1; /* the socket is full: wait until it is writable */
         if (c->inpipe)
-            return 0; /* the part segment kept back goes with the next write */
+            return want ? want : 1; /* the socket is full: wait until it is writable */
     }
 refused:
     drop_pipe(c);
@@ -376,7 +371,7 @@ static void on_connected(struct tw *w, struct conn *c)
             w->b->st.congestion[0] = 0;
     }
     if (w->cfg->mode == BB_STREAM && !w->cfg->no_splice && w->cfg->engine != BB_URING)
-        open_pipe(c);
+        open_pipe(w->cfg, c);
     (void)nl_mod(&w->loop, &c->io, EPOLLIN);
     if (w->started)
         kick(w, c);
