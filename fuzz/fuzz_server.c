@@ -1,7 +1,8 @@
 /*
  * fuzz_server.c - fuzzes the echo server in-process at the network level: the real glue
  * (net/loop, net/tcp, net/udp with the core behind them), set up once per process on
- * 127.0.0.1 ephemeral ports, driven by a script of client actions over loopback sockets:
+ * 127.0.0.1 ephemeral ports (or unix sockets, see below), driven by a script of client
+ * actions over loopback sockets:
  * connect, write, read, shut down, reset, close, run the loop, send a datagram. The loop
  * runs with zero timeouts only, so an execution never sleeps unless the kernel is late.
  *
@@ -18,6 +19,12 @@
  * ACK or loss-probe timer fires mid-input; sockets use Reno, which does not pace; one
  * datagram echoed after each input resets the UDP server's batch state. Segmentation offload
  * is off there in AFL++ builds (FUZZ_SERVER_NO_GSO=1 under libFuzzer; see loopback_quickack()).
+ * Where it may not (unprivileged containers, OSS-Fuzz, ClusterFuzzLite; FUZZ_SERVER_HOST_NET=1
+ * forces it), TCP over the host's loopback runs whenever the machine lets its softirqs and
+ * timers run, so the two stream servers listen on AF_UNIX stream sockets instead: the same
+ * glue (accept, read, write, splice, half-close, shedding) with the same client actions, and
+ * a unix socket has nothing that runs later (see unix_listener()); the UDP server stays on
+ * 127.0.0.1. FUZZ_SERVER_HOST_TCP=1 keeps TCP on the host's loopback.
  *
  * Input: a 4-byte header (client receive buffer, client send buffer, a mask of connections
  * the access check refuses, 1 reserved byte), then 3-byte actions (op, arg hi, arg lo).
@@ -47,6 +54,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "fuzz.h"
@@ -89,10 +97,18 @@ static const struct {
     int sock_buf;
 } srv_conf[N_SERVERS] = {{1024, 4096}, {32768, 65536}};
 
+/* Client socket buffer sizes, picked by the input's header. */
+static const int client_buf[4] = {4096, 8192, 32768, 131072};
+
 struct server {
     struct nt_server tcp;
     struct sockaddr_in addr;
+    struct sockaddr_un uaddr; /* with unix_streams: the listener's abstract name */
+    socklen_t ulen;
     uint32_t n_pending; /* connects it has not taken yet */
+    /* With unix_streams, the accept hook cannot tell connections apart by address: the
+     * connect numbers, in the order the listener queued them (connect order). */
+    uint32_t queue[MAX_CONNECTS], q_head, q_tail;
 };
 
 enum verdict { V_UNKNOWN = 0, V_SERVED, V_REFUSED };
@@ -111,8 +127,9 @@ struct client {
 
 static struct {
     int ready;
-    int verbose;     /* FUZZ_SERVER_VERBOSE set: one line per input on stderr */
-    int private_net; /* in a network namespace of its own, see private_net() */
+    int verbose;      /* FUZZ_SERVER_VERBOSE set: one line per input on stderr */
+    int private_net;  /* in a network namespace of its own, see private_net() */
+    int unix_streams; /* the TCP servers listen on AF_UNIX stream sockets, see setup() */
     struct nl_loop loop;
     struct server srv[N_SERVERS];
     struct nu_server udp;
@@ -152,10 +169,14 @@ FUZZ_ORACLE static int allow_hook(void *ctx, const struct ea_addr *peer)
 {
     struct server *sv = ctx;
     int allow = 1, full = sv->tcp.n_live >= sv->tcp.cfg.max_conns;
+    uint32_t seq = UINT32_MAX; /* with unix_streams: the connect this accept is */
 
+    if (g.unix_streams && sv->q_head < sv->q_tail)
+        seq = sv->queue[sv->q_head++];
     for (int i = 0; i < N_CLIENTS; i++) {
         struct client *c = &g.cl[i];
-        if (c->fd < 0 || c->verdict != V_UNKNOWN || c->port != peer->port || &g.srv[c->srv] != sv)
+        if (c->fd < 0 || c->verdict != V_UNKNOWN || &g.srv[c->srv] != sv ||
+            (g.unix_streams ? c->seq != seq : c->port != peer->port))
             continue;
         allow = !(c->seq < 8 && (g.deny_mask >> c->seq) & 1);
         c->verdict = !allow || full ? V_REFUSED : V_SERVED;
@@ -326,6 +347,26 @@ FUZZ_ORACLE static void private_net(void)
         fail("private network namespace: loopback set-up: %s", strerror(-rc));
 }
 
+/* The fallback stream transport (unix_streams): a listening AF_UNIX stream socket under an
+ * abstract name of this process's own (nothing in the file system; AFL++'s children share
+ * it with the forkserver). A unix socket has no acknowledgements, timers or softirq: a send
+ * is in the peer's queue when it returns, so the same input takes the same path. */
+FUZZ_ORACLE static int unix_listener(struct server *sv, int k)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), n;
+
+    if (fd < 0)
+        fail("socket unix: %s", strerror(errno));
+    memset(&sv->uaddr, 0, sizeof sv->uaddr);
+    sv->uaddr.sun_family = AF_UNIX;
+    n = snprintf(sv->uaddr.sun_path + 1, sizeof sv->uaddr.sun_path - 1,
+                 "echoharness-fuzz_server-%ld-%d", (long)getpid(), k);
+    sv->ulen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+    if (bind(fd, (struct sockaddr *)&sv->uaddr, sv->ulen) != 0 || listen(fd, BACKLOG) != 0)
+        fail("listen unix: %s", strerror(errno));
+    return fd;
+}
+
 FUZZ_ORACLE static void setup(void)
 {
     struct nt_config tc;
@@ -342,6 +383,17 @@ FUZZ_ORACLE static void setup(void)
     for (int i = 0; i < N_CLIENTS; i++)
         g.cl[i].fd = -1;
     private_net();
+    /* Without a namespace of its own, TCP over the host's loopback varies with the machine's
+     * load (when softirqs and delayed-ACK timers run), so the TCP servers listen on AF_UNIX
+     * stream sockets instead (same glue: accept, read, write, splice, half-close; UDP stays
+     * on 127.0.0.1). FUZZ_SERVER_HOST_TCP=1 keeps TCP on the host's loopback. */
+    g.unix_streams = !g.private_net && getenv("FUZZ_SERVER_HOST_TCP") == NULL;
+    g.verbose = getenv("FUZZ_SERVER_VERBOSE") != NULL;
+    if (g.verbose)
+        fprintf(stderr, "fuzz_server: %s\n",
+                g.private_net    ? "a network namespace of its own: TCP over its loopback"
+                : g.unix_streams ? "the host's network: stream servers on AF_UNIX sockets"
+                                 : "the host's network: TCP over its loopback");
     /* The splice path cannot ask for MSG_NOSIGNAL: a program serving TCP ignores SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);
     if ((rc = nl_init(&g.loop, N_SERVERS * (MAX_CONNS + 1) + 2)) != 0)
@@ -366,20 +418,24 @@ FUZZ_ORACLE static void setup(void)
         tc.allow_ctx = sv;
         if ((rc = nt_init(&sv->tcp, &g.loop, &tc)) != 0)
             fail("nt_init: %s", ns_strerror(rc));
-        if ((rc = ns_listen(&a, SOCK_STREAM, BACKLOG, &tfd)) != 0)
-            fail("listen tcp: %s", ns_strerror(rc));
-        /* Accepted sockets inherit fixed buffers: no autotuning that would make one run
-         * differ from the next. The segment size is clamped (here and on the clients) as on
-         * a real network: with loopback's 64 KiB MSS every small window is "less than one
-         * segment", and the sender would wait for its zero-window probe timer (hundreds of
-         * ms) instead of sending at once. */
-        (void)ns_set_int(tfd, SOL_SOCKET, SO_RCVBUF, srv_conf[k].sock_buf);
-        (void)ns_set_int(tfd, SOL_SOCKET, SO_SNDBUF, srv_conf[k].sock_buf);
-        (void)ns_set_int(tfd, IPPROTO_TCP, TCP_MAXSEG, MSS);
-        no_pacing(tfd);
-        len = sizeof sv->addr;
-        if (getsockname(tfd, (struct sockaddr *)&sv->addr, &len) != 0)
-            fail("getsockname: %s", strerror(errno));
+        if (g.unix_streams) {
+            tfd = unix_listener(sv, k);
+        } else {
+            if ((rc = ns_listen(&a, SOCK_STREAM, BACKLOG, &tfd)) != 0)
+                fail("listen tcp: %s", ns_strerror(rc));
+            /* Accepted sockets inherit fixed buffers: no autotuning that would make one run
+             * differ from the next. The segment size is clamped (here and on the clients) as on
+             * a real network: with loopback's 64 KiB MSS every small window is "less than one
+             * segment", and the sender would wait for its zero-window probe timer (hundreds of
+             * ms) instead of sending at once. */
+            (void)ns_set_int(tfd, SOL_SOCKET, SO_RCVBUF, srv_conf[k].sock_buf);
+            (void)ns_set_int(tfd, SOL_SOCKET, SO_SNDBUF, srv_conf[k].sock_buf);
+            (void)ns_set_int(tfd, IPPROTO_TCP, TCP_MAXSEG, MSS);
+            no_pacing(tfd);
+            len = sizeof sv->addr;
+            if (getsockname(tfd, (struct sockaddr *)&sv->addr, &len) != 0)
+                fail("getsockname: %s", strerror(errno));
+        }
         if ((rc = nt_add_listener(&sv->tcp, tfd)) != 0)
             fail("nt_add_listener: %s", ns_strerror(rc));
     }
@@ -396,7 +452,6 @@ FUZZ_ORACLE static void setup(void)
         fail("socket udp: %s", strerror(errno));
     (void)ns_set_int(g.ufd, SOL_SOCKET, SO_RCVBUF, 1 << 20);
     (void)ns_set_int(g.ufd, SOL_SOCKET, SO_SNDBUF, 1 << 20);
-    g.verbose = getenv("FUZZ_SERVER_VERBOSE") != NULL;
     g.ready = 1;
     warm_up();
 }
@@ -471,11 +526,29 @@ FUZZ_ORACLE static void quick_acks(void)
     }
 }
 
+/* With unix_streams: an accepted unix socket does not inherit the listener's buffer sizes,
+ * and a unix stream holds at most the sender's send buffer in flight, so each server
+ * connection gets what TCP would hold (its server's send buffer and the client's receive
+ * buffer) before the server first runs it (its first events come in the round after the
+ * accept). */
+FUZZ_ORACLE static void server_bufs(void)
+{
+    for (int k = 0; k < N_SERVERS; k++) {
+        const struct nt_server *t = &g.srv[k].tcp;
+        for (uint32_t j = 0; j < t->n_fresh; j++)
+            if (t->slots[j].io.fd >= 0)
+                (void)ns_set_int(t->slots[j].io.fd, SOL_SOCKET, SO_SNDBUF,
+                                 srv_conf[k].sock_buf + client_buf[g.rcvbuf & 3]);
+    }
+}
+
 FUZZ_ORACLE static int round_once(void)
 {
     int n;
 
-    if (!g.private_net)
+    if (g.unix_streams)
+        server_bufs();
+    else if (!g.private_net)
         quick_acks();
     n = nl_run_once(&g.loop, 0);
 
@@ -529,26 +602,36 @@ FUZZ_ORACLE static void client_reset_state(struct client *c)
 FUZZ_ORACLE static void do_connect(int i, int srv)
 {
     struct client *c = &g.cl[i];
-    static const int bufs[4] = {4096, 8192, 32768, 131072};
     struct sockaddr_in me;
     socklen_t len = sizeof me;
     int fd;
 
     if (c->fd >= 0 || g.n_connects >= MAX_CONNECTS)
         return;
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    fd = socket(g.unix_streams ? AF_UNIX : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         fail("socket: %s", strerror(errno));
-    (void)ns_set_int(fd, SOL_SOCKET, SO_RCVBUF, bufs[g.rcvbuf & 3]);
-    (void)ns_set_int(fd, SOL_SOCKET, SO_SNDBUF, bufs[g.sndbuf & 3]);
-    (void)ns_set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
-    (void)ns_set_int(fd, IPPROTO_TCP, TCP_MAXSEG, MSS);
-    no_pacing(fd);
-    if (connect(fd, (struct sockaddr *)&g.srv[srv].addr, sizeof g.srv[srv].addr) != 0 &&
-        errno != EINPROGRESS)
-        fail("connect: %s", strerror(errno));
-    if (getsockname(fd, (struct sockaddr *)&me, &len) != 0)
-        fail("getsockname: %s", strerror(errno));
+    (void)ns_set_int(fd, SOL_SOCKET, SO_RCVBUF, client_buf[g.rcvbuf & 3]);
+    /* A unix stream holds at most the sender's buffer in flight; TCP holds the sender's and
+     * the receiver's. */
+    (void)ns_set_int(fd, SOL_SOCKET, SO_SNDBUF,
+                     client_buf[g.sndbuf & 3] + (g.unix_streams ? srv_conf[srv].sock_buf : 0));
+    if (g.unix_streams) {
+        /* Queued at once (the backlog is far from full); accepted in this order. */
+        if (connect(fd, (struct sockaddr *)&g.srv[srv].uaddr, g.srv[srv].ulen) != 0)
+            fail("connect unix: %s", strerror(errno));
+        me.sin_port = 0;
+        g.srv[srv].queue[g.srv[srv].q_tail++] = g.n_connects;
+    } else {
+        (void)ns_set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+        (void)ns_set_int(fd, IPPROTO_TCP, TCP_MAXSEG, MSS);
+        no_pacing(fd);
+        if (connect(fd, (struct sockaddr *)&g.srv[srv].addr, sizeof g.srv[srv].addr) != 0 &&
+            errno != EINPROGRESS)
+            fail("connect: %s", strerror(errno));
+        if (getsockname(fd, (struct sockaddr *)&me, &len) != 0)
+            fail("getsockname: %s", strerror(errno));
+    }
     client_reset_state(c);
     c->fd = fd;
     c->port = ntohs(me.sin_port);
@@ -744,6 +827,7 @@ FUZZ_ORACLE static void starve_settle(void)
                  (unsigned long long)(sv->tcp.st.shed - shed0[k]), sv->n_pending);
         g.pred_refused += sv->n_pending;
         sv->n_pending = 0;
+        sv->q_head = sv->q_tail; /* shed unseen by the accept hook */
     }
     for (int i = 0; i < N_CLIENTS; i++)
         if (g.cl[i].fd >= 0 && g.cl[i].verdict == V_UNKNOWN)
@@ -862,13 +946,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 4)
         return 0;
     g.slow_ms = 0;
+    for (int k = 0; k < N_SERVERS; k++)
+        g.srv[k].q_head = g.srv[k].q_tail = 0;
     clean_slate();
     g.rcvbuf = data[0], g.sndbuf = data[1];
     g.deny_mask = data[2];
     g.echoed = 0;
     g.n_connects = 0;
     for (int k = 0; k < N_SERVERS; k++)
-        g.srv[k].n_pending = 0;
+        g.srv[k].n_pending = g.srv[k].q_head = g.srv[k].q_tail = 0;
     g.pred_served = g.pred_refused = 0;
     g.slow_ms = 0;
     t0 = total_stats();
