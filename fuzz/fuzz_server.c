@@ -19,6 +19,8 @@
  * ACK or loss-probe timer fires mid-input; sockets use Reno, which does not pace; one
  * datagram echoed after each input resets the UDP server's batch state. Segmentation offload
  * is off there in AFL++ builds (FUZZ_SERVER_NO_GSO=1 under libFuzzer; see loopback_quickack()).
+ * Before each loop round, send and recv it waits until no segment is in flight
+ * (kernel_quiet()): on a busy machine loopback delivers later.
  * Where it may not (unprivileged containers, OSS-Fuzz, ClusterFuzzLite; FUZZ_SERVER_HOST_NET=1
  * forces it), TCP over the host's loopback runs whenever the machine lets its softirqs and
  * timers run, so the two stream servers listen on AF_UNIX stream sockets instead: the same
@@ -77,6 +79,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 #define MAX_ROUNDS 100000      /* loop rounds before "the server never goes quiet" */
 #define UDP_BURST_BYTES 98304u /* well inside any UDP socket buffer (rmem_default 208 KiB) */
 #define SLOW_BUDGET_MS 3000    /* total time one input may wait for the kernel */
+#define QUIET_TRIES 100        /* yields kernel_quiet() waits for segments in flight */
 
 /* Payload: a fixed pseudo-random table read cyclically from a seed-dependent start; its
  * period (a prime) is longer than any write, so a byte at a wrong offset shows. */
@@ -542,6 +545,48 @@ FUZZ_ORACLE static void server_bufs(void)
     }
 }
 
+/* 1 when fd's TCP connection has a segment of its own in flight (data, SYN or FIN sent and
+ * not yet acknowledged), or when fd listens and has fewer than want connections queued. */
+FUZZ_ORACLE static int in_flight(int fd, uint32_t want)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+        return 0;
+    if (ti.tcpi_state == TCP_LISTEN)
+        return ti.tcpi_unacked < want; /* a listener's accept queue */
+    return ti.tcpi_state == TCP_SYN_SENT || ti.tcpi_unacked != 0;
+}
+
+/* In the private namespace (every segment acknowledged at once): waits until every segment
+ * the clients and the servers sent has been delivered and acknowledged, so what the next
+ * recv, send or accept sees depends on the input alone. Loopback delivers through a softirq,
+ * which on a busy machine runs later (in ksoftirqd, maybe on the other core). Bounded: a
+ * segment the kernel only resends on a timer (a receive queue was full) is not waited for. */
+FUZZ_ORACLE static void kernel_quiet(void)
+{
+    if (!g.private_net)
+        return;
+    for (int tries = 0; tries < QUIET_TRIES; tries++) {
+        int busy = 0;
+
+        for (int i = 0; i < N_CLIENTS && !busy; i++)
+            if (g.cl[i].fd >= 0)
+                busy = in_flight(g.cl[i].fd, 0);
+        for (int k = 0; k < N_SERVERS && !busy; k++) {
+            const struct nt_server *t = &g.srv[k].tcp;
+            busy = in_flight(t->lis[0].io.fd, g.srv[k].n_pending);
+            for (uint32_t j = 0; j < t->n_fresh && !busy; j++)
+                if (t->slots[j].io.fd >= 0)
+                    busy = in_flight(t->slots[j].io.fd, 0);
+        }
+        if (!busy)
+            return;
+        sched_yield();
+    }
+}
+
 FUZZ_ORACLE static int round_once(void)
 {
     int n;
@@ -550,6 +595,7 @@ FUZZ_ORACLE static int round_once(void)
         server_bufs();
     else if (!g.private_net)
         quick_acks();
+    kernel_quiet();
     n = nl_run_once(&g.loop, 0);
 
     if (n < 0)
@@ -668,6 +714,7 @@ FUZZ_ORACLE static size_t do_read(int i, size_t max)
     struct client *c = &g.cl[i];
     size_t total = 0;
 
+    kernel_quiet();
     while (c->fd >= 0 && !c->done && (max == 0 || total < max)) {
         /* At most PERIOD bytes at once: pattern_at() is contiguous for that long only. */
         size_t want = PERIOD;
@@ -716,6 +763,7 @@ FUZZ_ORACLE static void do_write(int i, size_t n)
 
     if (c->fd < 0 || c->shut || c->done)
         return;
+    kernel_quiet();
     m = send(c->fd, pattern_at(c->seed, c->sent), n, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (m < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
