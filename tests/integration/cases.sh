@@ -47,6 +47,7 @@ wait_listening() {
 
 # start_echod [ARGS...]: runs echod --port 0 ARGS in the background; sets EPID and PORT.
 start_echod() {
+    : >"$TMP/echod.out" # emptied first: never read the port of the last echod
     "$ECHOD" --port 0 "$@" >"$TMP/echod.out" 2>"$TMP/echod.err" &
     EPID=$!
     PIDS="$PIDS $EPID"
@@ -242,6 +243,7 @@ case_udp_wildcard() {
     else
         set --
     fi
+    : >"$TMP/echod.out" # emptied first: never read the port of the last echod
     "$ECHOD" --port 0 --listen 0.0.0.0 "$@" >"$TMP/echod.out" 2>"$TMP/echod.err" &
     EPID=$!
     PIDS="$PIDS $EPID"
@@ -279,6 +281,7 @@ case_emfile() {
     # Out of descriptors: 32 allows about 24 connections. The server must shed the rest
     # without spinning and keep serving the connection it has.
     # shellcheck disable=SC3045 # dash, bash and busybox sh all have ulimit -n
+    : >"$TMP/echod.out" # emptied first: never read the port of the last echod
     (ulimit -n 32 && exec "$ECHOD" --port 0 --tcp-only) >"$TMP/echod.out" 2>"$TMP/echod.err" &
     EPID=$!
     PIDS="$PIDS $EPID"
@@ -307,6 +310,7 @@ case_emfile_accepts() {
         return 0
     fi
     # shellcheck disable=SC3045 # dash, bash and busybox sh all have ulimit -n
+    : >"$TMP/echod.out" # emptied first: never read the port of the last echod
     (ulimit -n 16 && exec "$ECHOD" --port 0 --tcp-only) >"$TMP/echod.out" 2>"$TMP/echod.err" &
     EPID=$!
     PIDS="$PIDS $EPID"
@@ -343,6 +347,7 @@ case_ipv6() {
         note "skipped: no IPv6"
         return 0
     fi
+    : >"$TMP/echod.out" # emptied first: never read the port of the last echod
     "$ECHOD" --port 0 --listen '[::1]' --listen 127.0.0.1 >"$TMP/echod.out" 2>"$TMP/echod.err" &
     EPID=$!
     PIDS="$PIDS $EPID"

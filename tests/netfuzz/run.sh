@@ -39,7 +39,19 @@ trap 'exit 1' INT TERM HUP
 
 fail() {
     echo "FAIL: $check: $*"
-    for f in "$tmp"/out "$tmp"/err "$tmp"/repro.txt "$tmp"/replay.out "$tmp"/replay.err; do
+    # A refused connection or an ICMP port unreachable points at the fixture: say whether it
+    # was still running, and show what it printed.
+    if [ -n "$pid" ]; then
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "fixture (pid $pid) is still running"
+        else
+            wait "$pid" 2>/dev/null
+            echo "fixture (pid $pid) is gone: exit status $?"
+            pid=
+        fi
+    fi
+    for f in "$tmp"/out "$tmp"/err "$tmp"/repro.txt "$tmp"/replay.out "$tmp"/replay.err \
+        "$tmp"/fx.out "$tmp"/fx.err; do
         [ -s "$f" ] && { echo "--- $f"; cat "$f"; }
     done
     exit 1
@@ -56,6 +68,11 @@ run() {
 # Starts fixture $1 on an ephemeral port; sets pid and port.
 start_fixture() {
     [ -x "$fxdir/$1" ] || { echo "SKIP: fixture $1 is not built"; exit 77; }
+    # Emptied here, before the fixture starts: its own redirection truncates the file only
+    # once it runs, and until then the loop below would read the port of the fixture this
+    # check started before (checks correct and allowloss start two): a refused connection
+    # or an ICMP port unreachable under load.
+    : >"$tmp/fx.out"
     "$fxdir/$1" --port 0 --lifetime 100 >"$tmp/fx.out" 2>"$tmp/fx.err" &
     pid=$!
     i=0
