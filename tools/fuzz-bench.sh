@@ -109,15 +109,18 @@ bin_of() { # engine name
 }
 
 # One run, printing exec/s.
-run_libfuzzer() { # bin
-    "$1" -max_total_time="$secs" -max_len="$maxlen" -print_final_stats=1 -timeout=10 \
+# Repetition r runs every binary with -seed=r: each repetition compares the same mutation
+# sequences, not whichever inputs a time-seeded start happened to grow (the ring peer alone
+# swung from 150 k to 280 k exec/s between unseeded runs, by the lengths it explored).
+run_libfuzzer() { # bin repetition
+    "$1" -max_total_time="$secs" -max_len="$maxlen" -seed="$2" -print_final_stats=1 -timeout=10 \
         -artifact_prefix="$work/libfuzzer/" >"$work/libfuzzer/last.log" 2>&1 &
     pids=($!)
     wait "${pids[0]}"
     awk '/^stat::average_exec_per_sec:/ { print $2 }' "$work/libfuzzer/last.log"
 }
 
-run_afl() { # bin
+run_afl() { # bin repetition (unused: afl-fuzz's queue comes from the same input each time)
     local out="$work/afl/out"
     rm -rf "$out"
     AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_TRY_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
@@ -139,7 +142,7 @@ bench() { # engine
         for ((n = 0; n < ${#names[@]}; n++)); do
             x=${names[$(((n + r - 1) % ${#names[@]}))]}
             [ -t 2 ] && printf '\r\033[Kfuzz-bench: %s rep %d/%d: %s' "$e" "$r" "$reps" "$x" >&2
-            echo "$r $x $(run_$e "$(bin_of "$e" "$x")")" >>"$work/$e/results"
+            echo "$r $x $(run_$e "$(bin_of "$e" "$x")" "$r")" >>"$work/$e/results"
         done
     done
     [ -t 2 ] && printf '\r\033[K' >&2
