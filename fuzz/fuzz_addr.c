@@ -9,7 +9,7 @@
  * after libFuzzer's buffer catches an over-read). Also: ea_format into short buffers follows
  * snprintf's rules; networks hold the same addresses written in the other family (IPv4-mapped
  * IPv6); NULL arguments and unknown families are refused; eh_strerror knows exactly the
- * enum's codes.
+ * enum's codes; ea_is_loopback agrees with a reading of the RFCs' definitions here.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -168,6 +168,27 @@ FUZZ_ORACLE static void check_contains(const struct ea_net *net, const uint8_t *
     }
 }
 
+/* ea_is_loopback against this target's own reading of the definitions: IPv4 127.0.0.0/8
+ * (RFC 1122 3.2.1.3), IPv6 ::1 (RFC 4291 2.5.3), and an IPv4-mapped ::ffff:127.x.y.z (RFC 4291
+ * 2.5.5.2). Nothing else is loopback: not ::, not the deprecated IPv4-compatible ::127.0.0.1. */
+FUZZ_ORACLE static void check_loopback(const struct ea_addr *a, const uint8_t *data, size_t size)
+{
+    int want = 0, zeros = 0;
+
+    for (int i = 0; i < 10; i++)
+        zeros += a->ip[i] == 0;
+    if (a->family == EA_INET)
+        want = a->ip[0] == 127;
+    else if (zeros == 10 && a->ip[10] == 0 && a->ip[11] == 0 && a->ip[12] == 0 &&
+             a->ip[13] == 0 && a->ip[14] == 0)
+        want = a->ip[15] == 1;
+    else if (zeros == 10 && a->ip[10] == 0xff && a->ip[11] == 0xff)
+        want = a->ip[12] == 127;
+    if (ea_is_loopback(a) != want)
+        fail(want ? "a loopback address is not loopback" : "a non-loopback address is loopback",
+             data, size, 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const unsigned flag_sets[] = {0, EA_ALLOW_BARE_PORT, EA_ALLOW_PORT0,
@@ -195,6 +216,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (again.kind != ep.kind || !ea_equal(&again.addr, &ep.addr) ||
             again.addr.scope != ep.addr.scope)
             fail("parse -> format -> parse changed the address", data, size, 0);
+        check_loopback(&ep.addr, data, size);
     }
 
     struct ea_net net;
