@@ -13,6 +13,7 @@ set -u
 set -f # case ids and --only globs are words, never file names
 
 server=$1 conform=$2 manifest=$3
+LIFETIME=${EH_3P_LIFETIME:-240} # seconds a started server may live at most
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../fixtures/verdicts.sh"
 
@@ -88,8 +89,12 @@ for attempt in 1 2 3 4 5; do
         n=$((n + 1))
         echo "# start: $cmd"
         # Each command leads its own process group, so servers that fork (socat, ncat) are
-        # stopped with all their children.
-        setsid sh -c "exec $cmd" >"$dir/server$n.out" 2>"$dir/server$n.err" </dev/null &
+        # stopped with all their children. timeout(1) leads that group and ends it after
+        # LIFETIME seconds (longer than CTest's 200 s for this test): a server outlives
+        # this script only that long when the script is killed before its trap runs (one
+        # xinetd did outlive a killed test run by hours before this).
+        setsid timeout -k 5 "$LIFETIME" sh -c "exec $cmd" >"$dir/server$n.out" \
+            2>"$dir/server$n.err" </dev/null &
         groups="$groups $!"
     done <<LIST
 $starts
