@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/congestion.h"
 #include "core/addr.h"
 #include "core/dgram.h"
 #include "core/err.h"
@@ -219,7 +220,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             o->no_splice = 1;
             break;
         case 'C':
-            if (!*optarg || strlen(optarg) >= 16)
+            if (!cg_name_ok(optarg))
                 return bad("--congestion", optarg, "not a congestion control name");
             o->cc = optarg;
             break;
@@ -291,35 +292,12 @@ struct worker {
     int run_rc;  /* what nl_run returned */
 };
 
-/* The congestion control of TCP connections accepted on a: --congestion, else reno on a
- * loopback address (the default, often BBR, paces every send with a high-resolution timer,
- * which on loopback only costs CPU; reno never paces and every kernel lets any user pick it),
- * else the system's (NULL). */
-static const char *congestion_for(const struct opts *o, const struct ea_addr *a)
-{
-    if (o->cc)
-        return strcmp(o->cc, "system") == 0 ? NULL : o->cc;
-    return ea_is_loopback(a) ? "reno" : NULL;
-}
-
-/* Whether this kernel lets us use congestion control name; prints why not. */
-static int check_congestion(const char *name)
-{
-    int rc;
-
-    if (strcmp(name, "system") == 0 || (rc = ns_check_congestion(name)) == 0)
-        return 0;
-    fprintf(stderr, "%s: bad --congestion '%s': %s (see "
-            "/proc/sys/net/ipv4/tcp_allowed_congestion_control)\n", prog, name, ns_strerror(rc));
-    return -1;
-}
-
 /* Several workers bind the same addresses, which needs SO_REUSEPORT on every socket. A TCP
- * listener gets its congestion control here; accepted connections inherit it. Only a name
- * the user gave must work. */
+ * listener gets its congestion control here (common/congestion.h); accepted connections
+ * inherit it. Only a name the user gave must work. */
 static int listen_sock(const struct opts *o, const struct ea_addr *a, int type, int *fd)
 {
-    const char *cc = type == SOCK_STREAM ? congestion_for(o, a) : NULL;
+    const char *cc = type == SOCK_STREAM ? cg_choose(o->cc, a) : NULL;
     int rc = o->workers > 1 ? ns_listen_shared(a, type, 0, fd) : ns_listen(a, type, 0, fd);
 
     if (rc || !cc)
@@ -676,7 +654,7 @@ int main(int argc, char **argv)
     memset(&o, 0, sizeof o);
     if (parse_opts(argc, argv, &o) < 0)
         return EXIT_USAGE;
-    if (o.cc && check_congestion(o.cc) < 0)
+    if (o.cc && cg_check(prog, o.cc) < 0)
         return EXIT_USAGE;
     signal(SIGPIPE, SIG_IGN);
     /* Each worker: its connections, and the pipes of its splicing connections. */

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/congestion.h"
+
 #ifndef EH_VERSION
 #define EH_VERSION "0"
 #endif
@@ -201,7 +203,7 @@ int bo_parse(int argc, char **argv, struct bo_args *a)
             no_splice = 1;
             break;
         case O_CONGESTION:
-            if (!*optarg || strlen(optarg) >= 16)
+            if (!cg_name_ok(optarg))
                 return bad("--congestion", optarg, "not a congestion control name");
             c->cc = optarg;
             break;

@@ -21,8 +21,8 @@
 
 #include "bench/report.h"
 #include "bench/uring.h"
+#include "common/congestion.h"
 #include "common/embedded.h"
-#include "core/addr.h"
 #include "core/err.h"
 #include "core/probe.h"
 #include "core/ptable.h"
@@ -223,7 +223,7 @@ int br_run(struct bo_args *a)
     struct rusage ru0, ru1;
     sigset_t set;
     pid_t echod = 0;
-    int status, rc, sig = 0, started = 0, progress_on;
+    int status, sig = 0, started = 0, progress_on;
     uint32_t n = c->threads;
 
     /* io_uring serves the closed loop and the stream; rate and idle always run on epoll. */
@@ -251,19 +251,14 @@ int br_run(struct bo_args *a)
             c->engine = BB_EPOLL;
         }
     }
-    if (c->cc && strcmp(c->cc, "system") != 0 && (rc = ns_check_congestion(c->cc)) != 0) {
-        fprintf(stderr, "echo-bench: bad --congestion '%s': %s (see "
-                "/proc/sys/net/ipv4/tcp_allowed_congestion_control)\n", c->cc, ns_strerror(rc));
+    if (c->cc && cg_check("echo-bench", c->cc) < 0)
         return BO_EXIT_USAGE;
-    }
     status = resolve(a, &echod);
     if (status)
         return status;
-    /* Streaming to a loopback target: reno, as echod does there (the default congestion
-     * control, often BBR, paces every send with a high-resolution timer: CPU for nothing). */
+    /* Streaming: reno to a loopback target, as echod does there (common/congestion.h). */
     if (c->mode == BB_STREAM && !c->udp)
-        c->conn_cc = c->cc ? (strcmp(c->cc, "system") != 0 ? c->cc : NULL)
-                           : ea_is_loopback(&c->addr) ? "reno" : NULL;
+        c->conn_cc = cg_choose(c->cc, &c->addr);
     table = malloc(PT_SIZE);
     w = calloc(n, sizeof *w);
     done = calloc(c->conns, sizeof *done);
