@@ -65,7 +65,7 @@ fi
 jobs=${EH_BUILD_JOBS:-$(nproc 2>/dev/null || echo 2)}
 obj=$WORK/echoharness-obj
 mkdir -p "$OUT" "$obj"
-rm -f "$obj"/*.o "$obj"/libeh.a
+rm -f "$obj"/*.o "$obj"/*.denylist "$obj"/libeh.a
 
 say "sources $root; engine '${FUZZING_ENGINE:-none}', sanitizer '${SANITIZER:-none}'"
 say "CC=$CC CFLAGS=$CFLAGS"
@@ -109,12 +109,30 @@ for f in "${lib_srcs[@]}"; do
     *) compile "$f" "$o" ;;
     esac
 done
+# AFL++ (afl-clang-fast) ignores the no_sanitize("coverage") that keeps the targets' oracle
+# functions (FUZZ_ORACLE) out of libFuzzer's coverage; AFL_LLVM_DENYLIST does it for AFL++.
+# One list per target, for the target's own file only (AFL++ matches a listed name as a
+# suffix of any function's name): fuzz/afl-denylist.sh, as fuzz/CMakeLists.txt does. A list
+# the caller set (AFL_LLVM_ALLOWLIST or _DENYLIST) is left alone: AFL++ takes one only.
+afl_lists=0
+if [[ "$FUZZING_ENGINE" == afl || "$(basename "${CC%% *}")" == afl-* ]]; then
+    if [ -n "${AFL_LLVM_ALLOWLIST-}${AFL_LLVM_DENYLIST-}" ]; then
+        say "warning: AFL_LLVM_ALLOWLIST/AFL_LLVM_DENYLIST set by the caller: the oracles stay instrumented"
+    else
+        afl_lists=1
+    fi
+fi
 targets=()
 for f in "$root"/fuzz/fuzz_*.c; do
     [ -e "$f" ] || continue
     t=$(basename "$f" .c)
     targets+=("$t")
-    compile "$f" "$obj/$t.o"
+    if [ "$afl_lists" = 1 ]; then
+        sh "$root/fuzz/afl-denylist.sh" "$f" "$obj/$t.denylist"
+        AFL_LLVM_DENYLIST=$obj/$t.denylist compile "$f" "$obj/$t.o"
+    else
+        compile "$f" "$obj/$t.o"
+    fi
 done
 driver=""
 if [ -z "$LIB_FUZZING_ENGINE" ]; then

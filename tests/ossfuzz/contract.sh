@@ -7,6 +7,8 @@
 # temporary $OUT and $WORK, then checks, for every fuzz/fuzz_*.c:
 #   - $OUT holds exactly one executable per target, plus its .dict/.options when fuzz/ has them;
 #   - <target>_seed_corpus.zip holds exactly the files of corpus/<target>/;
+#   - the target's oracle functions (FUZZ_ORACLE) have no coverage instrumentation, under
+#     libFuzzer and AFL++ alike, and its LLVMFuzzerTestOneInput has (x86-64, objdump);
 #   - regression: the target runs every seed of the unzipped archive and exits 0;
 #   - libfuzzer: then, in the same run, a short smoke run (SMOKE_SECONDS, default 3 s, at
 #     most 2M runs) with the target's .dict and .options: no crash, no oracle failure;
@@ -125,8 +127,40 @@ options_args() {
     done <"$f"
 }
 
+# sites OBJ: "function count" for every function of OBJ with coverage instrumentation
+# (relocations to AFL++'s pc-guards or libFuzzer's inline 8-bit counters).
+sites() {
+    objdump -dr --no-show-raw-insn "$1" | awk '
+        /^[0-9a-f]+ <.*>:$/ { f = $2; sub(/^</, "", f); sub(/>:$/, "", f); next }
+        /R_X86_64/ && /__sancov_guards|__sancov_cntrs|__sancov_gen_/ { n[f]++ }
+        END { for (k in n) print k, n[k] }'
+}
+
 total_seeds=0
 for t in $expected; do
+    # The oracle functions (FUZZ_ORACLE) carry no coverage under either engine: libFuzzer by
+    # their no_sanitize("coverage"), AFL++ by the denylist build.sh gives it; the entry
+    # point does. AFL++ denies a listed name as a suffix of any name: none may collide.
+    o="$TMP/work/echoharness-obj/$t.o"
+    if [ "$(uname -m)" = x86_64 ] && command -v objdump >/dev/null 2>&1 && [ -f "$o" ]; then
+        oracles=$(sh "$ROOT/fuzz/afl-denylist.sh" "$ROOT/fuzz/$t.c" | sed -n 's/^fun: //p')
+        cov=$(sites "$o")
+        grep -q '^LLVMFuzzerTestOneInput [1-9]' <<<"$cov" ||
+            fail "$t: LLVMFuzzerTestOneInput has no coverage instrumentation"
+        for f in $oracles; do
+            ! grep -q "^$f " <<<"$cov" ||
+                fail "$t: oracle function $f is instrumented ($(echo "$cov" | grep "^$f "))"
+        done
+        for d in $(nm --defined-only "$o" | awk '$2 ~ /^[tT]$/ {print $3}'); do
+            grep -qx "$d" <<<"$oracles" && continue
+            for f in $oracles; do
+                [[ "$d" != *"$f" ]] ||
+                    fail "$t: $d ends in the oracle's name $f: AFL++'s denylist would skip it too"
+            done
+        done
+        note "$t: coverage in $(echo "$cov" | awk '{print $1}' | tr '\n' ' '); none in $(echo $oracles | wc -w) oracle function(s)"
+    fi
+
     # Dictionary and options travel iff fuzz/ has them.
     for ext in dict options; do
         if [ -f "$ROOT/fuzz/$t.$ext" ]; then
