@@ -62,7 +62,8 @@ struct bb_stats {
     uint64_t udp_sent, udp_received, udp_lost, udp_late, udp_wrong, udp_dup;
     uint64_t idle_held, idle_answered;
     uint64_t connected;
-    uint64_t spliced;                        /* stream bytes sent by vmsplice + splice */
+    uint64_t spliced;                        /* stream bytes sent by splice from a pipe */
+    int teeing;                              /* a stream pipe was filled by tee */
     char congestion[16];                     /* stream: a connection's congestion control */
     struct hg_hist hist;                     /* latencies, ns */
     char first_error[400];                   /* the first failure, with its offset */

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "bench/pace.h"
+#include "bench/sendpipe.h"
 #include "bench/uring.h"
 #include "core/ptable.h"
 #include "net/loop.h"
@@ -39,7 +40,6 @@
 #define TICK_MS 10
 #define STALL_CHECK_NS 250000000ull
 #define RATE_MAX_INFLIGHT (1u << 20) /* bytes unechoed per connection before rate mode waits */
-#define PIPE_BYTES (1u << 20)   /* a streaming connection's send pipe (the default pipe-max-size) */
 
 enum { C_NEW = 0, C_CONNECTING, C_OPEN, C_CLOSED };
 
@@ -59,8 +59,7 @@ struct conn {
     uint8_t *rb;           /* io_uring: this connection's receive buffer */
     uint32_t sending;      /* io_uring: bytes of the send in flight (0: none) */
     uint8_t recving;       /* io_uring: a receive in flight */
-    int pr, pw;            /* streaming: the send pipe's ends (-1: send() copies) */
-    uint32_t inpipe;       /* bytes in the pipe: the stream's [sent, sent + inpipe) */
+    struct sp_pipe sp;     /* streaming: the send pipe, the stream's [sent, sent + inpipe) */
 };
 
 struct tw {
@@ -91,31 +90,20 @@ struct tw {
 #endif
 };
 
-static void drop_pipe(struct conn *c)
+/* Streaming without copies: a pipe per connection that the pattern table's pages go into by
+ * reference (bench/sendpipe: tee from a pipe holding one period of the stream, or vmsplice)
+ * and out of into the socket (splice). No pipe (the limits, an old kernel): send() copies,
+ * as before. */
+static void open_pipe(struct tw *w, struct conn *c)
 {
-    if (c->pr >= 0) {
-        close(c->pr);
-        close(c->pw);
-    }
-    c->pr = c->pw = -1;
-    c->inpipe = 0;
-}
-
-/* Streaming without copies: a pipe per connection, as large as the kernel lets a user make it
- * (up to PIPE_BYTES), that the pattern table's pages go into by reference (vmsplice) and out
- * of into the socket (splice). The table is never written after it is filled, so pages still
- * in flight stay right. No pipe (the limits, an old kernel): send() copies, as before. */
-static void open_pipe(const struct bb_cfg *cfg, struct conn *c)
-{
-    int p[2], mss = 0;
+    const struct bb_cfg *cfg = w->cfg;
+    int mss = 0;
     socklen_t len = sizeof mss;
 
-    if (pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0)
+    if (sp_open(&c->sp, w->t, c->spos) != 0)
         return;
-    (void)fcntl(p[1], F_SETPIPE_SZ, (int)PIPE_BYTES); /* else the default 64 KiB: still works */
-    c->pr = p[0];
-    c->pw = p[1];
-    c->inpipe = 0;
+    if (sp_teeing(&c->sp))
+        w->b->st.teeing = 1;
     /* Corked, the socket sends only whole segments; the part segment at the end of a splice
      * waits in the kernel for the next write's bytes (a 64 KiB write on its own leaves
      * loopback as a 65483-byte segment and a 53-byte one: twice the packets for the bytes).
@@ -140,7 +128,7 @@ static void conn_close(struct tw *w, struct conn *c)
         nl_del(&w->loop, &c->io);
         close(fd);
     }
-    drop_pipe(c);
+    sp_close(&c->sp);
     c->state = C_CLOSED;
 }
 
@@ -222,40 +210,26 @@ static void u_recv(struct tw *w, struct conn *c)
 }
 #endif
 
-/* Sends up to want bytes (at least what the pipe holds) through c's pipe: tops the pipe up
- * from the table in --size pieces by vmsplice, then splices all it holds into the socket.
- * Returns the bytes still wanted. When the kernel refuses either call for this pipe or socket
- * (EINVAL, ENOSYS, ...), drops the pipe: the bytes it held were not sent, and send() sends
- * them from the table. Closes c on a socket error, as send() would. */
+/* Sends up to want bytes through c's pipe: tops the pipe up from the table (bench/sendpipe),
+ * then splices at most want bytes of it into the socket (a tee may leave the pipe holding
+ * more than the window allows; those wait for the next round). Returns the bytes still
+ * wanted (non-zero also when the socket is full). When the kernel refuses a call for this
+ * pipe or socket (EINVAL, ENOSYS, ...), drops the pipe: the bytes it held were not sent, and
+ * send() sends them from the table. Closes c on a socket error, as send() would. */
 static uint64_t splice_out(struct tw *w, struct conn *c, uint64_t want)
 {
-    const struct bb_cfg *cfg = w->cfg;
     ssize_t r;
 
     for (;;) {
-        while (c->inpipe < want) {
-            uint64_t n = want - c->inpipe;
-            struct iovec iov;
-            if (n > cfg->size)
-                n = cfg->size;
-            if (n > PT_SPAN)
-                n = PT_SPAN;
-            iov.iov_base = (void *)(uintptr_t)(w->t + pt_advance(c->spos, c->inpipe));
-            iov.iov_len = (size_t)n;
-            r = vmsplice(c->pw, &iov, 1, SPLICE_F_NONBLOCK);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r < 0 && errno == EAGAIN && c->inpipe)
-                break; /* the pipe is full */
-            if (r <= 0)
-                goto refused;
-            c->inpipe += (uint32_t)r;
-            if ((uint64_t)r < n)
-                break;
-        }
-        if (!c->inpipe)
+        uint32_t n;
+        if (sp_fill(&c->sp, w->t, c->spos, want, w->cfg->size) != 0)
+            goto refused;
+        if (!c->sp.inpipe)
             return want;
-        r = splice(c->pr, NULL, c->io.fd, NULL, c->inpipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        n = want < c->sp.inpipe ? (uint32_t)want : c->sp.inpipe;
+        if (!n)
+            return 0;
+        r = splice(c->sp.pr, NULL, c->io.fd, NULL, n, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
@@ -273,12 +247,14 @@ static uint64_t splice_out(struct tw *w, struct conn *c, uint64_t want)
         c->spos = pt_advance(c->spos, (uint64_t)r);
         w->b->st.spliced += (uint64_t)r;
         want = want > (uint64_t)r ? want - (uint64_t)r : 0;
-        c->inpipe -= (uint32_t)r;
-        if (c->inpipe)
+        sp_sent(&c->sp, (uint32_t)r);
+        if ((uint32_t)r < n)
             return want ? want : 1; /* the socket is full: wait until it is writable */
+        if (!want)
+            return 0;
     }
 refused:
-    drop_pipe(c);
+    sp_close(&c->sp);
     return want;
 }
 
@@ -294,11 +270,11 @@ static void flush(struct tw *w, struct conn *c)
     }
 #endif
     want = to_write(w, c);
-    if (c->pr >= 0) {
+    if (c->sp.pr >= 0) {
         want = splice_out(w, c, want);
         if (c->state != C_OPEN)
             return;
-        if (c->pr >= 0) {
+        if (c->sp.pr >= 0) {
             (void)nl_mod(&w->loop, &c->io, EPOLLIN | (want ? EPOLLOUT : 0));
             return;
         }
@@ -371,7 +347,7 @@ static void on_connected(struct tw *w, struct conn *c)
             w->b->st.congestion[0] = 0;
     }
     if (w->cfg->mode == BB_STREAM && !w->cfg->no_splice && w->cfg->engine != BB_URING)
-        open_pipe(w->cfg, c);
+        open_pipe(w, c);
     (void)nl_mod(&w->loop, &c->io, EPOLLIN);
     if (w->started)
         kick(w, c);
@@ -765,7 +741,8 @@ void *bb_tcp_worker(void *arg)
         goto out;
     }
     for (uint32_t i = 0; i < b->count; i++) {
-        w.c[i].io.fd = w.c[i].pr = w.c[i].pw = -1;
+        w.c[i].io.fd = -1;
+        sp_init(&w.c[i].sp);
         w.c[i].w = &w;
         w.c[i].id = b->first + i;
         w.c[i].spos = w.c[i].rpos = pt_start(cfg->seed, b->first + i);
