@@ -142,7 +142,7 @@ eh_bench_test(unreachable.udp 3 "dead:${eh_bench_fx}/correct" - -d 0.2 -u --time
 pkg_check_modules(LIBURING QUIET liburing)
 if(LIBURING_FOUND)
     eh_bench_test(uring.tcp.conns 0 embedded
-        "${eh_bench_sane} and .engine == \"uring\" and .conns == 50 and .msgs > 0 and .fair.min > 0 and ((.bytes - .msgs * 64) as $d | $d >= -3200 and $d <= 3200)"
+        "${eh_bench_sane} and .engine == \"uring\" and .conns == 50 and .msgs > 0 and .fair.min > 0 and .multishot_recvs > 0 and ((.bytes - .msgs * 64) as $d | $d >= -3200 and $d <= 3200)"
         ${eh_bench_short} --engine uring -c 50 -P 2)
     eh_bench_test(uring.tcp.one 0 embedded
         "${eh_bench_sane} and .engine == \"uring\" and .msgs > 0 and .lat_us.count == .msgs"
@@ -151,7 +151,7 @@ if(LIBURING_FOUND)
         "${eh_bench_sane} and .engine == \"uring\" and .mode == \"stream\" and .bytes > 1048576"
         ${eh_bench_short} --engine uring --stream)
     eh_bench_test(uring.udp.closed 0 embedded
-        "${eh_bench_sane} and .engine == \"uring\" and .udp.received > 0 and .udp.wrong == 0 and .udp.dup == 0 and .udp.sent >= .udp.received"
+        "${eh_bench_sane} and .engine == \"uring\" and .udp.received > 0 and .udp.wrong == 0 and .udp.dup == 0 and .udp.sent >= .udp.received and .multishot_recvs > 0"
         ${eh_bench_short} --engine uring -u -c 4 -P 4)
     eh_bench_test(uring.fixture.tcp_byteflip 1 "${eh_bench_fx}/tcp_byteflip"
         "(.ok | not) and .engine == \"uring\" and .mismatches == 1 and (.error | test(\"byte 70000 of the echo differs\"))"
@@ -162,6 +162,33 @@ if(LIBURING_FOUND)
     eh_bench_test(uring.fixture.udp_trunc1024 1 "${eh_bench_fx}/udp_trunc1024"
         "(.ok | not) and .engine == \"uring\" and .udp.wrong > 0 and (.error | test(\"came back as 1024 bytes\"))"
         ${eh_bench_short} --engine uring -u -s 2000)
+    # Receives are multishot into a ring of provided buffers (.multishot_recvs counts them),
+    # sockets fixed files. With one or two buffers for many connections receives run out
+    # (-ENOBUFS) and are armed again: nothing may be lost or reordered. With
+    # EH_BENCH_NO_MULTISHOT and EH_BENCH_NO_FIXED_FILES (what a kernel that refuses them
+    # gives) the ring keeps one receive per message into each connection's own buffer.
+    foreach(eh_u IN ITEMS tcp udp)
+        if(eh_u STREQUAL "udp")
+            set(eh_uopt -u -c 8 -P 4 -s 200)
+        else()
+            set(eh_uopt -c 40 -P 4 -s 100)
+        endif()
+        add_test(NAME bench.uring.${eh_u}.nobufs
+            COMMAND ${CMAKE_COMMAND} -E env EH_BENCH_URING_BUFS=2 ${eh_bench_run} 0 embedded
+            "${eh_bench_sane} and .engine == \"uring\" and .msgs > 0 and .fair.min > 0 and .multishot_recvs > 0 and .udp.wrong == 0 and .udp.dup == 0 and .udp.lost == 0 and .stalls == 0"
+            ${eh_bench_short} --engine uring ${eh_uopt})
+        add_test(NAME bench.uring.${eh_u}.single
+            COMMAND ${CMAKE_COMMAND} -E env EH_BENCH_NO_MULTISHOT=1 EH_BENCH_NO_FIXED_FILES=1
+            ${eh_bench_run} 0 embedded
+            "${eh_bench_sane} and .engine == \"uring\" and .msgs > 0 and .fair.min > 0 and .multishot_recvs == 0 and .udp.wrong == 0 and .udp.dup == 0 and .stalls == 0"
+            ${eh_bench_short} --engine uring ${eh_uopt})
+        set_tests_properties(bench.uring.${eh_u}.nobufs bench.uring.${eh_u}.single PROPERTIES
+            LABELS bench TIMEOUT 120 SKIP_RETURN_CODE 77)
+    endforeach()
+    # A connection the server closes, through the ring with fixed files: reported as before.
+    eh_bench_test(uring.fixture.tutorial_recv1024 1 "${eh_bench_fx}/tutorial_recv1024"
+        "(.ok | not) and .engine == \"uring\" and .early_closes == 1 and (.error | test(\"closed by the server\"))"
+        ${eh_bench_short} --engine uring)
     add_test(NAME bench.uring.fallback
         COMMAND ${CMAKE_COMMAND} -E env EH_BENCH_NO_URING=1 ${eh_bench_run} 0 embedded
         "${eh_bench_sane} and .engine == \"epoll\" and .msgs > 0"

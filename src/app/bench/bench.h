@@ -64,6 +64,7 @@ struct bb_stats {
     uint64_t connected;
     uint64_t spliced;                        /* stream bytes sent by splice from a pipe */
     int teeing;                              /* a stream pipe was filled by tee */
+    uint64_t multishot;                      /* io_uring: receives from multishot receives */
     char congestion[16];                     /* stream: a connection's congestion control */
     struct hg_hist hist;                     /* latencies, ns */
     char first_error[400];                   /* the first failure, with its offset */

@@ -45,6 +45,7 @@ int bp_collect(struct bp_result *r, const struct bb_cfg *cfg, struct bb_worker *
         s->connected += t->connected;
         s->spliced += t->spliced;
         s->teeing |= t->teeing;
+        s->multishot += t->multishot;
         if (!s->congestion[0])
             memcpy(s->congestion, t->congestion, sizeof s->congestion);
         hg_merge(&s->hist, &t->hist);
@@ -147,6 +148,7 @@ void bp_json(FILE *f, const struct bp_result *r)
             (unsigned long long)s->idle_held, (unsigned long long)s->idle_answered);
     fprintf(f, "\"spliced_bytes\":%llu,", (unsigned long long)s->spliced);
     fprintf(f, "\"tee\":%s,", s->teeing ? "true" : "false");
+    fprintf(f, "\"multishot_recvs\":%llu,", (unsigned long long)s->multishot);
     fprintf(f, "\"congestion\":\"%s\",", s->congestion);
     fprintf(f, "\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f,\"cpu_total_s\":%.3f,"
             "\"cpu_us_per_msg\":%.4f,",

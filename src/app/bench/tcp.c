@@ -60,6 +60,7 @@ struct conn {
     uint32_t sending;      /* io_uring: bytes of the send in flight (0: none) */
     uint8_t recving;       /* io_uring: a receive in flight */
     struct sp_pipe sp;     /* streaming: the send pipe, the stream's [sent, sent + inpipe) */
+    uint8_t multishot;     /* io_uring: that receive is a multishot one */
 };
 
 struct tw {
@@ -84,8 +85,10 @@ struct tw {
     int ring_open;
     struct io_uring ring;
     struct __kernel_timespec tick_ts;
-    uint8_t *rbufs;        /* the connections' receive buffers, rbsz each */
+    uint8_t *rbufs;        /* the connections' receive buffers, rbsz each (single-shot) */
     size_t rbsz;
+    struct bu_bufs bufs;   /* closed loop: provided buffers of the multishot receives */
+    int fixed;             /* 1: the sockets are the ring's fixed files, by connection index */
     unsigned nsend;        /* sends queued since the last submit */
 #endif
 };
@@ -125,6 +128,10 @@ static void conn_close(struct tw *w, struct conn *c)
         int fd = c->io.fd;
         if (w->uring) /* a receive still in flight ends now, and the server sees the close */
             (void)shutdown(fd, SHUT_RDWR);
+#ifdef EH_HAVE_URING
+        if (w->fixed) /* the ring's reference goes too, so the socket really closes */
+            bu_file_drop(&w->ring, (unsigned)(c - w->c));
+#endif
         nl_del(&w->loop, &c->io);
         close(fd);
     }
@@ -166,6 +173,12 @@ static uint64_t to_write(const struct tw *w, const struct conn *c)
 }
 
 #ifdef EH_HAVE_URING
+/* What a request names c's socket by: its fixed-file index, or its descriptor. */
+static int u_fd(const struct tw *w, const struct conn *c)
+{
+    return w->fixed ? (int)(c - w->c) : c->io.fd;
+}
+
 /* io_uring: queues the next write (one in flight per connection, MSG_WAITALL so the kernel
  * finishes it whole; the bytes come straight from the table, which outlives the ring). */
 static void u_send(struct tw *w, struct conn *c)
@@ -185,7 +198,9 @@ static void u_send(struct tw *w, struct conn *c)
     sqe = bu_sqe(&w->ring);
     if (!sqe)
         return; /* the ring failed: the stall check names the connection */
-    io_uring_prep_send(sqe, c->io.fd, w->t + c->spos, n, MSG_NOSIGNAL | MSG_WAITALL);
+    io_uring_prep_send(sqe, u_fd(w, c), w->t + c->spos, n, MSG_NOSIGNAL | MSG_WAITALL);
+    if (w->fixed)
+        sqe->flags |= IOSQE_FIXED_FILE;
     io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)c | BU_SEND);
     c->sending = (uint32_t)n;
     w->nsend++;
@@ -200,7 +215,19 @@ static void u_recv(struct tw *w, struct conn *c)
     sqe = bu_sqe(&w->ring);
     if (!sqe)
         return;
-    io_uring_prep_recv(sqe, c->io.fd, c->rb, w->rbsz, 0);
+    if (w->bufs.br) {
+        /* Multishot: armed once, it stays armed and every arrival takes the next provided
+         * buffer (one completion each, in stream order); the kernel ends it only on EOF, an
+         * error or no free buffer (-ENOBUFS), and then it is armed again. */
+        io_uring_prep_recv_multishot(sqe, u_fd(w, c), NULL, 0, 0);
+        sqe->flags |= IOSQE_BUFFER_SELECT;
+        sqe->buf_group = (uint16_t)w->bufs.bgid;
+    } else {
+        io_uring_prep_recv(sqe, u_fd(w, c), c->rb, w->rbsz, 0);
+    }
+    if (w->fixed)
+        sqe->flags |= IOSQE_FIXED_FILE;
+    c->multishot = w->bufs.br != NULL;
     /* Closed loop: the echo is not there yet when the receive is queued, so wait for it
      * without a first attempt that would fail (streaming, data is usually waiting). */
     if (w->cfg->mode == BB_CLOSED)
@@ -646,18 +673,34 @@ static void u_complete(void *ctx, struct io_uring_cqe *cqe)
         c->spos = pt_advance(c->spos, (uint64_t)res);
         u_send(w, c);
         return;
-    case BU_RECV:
-        c->recving = 0;
-        if (c->state != C_OPEN)
+    case BU_RECV: {
+        uint8_t *buf = bu_bufs_get(&w->bufs, cqe);
+        if (!(cqe->flags & IORING_CQE_F_MORE))
+            c->recving = 0; /* a multishot receive that ended, or a single one */
+        if (c->state != C_OPEN) {
+            bu_bufs_put(&w->bufs, buf);
             return;
-        if (res == -EINTR || res == -EAGAIN) {
+        }
+        if (res == -EINTR || res == -EAGAIN || (res == -ENOBUFS && w->bufs.br)) {
+            u_recv(w, c); /* -ENOBUFS: buffers come back as their completions are read */
+            return;
+        }
+        if (res == -EINVAL && c->multishot && !w->b->st.multishot) {
+            /* The kernel has buffer rings but refuses multishot receives (before 6.0):
+             * every connection goes back to one receive per message into its own buffer
+             * (each connection's refusal comes here once; the first one drops the ring). */
+            bu_bufs_close(&w->ring, &w->bufs);
             u_recv(w, c);
             return;
         }
+        if (buf && res > 0)
+            w->b->st.multishot++;
         w->now = bb_now_ns();
-        on_data(w, c, c->rb, res, res < 0 ? -res : 0);
+        on_data(w, c, buf ? buf : c->rb, res, res < 0 ? -res : 0);
+        bu_bufs_put(&w->bufs, buf);
         u_recv(w, c);
         return;
+    }
     default:
         return;
     }
@@ -674,6 +717,16 @@ static void u_tick_cb(void *ctx)
  * completion), then every completion reaped. The ring's own timeout wakes it for the tick. */
 static int run_uring(struct tw *w)
 {
+    int *fds = malloc((w->b->count ? w->b->count : 1) * sizeof *fds);
+
+    /* Fixed files from here on (connections no longer open): no descriptor lookup per
+     * request. Refused (EH_BENCH_NO_FIXED_FILES=1, a limit): descriptors, as before. */
+    if (fds) {
+        for (uint32_t i = 0; i < w->b->count; i++)
+            fds[i] = w->c[i].state == C_OPEN ? w->c[i].io.fd : -1;
+        w->fixed = bu_files_open(&w->ring, fds, w->b->count) == 0;
+        free(fds);
+    }
     for (uint32_t i = 0; i < w->b->count; i++) {
         u_recv(w, &w->c[i]);
         u_send(w, &w->c[i]);
@@ -771,6 +824,15 @@ void *bb_tcp_worker(void *arg)
             w.ring_open = 1;
             for (uint32_t i = 0; i < b->count; i++)
                 w.c[i].rb = w.rbufs + w.rbsz * i;
+            /* Closed loop: multishot receives into a ring of provided buffers (a buffer per
+             * connection and some spare: a connection's echo seldom takes two at a time).
+             * Refused (-EINVAL before 5.19, EH_BENCH_NO_MULTISHOT=1): one receive per
+             * message into the connection's own buffer, as before. */
+            if (cfg->mode == BB_CLOSED) {
+                size_t cap = ((size_t)16 << 20) / w.rbsz; /* at most 16 MiB of them */
+                unsigned nbuf = b->count + 16 < cap ? b->count + 16 : (unsigned)cap;
+                (void)bu_bufs_open(&w.ring, &w.bufs, nbuf, w.rbsz, 0);
+            }
         } else {
             fprintf(stderr, "echo-bench: note: worker %u cannot open its io_uring, using epoll\n",
                     b->index);
@@ -784,6 +846,9 @@ void *bb_tcp_worker(void *arg)
     pc_finish(b, &w.measuring);
     if (w.phase == BB_CONNECT) /* stopped before all connects ended */
         __atomic_fetch_sub(&b->sh->connecting, 1, __ATOMIC_RELEASE);
+#ifdef EH_HAVE_URING
+    w.fixed = 0; /* the ring's references go at once with the ring, below: no call per socket */
+#endif
     for (uint32_t i = 0; i < b->count; i++) {
         b->done[i] = w.c[i].counted;
         if (w.c[i].io.fd >= 0)
@@ -793,6 +858,7 @@ out:
 #ifdef EH_HAVE_URING
     if (w.ring_open) /* cancels what is still in flight before the buffers go */
         io_uring_queue_exit(&w.ring);
+    bu_bufs_close(NULL, &w.bufs);
     free(w.rbufs);
 #endif
     pc_tick_close(&w.tick, &w.loop);

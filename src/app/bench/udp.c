@@ -48,6 +48,7 @@ struct usock {
     uint8_t *rb, *sb;      /* io_uring: receive slot; P datagrams being sent (by seq % P) */
     uint32_t sends;        /* io_uring: sends in flight */
     uint8_t recving;       /* io_uring: a receive in flight */
+    uint8_t multishot;     /* io_uring: that receive is a multishot one */
 };
 
 struct uw {
@@ -76,6 +77,8 @@ struct uw {
     struct io_uring ring;
     struct __kernel_timespec tick_ts;
     uint8_t *ubufs;        /* the sockets' rb and sb */
+    struct bu_bufs bufs;   /* provided buffers of the multishot receives */
+    int fixed;             /* 1: the sockets are the ring's fixed files, by socket index */
     unsigned nsend;        /* sends queued since the last submit */
 #endif
 };
@@ -86,6 +89,10 @@ static void sock_close(struct uw *w, struct usock *s)
         int fd = s->io.fd;
         nl_del(&w->loop, &s->io);
         close(fd);
+#ifdef EH_HAVE_URING
+        if (w->fixed) /* the ring's reference goes too */
+            bu_file_drop(&w->ring, (unsigned)(s - w->s));
+#endif
     }
     s->open = 0;
 }
@@ -109,6 +116,12 @@ static void mark_lost(struct uw *w, struct usock *s, uint64_t seq)
 }
 
 #ifdef EH_HAVE_URING
+/* What a request names s's socket by: its fixed-file index, or its descriptor. */
+static int u_fd(const struct uw *w, const struct usock *s)
+{
+    return w->fixed ? (int)(s - w->s) : s->io.fd;
+}
+
 /* io_uring: queues datagrams next_seq .. target-1, each from its own slot of the socket's send
  * buffer; a slot is written again only once every send queued before has completed. */
 static void u_flush(struct uw *w, struct usock *s)
@@ -129,7 +142,9 @@ static void u_flush(struct uw *w, struct usock *s)
         if (*st == S_OUT) /* a very old datagram still holds the slot: it is lost */
             mark_lost(w, s, seq - (w->hmask + 1));
         pb_encode(out, size, w->t, s->start, s->id, seq);
-        io_uring_prep_send(sqe, s->io.fd, out, size, 0);
+        io_uring_prep_send(sqe, u_fd(w, s), out, size, 0);
+        if (w->fixed)
+            sqe->flags |= IOSQE_FIXED_FILE;
         io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)s | BU_SEND);
         *st = S_OUT;
         s->sent_ns[seq & w->hmask] = now;
@@ -152,7 +167,17 @@ static void u_recv(struct uw *w, struct usock *s)
     if (!sqe)
         return;
     /* MSG_TRUNC: the result is the datagram's real length, so a longer one shows. */
-    io_uring_prep_recv(sqe, s->io.fd, s->rb, w->slot, MSG_TRUNC);
+    if (w->bufs.br) {
+        /* Multishot (see tcp.c): one datagram per completion, each in a provided buffer. */
+        io_uring_prep_recv_multishot(sqe, u_fd(w, s), NULL, 0, MSG_TRUNC);
+        sqe->flags |= IOSQE_BUFFER_SELECT;
+        sqe->buf_group = (uint16_t)w->bufs.bgid;
+    } else {
+        io_uring_prep_recv(sqe, u_fd(w, s), s->rb, w->slot, MSG_TRUNC);
+    }
+    if (w->fixed)
+        sqe->flags |= IOSQE_FIXED_FILE;
+    s->multishot = w->bufs.br != NULL;
     /* The echo is not there yet when the receive is queued: wait for it without a first
      * attempt that would fail. */
     sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
@@ -451,10 +476,21 @@ static void u_complete(void *ctx, struct io_uring_cqe *cqe)
         }
         u_flush(w, s);
         return;
-    case BU_RECV:
-        s->recving = 0;
-        if (!s->open)
+    case BU_RECV: {
+        uint8_t *buf = bu_bufs_get(&w->bufs, cqe);
+        if (!(cqe->flags & IORING_CQE_F_MORE))
+            s->recving = 0; /* a multishot receive that ended, or a single one */
+        if (!s->open) {
+            bu_bufs_put(&w->bufs, buf);
             return;
+        }
+        if (res == -EINVAL && s->multishot && !w->b->st.multishot) {
+            /* Multishot receives refused (a kernel before 6.0): one receive per datagram
+             * into the socket's own buffer, as before. */
+            bu_bufs_close(&w->ring, &w->bufs);
+            u_recv(w, s);
+            return;
+        }
         if (res == -ECONNREFUSED) {
             w->b->st.early_closes++;
             bb_fail(&w->b->st, "socket %u: %s:  the server refused datagrams (ICMP port "
@@ -463,15 +499,19 @@ static void u_complete(void *ctx, struct io_uring_cqe *cqe)
             return;
         }
         if (res >= 0) {
+            if (buf)
+                w->b->st.multishot++;
             w->now = bb_now_ns();
-            on_reply(w, s, s->rb, (size_t)res < w->slot ? (size_t)res : w->slot,
+            on_reply(w, s, buf ? buf : s->rb, (size_t)res < w->slot ? (size_t)res : w->slot,
                      (size_t)res > w->slot);
             if (w->cfg->mode == BB_CLOSED && w->started)
                 s->target = s->next_seq + (w->cfg->pipeline - s->inflight);
             u_flush(w, s);
         }
+        bu_bufs_put(&w->bufs, buf); /* -ENOBUFS: buffers come back as completions are read */
         u_recv(w, s);
         return;
+    }
     default:
         return;
     }
@@ -487,6 +527,15 @@ static void u_tick_cb(void *ctx)
  * every socket, then every completion reaped. */
 static int run_uring(struct uw *w)
 {
+    int *fds = malloc((w->b->count ? w->b->count : 1) * sizeof *fds);
+
+    /* Fixed files from here on (see tcp.c; refused: descriptors, as before). */
+    if (fds) {
+        for (uint32_t i = 0; i < w->b->count; i++)
+            fds[i] = w->s[i].open ? w->s[i].io.fd : -1;
+        w->fixed = bu_files_open(&w->ring, fds, w->b->count) == 0;
+        free(fds);
+    }
     for (uint32_t i = 0; i < w->b->count; i++) {
         u_recv(w, &w->s[i]);
         u_flush(w, &w->s[i]);
@@ -623,6 +672,14 @@ void *bb_udp_worker(void *arg)
                 w->s[i].rb = w->ubufs + per * i;
                 w->s[i].sb = w->s[i].rb + w->slot;
             }
+            /* Multishot receives into provided buffers: room for every datagram in flight
+             * and some spare, at most 16 MiB (refused: one receive per datagram into rb). */
+            {
+                uint64_t want = (uint64_t)b->count * cfg->pipeline + 16;
+                uint64_t cap = ((uint64_t)16 << 20) / w->slot;
+                (void)bu_bufs_open(&w->ring, &w->bufs, (unsigned)(want < cap ? want : cap),
+                                   w->slot, 0);
+            }
         } else {
             fprintf(stderr, "echo-bench: note: worker %u cannot open its io_uring, using epoll\n",
                     b->index);
@@ -635,6 +692,9 @@ void *bb_udp_worker(void *arg)
     if (rc)
         bb_fail(&b->st, "worker %u: epoll_wait: %s", b->index, ns_strerror(rc));
     pc_finish(b, &w->measuring);
+#ifdef EH_HAVE_URING
+    w->fixed = 0; /* the ring's references go at once with the ring, below */
+#endif
     for (uint32_t i = 0; i < b->count; i++) {
         b->done[i] = w->s[i].counted;
         sock_close(w, &w->s[i]);
@@ -643,6 +703,7 @@ out:
 #ifdef EH_HAVE_URING
     if (w->ring_open) /* cancels what is still in flight before the buffers go */
         io_uring_queue_exit(&w->ring);
+    bu_bufs_close(NULL, &w->bufs);
     free(w->ubufs);
 #endif
     pc_tick_close(&w->tick, &w->loop);

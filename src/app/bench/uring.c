@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #ifdef EH_HAVE_URING
 int bu_open(struct io_uring *r, unsigned entries)
@@ -34,6 +35,98 @@ struct io_uring_sqe *bu_sqe(struct io_uring *r)
     if (!sqe && io_uring_submit(r) >= 0)
         sqe = io_uring_get_sqe(r);
     return sqe;
+}
+
+int bu_bufs_open(struct io_uring *r, struct bu_bufs *b, unsigned want, size_t size, int bgid)
+{
+    const char *env = getenv("EH_BENCH_NO_MULTISHOT");
+    const char *fix = getenv("EH_BENCH_URING_BUFS");
+    struct io_uring_buf_reg reg;
+    unsigned count = 16;
+    void *map;
+    int rc;
+
+    memset(b, 0, sizeof *b);
+    if (env && *env && strcmp(env, "0") != 0)
+        return -EINVAL;
+    /* Tests: a fixed, tiny count, so receives run out of buffers (-ENOBUFS) and re-arm. */
+    if (fix && *fix)
+        want = (unsigned)strtoul(fix, NULL, 10), count = 1;
+    while (count < want && count < 32768)
+        count <<= 1;
+    /* The ring's entries and the buffers in one mapping: the entries must be page-aligned. */
+    b->maplen = count * sizeof(struct io_uring_buf) + (size_t)count * size;
+    map = mmap(NULL, b->maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED)
+        return -ENOMEM;
+    memset(&reg, 0, sizeof reg);
+    reg.ring_addr = (uint64_t)(uintptr_t)map;
+    reg.ring_entries = count;
+    reg.bgid = (uint16_t)bgid;
+    rc = io_uring_register_buf_ring(r, &reg, 0);
+    if (rc) {
+        munmap(map, b->maplen);
+        return rc < 0 ? rc : -EINVAL;
+    }
+    b->br = map;
+    b->mem = (uint8_t *)map + count * sizeof(struct io_uring_buf);
+    b->size = size;
+    b->count = count;
+    b->bgid = bgid;
+    io_uring_buf_ring_init(b->br);
+    for (unsigned i = 0; i < count; i++)
+        io_uring_buf_ring_add(b->br, b->mem + (size_t)i * size, (unsigned)size, (unsigned short)i,
+                              io_uring_buf_ring_mask(count), (int)i);
+    io_uring_buf_ring_advance(b->br, (int)count);
+    return 0;
+}
+
+uint8_t *bu_bufs_get(const struct bu_bufs *b, const struct io_uring_cqe *cqe)
+{
+    unsigned bid;
+
+    if (!b->br || !(cqe->flags & IORING_CQE_F_BUFFER))
+        return NULL;
+    bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+    return bid < b->count ? b->mem + (size_t)bid * b->size : NULL;
+}
+
+void bu_bufs_put(struct bu_bufs *b, const uint8_t *buf)
+{
+    unsigned bid;
+
+    if (!buf)
+        return;
+    bid = (unsigned)((size_t)(buf - b->mem) / b->size);
+    io_uring_buf_ring_add(b->br, b->mem + (size_t)bid * b->size, (unsigned)b->size,
+                          (unsigned short)bid, io_uring_buf_ring_mask(b->count), 0);
+    io_uring_buf_ring_advance(b->br, 1);
+}
+
+void bu_bufs_close(struct io_uring *r, struct bu_bufs *b)
+{
+    if (!b->br)
+        return;
+    if (r)
+        (void)io_uring_unregister_buf_ring(r, b->bgid);
+    munmap(b->br, b->maplen);
+    memset(b, 0, sizeof *b);
+}
+
+int bu_files_open(struct io_uring *r, const int *fds, unsigned n)
+{
+    const char *env = getenv("EH_BENCH_NO_FIXED_FILES");
+
+    if (env && *env && strcmp(env, "0") != 0)
+        return -EINVAL;
+    return n ? io_uring_register_files(r, fds, n) : -EINVAL;
+}
+
+void bu_file_drop(struct io_uring *r, unsigned i)
+{
+    int none = -1;
+
+    (void)io_uring_register_files_update(r, i, &none, 1);
 }
 
 void bu_tick(struct io_uring *r, struct __kernel_timespec *ts, unsigned ms)

@@ -5,7 +5,9 @@
  * without it, or when the kernel or a container refuses io_uring, or when the environment
  * sets EH_BENCH_NO_URING=1, echo-bench uses its epoll engine and says so in one line.
  *
- * The engine keeps one receive in flight per connection or socket (each into its own buffer)
+ * The engine keeps one receive in flight per connection or socket - in the closed loop a
+ * multishot receive into a ring of provided buffers, on the sockets registered as fixed files,
+ * else (streaming, or refused) one receive per message into the connection's own buffer -
  * and queues sends straight from the pattern table; one io_uring_submit_and_wait() per round
  * submits every send and receive prepared since the last one and reaps every completion, so
  * the system calls per message fall below one when many connections are busy.
@@ -30,6 +32,42 @@ int bu_open(struct io_uring *r, unsigned entries);
 /* A submission entry, submitting what is queued first when the ring is full (NULL only when
  * that fails). */
 struct io_uring_sqe *bu_sqe(struct io_uring *r);
+
+/* A ring of provided receive buffers (one buffer group of the ring), for multishot receives:
+ * one receive stays armed per connection or socket and every arrival takes the next free
+ * buffer, instead of a receive queued (and a poll armed) per message. */
+struct bu_bufs {
+    struct io_uring_buf_ring *br; /* NULL: not set up (single-shot receives) */
+    uint8_t *mem;                 /* count buffers of size bytes */
+    size_t size, maplen;
+    unsigned count;               /* a power of 2 */
+    int bgid;
+};
+
+/* Sets up b with at least want (at most 32768) buffers of size bytes as group bgid of r
+ * (EH_BENCH_URING_BUFS=N in the environment: N rounded up to a power of 2, for tests).
+ * Returns 0, or -errno: -EINVAL when the kernel has no buffer rings or the environment sets
+ * EH_BENCH_NO_MULTISHOT=1 (the single-shot path, as on a kernel without them), -ENOMEM. On
+ * failure b is left unset and needs no bu_bufs_close(). */
+int bu_bufs_open(struct io_uring *r, struct bu_bufs *b, unsigned want, size_t size, int bgid);
+
+/* The buffer a receive completion names (NULL: none; the flags carry no buffer). */
+uint8_t *bu_bufs_get(const struct bu_bufs *b, const struct io_uring_cqe *cqe);
+
+/* Gives a buffer from bu_bufs_get() back to the kernel (no-op for NULL). */
+void bu_bufs_put(struct bu_bufs *b, const uint8_t *buf);
+
+/* Unregisters and frees b (after io_uring_queue_exit() is fine too: only the memory). */
+void bu_bufs_close(struct io_uring *r, struct bu_bufs *b);
+
+/* Registers n sockets as r's fixed files 0..n-1 (fds[i] < 0: an empty slot), so a request
+ * names its socket by index (IOSQE_FIXED_FILE) and the kernel skips the descriptor lookup and
+ * reference count per request. The ring then holds a reference to each socket: whoever closes
+ * one calls bu_file_drop() too. Returns 0 or -errno (then nothing is registered). */
+int bu_files_open(struct io_uring *r, const int *fds, unsigned n);
+
+/* Drops fixed file i of r (the socket closes once nothing else holds it). */
+void bu_file_drop(struct io_uring *r, unsigned i);
 
 /* Queues the worker's periodic wake-up (a timeout of ms milliseconds, BU_TICK). */
 void bu_tick(struct io_uring *r, struct __kernel_timespec *ts, unsigned ms);
