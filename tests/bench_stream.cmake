@@ -23,3 +23,8 @@ add_test(NAME bench.tcp.stream.no_tee
     ${eh_bench_short} --stream --engine epoll)
 set_tests_properties(bench.tcp.stream.no_tee PROPERTIES LABELS bench TIMEOUT 120
     SKIP_RETURN_CODE 77)
+# Stream writes go out in rounds, once a quarter of the window is free (here 131 writes of
+# 1000 bytes in a 512 KiB window, corked): every byte still leaves, nothing stalls.
+eh_bench_test(tcp.stream.rounds 0 embedded
+    "${eh_bench_sane} and .stalls == 0 and .bytes > 1048576 and .msgs > 1000"
+    ${eh_bench_short} --stream --engine epoll -s 1000 --window 524288)

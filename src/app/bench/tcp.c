@@ -158,17 +158,23 @@ static void on_io(struct nl_loop *l, struct nl_io *io, uint32_t revents);
 static uint64_t to_write(const struct tw *w, const struct conn *c)
 {
     const struct bb_cfg *cfg = w->cfg;
-    uint64_t want;
+    uint64_t want, least;
 
     if (cfg->mode != BB_STREAM)
         return c->queued * cfg->size - c->sent;
-    /* Whole writes of --size only (the window permitting at least one): fewer, larger system
-     * calls than topping the window up after every read. */
+    /* Whole writes of --size only, in rounds: once a quarter of the window (in whole writes,
+     * at least one) is free, all the writes that fit. Fewer, larger splices than topping the
+     * window up after every read, and the server takes a round's segments in one wake-up:
+     * echo-bench's CPU per 64 KiB write against echod fell by a median 7 % (paired A/B,
+     * README). Nothing in flight: the whole window is free, so a round always starts. */
+    least = cfg->window / 4 - cfg->window / 4 % cfg->size;
+    if (least < cfg->size)
+        least = cfg->size;
     want = cfg->window > c->sent - c->recvd ? cfg->window - (c->sent - c->recvd) : 0;
-    if (want >= cfg->size)
-        want -= want % cfg->size;
-    else if (c->sent != c->recvd)
+    if (want < least && c->sent != c->recvd)
         want = 0;
+    else if (want >= cfg->size)
+        want -= want % cfg->size;
     return want;
 }
 
