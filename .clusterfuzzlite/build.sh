@@ -95,9 +95,11 @@ lib_srcs=("$root"/src/core/*.c)
 for f in "$root"/src/net/*.c; do
     [ -e "$f" ] && lib_srcs+=("$f")
 done
-# As fuzz/CMakeLists.txt does: core/ddmin and core/fuzzseq without comparison tracing (their
-# compares are on hash-derived draws, counts and sanitizer checks, which the fuzzer cannot
-# solve; the hooks took about half of a run of their targets). Edge coverage stays.
+# As fuzz/CMakeLists.txt does: core/ddmin, core/fuzzseq, core/frame and core/verdict, and
+# the fuzz_frame target, without comparison tracing (their compares are on
+# hash-derived draws, lengths, counts, single bytes and sanitizer checks, which the fuzzer
+# cannot use; payloads are compared through memcmp, whose hook stays; the trace hooks took
+# a third to a half of a run of their targets). Edge coverage stays.
 notrace=()
 if [[ "$CFLAGS" == *fuzzer-no-link* || "$CFLAGS" == *trace-cmp* ]]; then
     notrace=(-fno-sanitize-coverage=trace-cmp)
@@ -105,7 +107,8 @@ fi
 for f in "${lib_srcs[@]}"; do
     o="$obj/lib_$(basename "$(dirname "$f")")_$(basename "$f" .c).o"
     case "$f" in
-    */src/core/ddmin.c | */src/core/fuzzseq.c) compile "$f" "$o" "${notrace[@]}" ;;
+    */src/core/ddmin.c | */src/core/fuzzseq.c | */src/core/frame.c | */src/core/verdict.c)
+        compile "$f" "$o" "${notrace[@]}" ;;
     *) compile "$f" "$o" ;;
     esac
 done
@@ -131,7 +134,10 @@ for f in "$root"/fuzz/fuzz_*.c; do
         sh "$root/fuzz/afl-denylist.sh" "$f" "$obj/$t.denylist"
         AFL_LLVM_DENYLIST=$obj/$t.denylist compile "$f" "$obj/$t.o"
     else
-        compile "$f" "$obj/$t.o"
+        case "$t" in
+        fuzz_frame) compile "$f" "$obj/$t.o" "${notrace[@]}" ;;
+        *) compile "$f" "$obj/$t.o" ;;
+        esac
     fi
 done
 driver=""

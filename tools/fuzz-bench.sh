@@ -83,12 +83,14 @@ pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; exit 130' INT TERM HUP
 
 # The compiler and flags the build used for a target, minus outputs, includes, warnings
-# and dependency files: what the peers are compiled with.
+# and dependency files: what the peers are compiled with. A target file built without some
+# coverage instrumentation (fuzz/CMakeLists.txt: -fno-sanitize-coverage=...) does not pass
+# that on: the peers always get the preset's full instrumentation.
 flags_of() { # build-dir target
     jq -r --arg f "/fuzz/$2.c" '.[] | select(.file | endswith($f)) | .command' "$1/compile_commands.json" | head -1 |
         awk '{ for (i = 1; i <= NF; i++) {
                  if ($i == "-o" || $i == "-c" || $i == "-MT" || $i == "-MF") { i++; continue }
-                 if ($i ~ /^-(I|W|M)/ || $i ~ /\.c$/) continue
+                 if ($i ~ /^-(I|W|M)/ || $i ~ /\.c$/ || $i ~ /^-fno-sanitize-coverage=/) continue
                  printf "%s ", $i } }'
 }
 
