@@ -701,8 +701,7 @@ static void u_complete(void *ctx, struct io_uring_cqe *cqe)
         }
         if (buf && res > 0)
             w->b->st.multishot++;
-        w->now = bb_now_ns();
-        on_data(w, c, buf ? buf : c->rb, res, res < 0 ? -res : 0);
+        on_data(w, c, buf ? buf : c->rb, res, res < 0 ? -res : 0); /* reads the clock */
         bu_bufs_put(&w->bufs, buf);
         u_recv(w, c);
         return;
