@@ -16,8 +16,10 @@
  *
  * Determinism (AFL++ stability): when it may, the target moves into a network namespace of
  * its own whose loopback acknowledges every segment at once (private_net()), so no delayed-
- * ACK or loss-probe timer fires mid-input; sockets use Reno, which does not pace; one
- * datagram echoed after each input resets the UDP server's batch state. Segmentation offload
+ * ACK or loss-probe timer fires mid-input, and no idle connection restarts slow start (its
+ * congestion window would depend on how long the process was preempted); sockets use Reno,
+ * which does not pace; one datagram echoed after each input resets the UDP server's batch
+ * state. Segmentation offload
  * is off there in AFL++ builds (FUZZ_SERVER_NO_GSO=1 under libFuzzer; see loopback_quickack()).
  * Before each loop round, send and recv it waits until no segment is in flight
  * (kernel_quiet()): on a busy machine loopback delivers later.
@@ -146,6 +148,8 @@ static struct {
     uint64_t echoed;        /* bytes the clients read back */
     uint64_t pred_served, pred_refused;
     int64_t slow_ms;
+    uint32_t quiet_yields, quiet_giveups; /* kernel_quiet(): for FUZZ_SERVER_VERBOSE */
+    int shedding; /* starve_settle(): the listeners' queues empty unseen by the accept hook */
     uint8_t buf[65536];
 } g;
 
@@ -321,6 +325,22 @@ FUZZ_ORACLE static int write_map(const char *file, unsigned id)
     return ok ? 0 : -1;
 }
 
+/* Writes val to a sysctl file (of this network namespace under /proc/sys/net). */
+FUZZ_ORACLE static int write_sysctl(const char *file, const char *val)
+{
+    int fd = open(file, O_WRONLY | O_CLOEXEC), rc = 0;
+    size_t n = strlen(val);
+    ssize_t m;
+
+    if (fd < 0)
+        return -errno;
+    m = write(fd, val, n);
+    if (m != (ssize_t)n)
+        rc = m < 0 ? -errno : -EIO;
+    close(fd);
+    return rc;
+}
+
 /* Moves the process into a network namespace of its own, best effort (FUZZ_SERVER_HOST_NET
  * set: never): its loopback carries nothing but this target's traffic and acknowledges every
  * segment at once (loopback_quickack). Without the privilege (CAP_SYS_ADMIN, or unprivileged
@@ -348,6 +368,14 @@ FUZZ_ORACLE static void private_net(void)
     g.private_net = 1;
     if ((rc = loopback_quickack()) != 0)
         fail("private network namespace: loopback set-up: %s", strerror(-rc));
+    /* A connection idle for longer than its RTO (200 ms; an input may be preempted that long
+     * on a busy machine) would restart slow start and decay its congestion window: how much
+     * of a later write goes out at once, and so how much send() takes, would depend on the
+     * clock. The namespace's own setting, the host's is untouched; best effort (a user
+     * namespace on an older kernel may not own it). */
+    if ((rc = write_sysctl("/proc/sys/net/ipv4/tcp_slow_start_after_idle", "0")) != 0 &&
+        getenv("FUZZ_SERVER_VERBOSE"))
+        fprintf(stderr, "fuzz_server: tcp_slow_start_after_idle stays on: %s\n", strerror(-rc));
 }
 
 /* The fallback stream transport (unix_streams): a listening AF_UNIX stream socket under an
@@ -576,15 +604,17 @@ FUZZ_ORACLE static void kernel_quiet(void)
                 busy = in_flight(g.cl[i].fd, 0);
         for (int k = 0; k < N_SERVERS && !busy; k++) {
             const struct nt_server *t = &g.srv[k].tcp;
-            busy = in_flight(t->lis[0].io.fd, g.srv[k].n_pending);
+            busy = !g.shedding && in_flight(t->lis[0].io.fd, g.srv[k].n_pending);
             for (uint32_t j = 0; j < t->n_fresh && !busy; j++)
                 if (t->slots[j].io.fd >= 0)
                     busy = in_flight(t->slots[j].io.fd, 0);
         }
         if (!busy)
             return;
+        g.quiet_yields++;
         sched_yield();
     }
+    g.quiet_giveups++;
 }
 
 FUZZ_ORACLE static int round_once(void)
@@ -863,9 +893,14 @@ FUZZ_ORACLE static void starve_settle(void)
     close(lowest);
     low = old;
     low.rlim_cur = (rlim_t)lowest;
+    /* Every connect queued first; then the server sheds them without the accept hook seeing
+     * one, so while it does kernel_quiet() must not wait for the n_pending it expects. */
+    kernel_quiet();
     if (setrlimit(RLIMIT_NOFILE, &low) != 0)
         fail("setrlimit: %s", strerror(errno));
+    g.shedding = 1;
     settle();
+    g.shedding = 0;
     if (setrlimit(RLIMIT_NOFILE, &old) != 0)
         fail("setrlimit: %s", strerror(errno));
     for (int k = 0; k < N_SERVERS; k++) {
@@ -1005,6 +1040,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         g.srv[k].n_pending = g.srv[k].q_head = g.srv[k].q_tail = 0;
     g.pred_served = g.pred_refused = 0;
     g.slow_ms = 0;
+    g.quiet_yields = g.quiet_giveups = 0;
     t0 = total_stats();
     u0 = g.udp.st;
     {
@@ -1079,10 +1115,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (g.verbose)
         fprintf(stderr,
                 "fuzz_server: %u connects, %llu served, %llu refused, %llu bytes echoed, "
-                "%llu spliced, %llu pending-storage allocations, %u datagrams, %lld ms waited\n",
+                "%llu spliced, %llu pending-storage allocations, %u datagrams, %lld ms waited, "
+                "%u yields, %u give-ups\n",
                 g.n_connects, (unsigned long long)g.pred_served, (unsigned long long)g.pred_refused,
                 (unsigned long long)g.echoed, (unsigned long long)(t1.spliced - t0.spliced),
-                (unsigned long long)(t1.buf_allocs - t0.buf_allocs), udp_seq, (long long)g.slow_ms);
+                (unsigned long long)(t1.buf_allocs - t0.buf_allocs), udp_seq, (long long)g.slow_ms,
+                g.quiet_yields, g.quiet_giveups);
     udp_sync();
     return 0;
 }
