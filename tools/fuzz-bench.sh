@@ -24,6 +24,11 @@ usage: tools/fuzz-bench.sh [options] [TARGET...]
   -a PRESET    AFL++ build preset (default afl-asan: ASan + UBSan like the libFuzzer build;
                afl is the plain one); without it, fuzz-work/build-afl with afl-clang-fast
   --no-build   use the binaries already in build-fuzz/ and the AFL++ build folder
+  --paired     run the ring peer before the first target and after every target of a
+               repetition (P T1 P T2 ... Tn P, then the empty peer): each ratio to fuzz_ring
+               is the target's exec/s over the mean of the two peer runs around it, taken
+               per pair, so a swing of the machine's speed between repetitions cancels;
+               adds a column with every pair's ratio. Costs n + 1 ring runs a repetition.
   -h, --help   this text
 Runs one binary at a time: on a shared machine, run nothing else heavy meanwhile.
 EOF
@@ -31,7 +36,7 @@ EOF
 die() { echo "fuzz-bench: $*" >&2; exit 2; }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-secs=10 reps=3 maxlen=4096 engines=libfuzzer,afl build=1 afl_preset=afl-asan
+secs=10 reps=3 maxlen=4096 engines=libfuzzer,afl build=1 afl_preset=afl-asan paired=0
 peers="$root/../shared/peers"
 work="$root/fuzz-work/bench"
 want=()
@@ -45,6 +50,7 @@ while [ $# -gt 0 ]; do
     -w) [ $# -ge 2 ] || die "-w needs a folder"; work=$2; shift 2 ;;
     -a) [ $# -ge 2 ] || die "-a needs a preset"; afl_preset=$2; shift 2 ;;
     --no-build) build=0; shift ;;
+    --paired) paired=1; shift ;;
     -h | --help) usage; exit 0 ;;
     -*) die "unknown option $1 (see --help)" ;;
     *) want+=("$1"); shift ;;
@@ -135,24 +141,52 @@ run_afl() { # bin repetition (unused: afl-fuzz's queue comes from the same input
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+# Results: one line per run, "repetition binary exec/s position" (position: the run's place
+# in its repetition, which the paired ratios use to find the peer runs around a target).
 bench() { # engine
-    local e=$1 r n x
+    local e=$1 r n x seq
     local names=("${targets[@]}" "${peer_names[@]}")
+    local order
     rm -f "$work/$e/results"
     for ((r = 1; r <= reps; r++)); do
         # Rotate the order each repetition so no binary always runs first or last.
+        order=()
         for ((n = 0; n < ${#names[@]}; n++)); do
             x=${names[$(((n + r - 1) % ${#names[@]}))]}
+            if [ "$paired" = 1 ]; then
+                # The ring peer goes around every target instead (below); the empty one last.
+                case "$x" in peer_*) continue ;; esac
+                order+=(peer_ring "$x")
+            else
+                order+=("$x")
+            fi
+        done
+        [ "$paired" = 1 ] && order+=(peer_ring peer_empty)
+        seq=0
+        for x in "${order[@]}"; do
+            seq=$((seq + 1))
             [ -t 2 ] && printf '\r\033[Kfuzz-bench: %s rep %d/%d: %s' "$e" "$r" "$reps" "$x" >&2
-            echo "$r $x $(run_$e "$(bin_of "$e" "$x")" "$r")" >>"$work/$e/results"
+            echo "$r $x $(run_$e "$(bin_of "$e" "$x")" "$r") $seq" >>"$work/$e/results"
         done
     done
     [ -t 2 ] && printf '\r\033[K' >&2
     for x in "${names[@]}"; do
-        local rate ring empty
+        local rate ring empty pairs=""
         rate=$(awk -v x="$x" '$2 == x { print $3 }' "$work/$e/results" | median)
         ring=- empty=-
-        if [ "$have_peers" = 1 ]; then
+        if [ "$have_peers" = 1 ] && [ "$paired" = 1 ] && [ "${x#peer_}" = "$x" ]; then
+            # Each run of x over the mean of the ring peer's runs just before and after it.
+            pairs=$(awk -v x="$x" '{ k = $1 " " $4; v[k] = $3; b[k] = $2 }
+                $2 == x { t[++m] = $1 " " $4 }
+                END { for (i = 1; i <= m; i++) { split(t[i], a, " ")
+                        p = a[1] " " (a[2] - 1); q = a[1] " " (a[2] + 1)
+                        if (b[p] == "peer_ring" && b[q] == "peer_ring" && v[p] + v[q] > 0)
+                            printf "%.3f\n", v[t[i]] / ((v[p] + v[q]) / 2) } }' "$work/$e/results")
+            ring=$(printf '%s\n' "$pairs" | grep . | median)
+            empty=$(awk -v x="$x" '$2 == x { a[$1] = $3 } $2 == "peer_empty" { b[$1] = $3 }
+                END { for (r in a) if (b[r] > 0) printf "%.3f\n", a[r] / b[r] }' "$work/$e/results" | median)
+            pairs=$(printf '%s\n' "$pairs" | grep . | awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }')
+        elif [ "$have_peers" = 1 ]; then
             # Ratio per repetition (same minute, same machine load), then the median.
             ring=$(awk -v x="$x" '$2 == x { a[$1] = $3 } $2 == "peer_ring" { b[$1] = $3 }
                 END { for (r in a) if (b[r] > 0) printf "%.3f\n", a[r] / b[r] }' "$work/$e/results" | median)
@@ -163,7 +197,11 @@ bench() { # engine
         case "$x" in peer_*) kind=peer ;; *) grep -q '#include "net/' "$root/fuzz/$x.c" && kind="net glue" ;; esac
         [ "$ring" = - ] || ring=$(printf '%.2f×' "$ring")
         [ "$empty" = - ] || empty=$(printf '%.2f×' "$empty")
-        printf '| %s | %s | %s | %.0f | %s | %s |\n' "$e" "${x/peer_/peers\/fuzz_}" "$kind" "$rate" "$ring" "$empty"
+        if [ "$paired" = 1 ]; then
+            printf '| %s | %s | %s | %.0f | %s | %s | %s |\n' "$e" "${x/peer_/peers\/fuzz_}" "$kind" "$rate" "$ring" "$empty" "${pairs:--}"
+        else
+            printf '| %s | %s | %s | %.0f | %s | %s |\n' "$e" "${x/peer_/peers\/fuzz_}" "$kind" "$rate" "$ring" "$empty"
+        fi
     done
 }
 
@@ -207,10 +245,17 @@ for e in "${elist[@]}"; do
 done
 
 echo
-echo "exec/s: median of $reps interleaved ${secs}-second runs per binary, one at a time, input length ≤ $maxlen bytes; ratios: median of the per-repetition ratios."
-echo
-echo "| engine | target | kind | exec/s | ÷ fuzz_ring | ÷ fuzz_empty |"
-echo "|---|---|---|---:|---:|---:|"
+if [ "$paired" = 1 ]; then
+    echo "exec/s: median of $reps interleaved ${secs}-second runs per binary, one at a time, input length ≤ $maxlen bytes, the ring peer run before and after every target; ÷ fuzz_ring: median of the per-pair ratios (each target run over the mean of the two ring runs around it), listed in the last column; ÷ fuzz_empty: median of the per-repetition ratios."
+    echo
+    echo "| engine | target | kind | exec/s | ÷ fuzz_ring | ÷ fuzz_empty | pair ratios |"
+    echo "|---|---|---|---:|---:|---:|---|"
+else
+    echo "exec/s: median of $reps interleaved ${secs}-second runs per binary, one at a time, input length ≤ $maxlen bytes; ratios: median of the per-repetition ratios."
+    echo
+    echo "| engine | target | kind | exec/s | ÷ fuzz_ring | ÷ fuzz_empty |"
+    echo "|---|---|---|---:|---:|---:|"
+fi
 printf '%s\n' "${table[@]}"
 
 exit
