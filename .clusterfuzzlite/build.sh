@@ -96,7 +96,7 @@ for f in "$root"/src/net/*.c; do
     [ -e "$f" ] && lib_srcs+=("$f")
 done
 # As fuzz/CMakeLists.txt does: core/ddmin, core/fuzzseq, core/frame and core/verdict, and
-# the fuzz_frame target, without comparison tracing (their compares are on
+# the fuzz_frame and fuzz_stream drivers, without comparison tracing (their compares are on
 # hash-derived draws, lengths, counts, single bytes and sanitizer checks, which the fuzzer
 # cannot use; payloads are compared through memcmp, whose hook stays; the trace hooks took
 # a third to a half of a run of their targets). Edge coverage stays.
@@ -135,7 +135,7 @@ for f in "$root"/fuzz/fuzz_*.c; do
         AFL_LLVM_DENYLIST=$obj/$t.denylist compile "$f" "$obj/$t.o"
     else
         case "$t" in
-        fuzz_frame) compile "$f" "$obj/$t.o" "${notrace[@]}" ;;
+        fuzz_frame | fuzz_stream) compile "$f" "$obj/$t.o" "${notrace[@]}" ;;
         *) compile "$f" "$obj/$t.o" ;;
         esac
     fi
