@@ -18,11 +18,6 @@ Suite *ea_suite(void);
 /* Check's ck_assert_* records its location through a pipe on every call (one syscall each),
  * which makes loops of thousands of assertions slow, badly so under ASan. Hot loops use
  * REQUIRE, which costs nothing until it fails. */
-#define REQUIRE(cond, ...)                                                                         \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            ck_abort_msg(__VA_ARGS__);                                                             \
-    } while (0)
 
 #define BP EA_ALLOW_BARE_PORT
 #define P0 EA_ALLOW_PORT0

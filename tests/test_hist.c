@@ -14,11 +14,6 @@
 
 Suite *hg_suite(void);
 
-#define REQUIRE(cond, ...)                                                                         \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            ck_abort_msg(__VA_ARGS__);                                                             \
-    } while (0)
 
 static struct hg_hist h1, h2, h3; /* 30 KiB each: not on the stack */
 

@@ -16,11 +16,6 @@
 
 Suite *pt_suite(void);
 
-#define REQUIRE(cond, ...)                                                                         \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            ck_abort_msg(__VA_ARGS__);                                                             \
-    } while (0)
 
 static uint8_t table[PT_SIZE];
 static uint8_t buf[3 * PT_SPAN];

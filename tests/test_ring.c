@@ -16,11 +16,6 @@ Suite *rb_suite(void);
 /* Check's ck_assert_* records its location through a pipe on every call (one syscall each),
  * which makes loops of thousands of assertions slow, badly so under ASan. Hot loops use
  * REQUIRE, which costs nothing until it fails. */
-#define REQUIRE(cond, ...)                                                                         \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            ck_abort_msg(__VA_ARGS__);                                                             \
-    } while (0)
 
 /* The byte at stream offset i. 131 is odd, so any 256 consecutive offsets give all 256
  * byte values, NUL included. */

@@ -20,11 +20,6 @@ Suite *es_suite(void);
 /* Check's ck_assert_* records its location through a pipe on every call (one syscall each),
  * which makes loops of thousands of assertions slow, badly so under ASan. Hot loops use
  * REQUIRE, which costs nothing until it fails. */
-#define REQUIRE(cond, ...)                                                                         \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            ck_abort_msg(__VA_ARGS__);                                                             \
-    } while (0)
 
 #define R ES_WANT_READ
 #define W ES_WANT_WRITE
