@@ -14,6 +14,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "bench/envflag.h"
 #include "core/ptable.h"
 
 #define SEND_PIPE_BYTES (1u << 20)   /* the default pipe-max-size */
@@ -40,14 +41,6 @@ static void close_pair(int *r, int *w)
     *r = *w = -1;
 }
 
-/* EH_BENCH_NO_TEE=1: vmsplice every write, as before the period pipe (to compare, to test). */
-static int no_tee(void)
-{
-    const char *env = getenv("EH_BENCH_NO_TEE");
-
-    return env && *env && strcmp(env, "0") != 0;
-}
-
 int sp_open(struct sp_pipe *p, const uint8_t *t, uint32_t pos)
 {
     int fds[2];
@@ -60,7 +53,8 @@ int sp_open(struct sp_pipe *p, const uint8_t *t, uint32_t pos)
     p->pw = fds[1];
     /* Else the default 64 KiB: vmsplice still works, in smaller rounds. */
     (void)fcntl(p->pw, F_SETPIPE_SZ, (int)SEND_PIPE_BYTES);
-    if (fcntl(p->pw, F_GETPIPE_SZ) < (int)SEND_PIPE_BYTES || no_tee())
+    if (fcntl(p->pw, F_GETPIPE_SZ) < (int)SEND_PIPE_BYTES ||
+        bb_env_on("EH_BENCH_NO_TEE")) /* vmsplice every write: to compare, to test */
         return 0;
     if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0)
         return 0;

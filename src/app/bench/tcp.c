@@ -204,9 +204,7 @@ static void u_send(struct tw *w, struct conn *c)
     sqe = bu_sqe(&w->ring);
     if (!sqe)
         return; /* the ring failed: the stall check names the connection */
-    io_uring_prep_send(sqe, u_fd(w, c), w->t + c->spos, n, MSG_NOSIGNAL | MSG_WAITALL);
-    if (w->fixed)
-        sqe->flags |= IOSQE_FIXED_FILE;
+    bu_prep_send(sqe, u_fd(w, c), w->fixed, w->t + c->spos, n, MSG_NOSIGNAL | MSG_WAITALL);
     io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)c | BU_SEND);
     c->sending = (uint32_t)n;
     w->nsend++;
@@ -221,19 +219,8 @@ static void u_recv(struct tw *w, struct conn *c)
     sqe = bu_sqe(&w->ring);
     if (!sqe)
         return;
-    if (w->bufs.br) {
-        /* Multishot: armed once, it stays armed and every arrival takes the next provided
-         * buffer (one completion each, in stream order); the kernel ends it only on EOF, an
-         * error or no free buffer (-ENOBUFS), and then it is armed again. */
-        io_uring_prep_recv_multishot(sqe, u_fd(w, c), NULL, 0, 0);
-        sqe->flags |= IOSQE_BUFFER_SELECT;
-        sqe->buf_group = (uint16_t)w->bufs.bgid;
-    } else {
-        io_uring_prep_recv(sqe, u_fd(w, c), c->rb, w->rbsz, 0);
-    }
-    if (w->fixed)
-        sqe->flags |= IOSQE_FIXED_FILE;
-    c->multishot = w->bufs.br != NULL;
+    /* Closed loop: multishot, in stream order (bench/uring); streaming: into c->rb. */
+    c->multishot = (uint8_t)bu_prep_recv(sqe, &w->bufs, u_fd(w, c), w->fixed, c->rb, w->rbsz, 0);
     /* Closed loop: the echo is not there yet when the receive is queued, so wait for it
      * without a first attempt that would fail (streaming, data is usually waiting). */
     if (w->cfg->mode == BB_CLOSED)

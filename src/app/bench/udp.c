@@ -142,9 +142,7 @@ static void u_flush(struct uw *w, struct usock *s)
         if (*st == S_OUT) /* a very old datagram still holds the slot: it is lost */
             mark_lost(w, s, seq - (w->hmask + 1));
         pb_encode(out, size, w->t, s->start, s->id, seq);
-        io_uring_prep_send(sqe, u_fd(w, s), out, size, 0);
-        if (w->fixed)
-            sqe->flags |= IOSQE_FIXED_FILE;
+        bu_prep_send(sqe, u_fd(w, s), w->fixed, out, size, 0);
         io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)s | BU_SEND);
         *st = S_OUT;
         s->sent_ns[seq & w->hmask] = now;
@@ -166,18 +164,10 @@ static void u_recv(struct uw *w, struct usock *s)
     sqe = bu_sqe(&w->ring);
     if (!sqe)
         return;
-    /* MSG_TRUNC: the result is the datagram's real length, so a longer one shows. */
-    if (w->bufs.br) {
-        /* Multishot (see tcp.c): one datagram per completion, each in a provided buffer. */
-        io_uring_prep_recv_multishot(sqe, u_fd(w, s), NULL, 0, MSG_TRUNC);
-        sqe->flags |= IOSQE_BUFFER_SELECT;
-        sqe->buf_group = (uint16_t)w->bufs.bgid;
-    } else {
-        io_uring_prep_recv(sqe, u_fd(w, s), s->rb, w->slot, MSG_TRUNC);
-    }
-    if (w->fixed)
-        sqe->flags |= IOSQE_FIXED_FILE;
-    s->multishot = w->bufs.br != NULL;
+    /* Multishot: one datagram per completion, each in a provided buffer; else into s->rb.
+     * MSG_TRUNC: the result is the datagram's real length, so a longer one shows. */
+    s->multishot = (uint8_t)bu_prep_recv(sqe, &w->bufs, u_fd(w, s), w->fixed, s->rb, w->slot,
+                                         MSG_TRUNC);
     /* The echo is not there yet when the receive is queued: wait for it without a first
      * attempt that would fail. */
     sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;

@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "bench/uring.h"
+#include "bench/envflag.h"
 #include "bench/pace.h"
 
 #include <errno.h>
@@ -39,7 +40,6 @@ struct io_uring_sqe *bu_sqe(struct io_uring *r)
 
 int bu_bufs_open(struct io_uring *r, struct bu_bufs *b, unsigned want, size_t size, int bgid)
 {
-    const char *env = getenv("EH_BENCH_NO_MULTISHOT");
     const char *fix = getenv("EH_BENCH_URING_BUFS");
     struct io_uring_buf_reg reg;
     unsigned count = 16;
@@ -47,7 +47,7 @@ int bu_bufs_open(struct io_uring *r, struct bu_bufs *b, unsigned want, size_t si
     int rc;
 
     memset(b, 0, sizeof *b);
-    if (env && *env && strcmp(env, "0") != 0)
+    if (bb_env_on("EH_BENCH_NO_MULTISHOT"))
         return -EINVAL;
     /* Tests: a fixed, tiny count, so receives run out of buffers (-ENOBUFS) and re-arm. */
     if (fix && *fix)
@@ -115,9 +115,7 @@ void bu_bufs_close(struct io_uring *r, struct bu_bufs *b)
 
 int bu_files_open(struct io_uring *r, const int *fds, unsigned n)
 {
-    const char *env = getenv("EH_BENCH_NO_FIXED_FILES");
-
-    if (env && *env && strcmp(env, "0") != 0)
+    if (bb_env_on("EH_BENCH_NO_FIXED_FILES"))
         return -EINVAL;
     return n ? io_uring_register_files(r, fds, n) : -EINVAL;
 }
@@ -127,6 +125,32 @@ void bu_file_drop(struct io_uring *r, unsigned i)
     int none = -1;
 
     (void)io_uring_register_files_update(r, i, &none, 1);
+}
+
+void bu_prep_send(struct io_uring_sqe *sqe, int fd, int fixed, const void *buf, size_t n,
+                  int flags)
+{
+    io_uring_prep_send(sqe, fd, buf, n, flags);
+    if (fixed)
+        sqe->flags |= IOSQE_FIXED_FILE;
+}
+
+int bu_prep_recv(struct io_uring_sqe *sqe, const struct bu_bufs *b, int fd, int fixed,
+                 void *own, size_t n, int flags)
+{
+    if (b->br) {
+        /* Armed once, it stays armed and every arrival takes the next provided buffer (one
+         * completion each, in order); the kernel ends it only on EOF, an error or no free
+         * buffer (-ENOBUFS), and then the caller arms it again. */
+        io_uring_prep_recv_multishot(sqe, fd, NULL, 0, flags);
+        sqe->flags |= IOSQE_BUFFER_SELECT;
+        sqe->buf_group = (uint16_t)b->bgid;
+    } else {
+        io_uring_prep_recv(sqe, fd, own, n, flags);
+    }
+    if (fixed)
+        sqe->flags |= IOSQE_FIXED_FILE;
+    return b->br != NULL;
 }
 
 void bu_tick(struct io_uring *r, struct __kernel_timespec *ts, unsigned ms)
@@ -168,9 +192,7 @@ int bu_run(struct io_uring *r, const int *stop, unsigned *nsend, unsigned tick_m
 
 int bu_usable(char *why, size_t n)
 {
-    const char *env = getenv("EH_BENCH_NO_URING");
-
-    if (env && *env && strcmp(env, "0") != 0) {
+    if (bb_env_on("EH_BENCH_NO_URING")) {
         snprintf(why, n, "EH_BENCH_NO_URING is set");
         return -1;
     }

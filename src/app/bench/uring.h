@@ -69,6 +69,16 @@ int bu_files_open(struct io_uring *r, const int *fds, unsigned n);
 /* Drops fixed file i of r (the socket closes once nothing else holds it). */
 void bu_file_drop(struct io_uring *r, unsigned i);
 
+/* Prepares sqe as a send of n bytes at buf on fd, a fixed-file index when fixed. */
+void bu_prep_send(struct io_uring_sqe *sqe, int fd, int fixed, const void *buf, size_t n,
+                  int flags);
+
+/* Prepares sqe as a receive on fd (a fixed-file index when fixed): a multishot one into b's
+ * provided buffers when b is set up, else one receive of at most n bytes into own. Returns 1
+ * for a multishot receive, 0 for a single one. */
+int bu_prep_recv(struct io_uring_sqe *sqe, const struct bu_bufs *b, int fd, int fixed,
+                 void *own, size_t n, int flags);
+
 /* Queues the worker's periodic wake-up (a timeout of ms milliseconds, BU_TICK). */
 void bu_tick(struct io_uring *r, struct __kernel_timespec *ts, unsigned ms);
 
