@@ -95,22 +95,27 @@ lib_srcs=("$root"/src/core/*.c)
 for f in "$root"/src/net/*.c; do
     [ -e "$f" ] && lib_srcs+=("$f")
 done
-# As fuzz/CMakeLists.txt does: core/ddmin, core/fuzzseq, core/frame and core/verdict, and
-# the fuzz_frame and fuzz_stream drivers, without comparison tracing (their compares are on
-# hash-derived draws, lengths, counts, single bytes and sanitizer checks, which the fuzzer
-# cannot use; payloads are compared through memcmp, whose hook stays; the trace hooks took
-# a third to a half of a run of their targets). Edge coverage stays.
+# As fuzz/CMakeLists.txt does: the files fuzz/no-trace-cmp.txt lists (why: there) are
+# compiled without comparison tracing where the flags trace compares. Edge coverage stays.
 notrace=()
 if [[ "$CFLAGS" == *fuzzer-no-link* || "$CFLAGS" == *trace-cmp* ]]; then
     notrace=(-fno-sanitize-coverage=trace-cmp)
 fi
+declare -A notrace_listed=()
+while read -r path _; do
+    case "$path" in '' | '#'*) continue ;; esac
+    notrace_listed["$root/$path"]=1
+done <"$root/fuzz/no-trace-cmp.txt"
+# compile_src SRC OBJ [FLAG...]: compile, without comparison tracing when SRC is listed.
+compile_src() {
+    if [ -n "${notrace_listed[$1]-}" ]; then
+        compile "$@" "${notrace[@]}"
+    else
+        compile "$@"
+    fi
+}
 for f in "${lib_srcs[@]}"; do
-    o="$obj/lib_$(basename "$(dirname "$f")")_$(basename "$f" .c).o"
-    case "$f" in
-    */src/core/ddmin.c | */src/core/fuzzseq.c | */src/core/frame.c | */src/core/verdict.c)
-        compile "$f" "$o" "${notrace[@]}" ;;
-    *) compile "$f" "$o" ;;
-    esac
+    compile_src "$f" "$obj/lib_$(basename "$(dirname "$f")")_$(basename "$f" .c).o"
 done
 # AFL++ (afl-clang-fast) ignores the no_sanitize("coverage") that keeps the targets' oracle
 # functions (FUZZ_ORACLE) out of libFuzzer's coverage; AFL_LLVM_DENYLIST does it for AFL++.
@@ -132,12 +137,9 @@ for f in "$root"/fuzz/fuzz_*.c; do
     targets+=("$t")
     if [ "$afl_lists" = 1 ]; then
         sh "$root/fuzz/afl-denylist.sh" "$f" "$obj/$t.denylist"
-        AFL_LLVM_DENYLIST=$obj/$t.denylist compile "$f" "$obj/$t.o"
+        AFL_LLVM_DENYLIST=$obj/$t.denylist compile_src "$f" "$obj/$t.o"
     else
-        case "$t" in
-        fuzz_frame | fuzz_stream) compile "$f" "$obj/$t.o" "${notrace[@]}" ;;
-        *) compile "$f" "$obj/$t.o" ;;
-        esac
+        compile_src "$f" "$obj/$t.o"
     fi
 done
 driver=""
