@@ -393,9 +393,12 @@ int br_run(struct bo_args *a)
         if (w[i].fatal)
             res.ok = 0;
     if (res.ok && c->mode != BB_IDLE && res.duration_s > 0 && !res.sum.msgs &&
-        (c->udp ? res.sum.udp_sent > 0
+        (c->udp ? res.sum.udp_sent > 0 || (c->mode == BB_CLOSED && res.sum.connected > 0)
                 : c->mode != BB_RATE || c->rate * res.duration_s >= 2)) {
-        /* Silence is no result: a server that echoes nothing must not pass. */
+        /* Silence is no result: a server that echoes nothing must not pass. A UDP closed loop
+         * whose datagrams all went unanswered sends nothing more until they count as lost
+         * (min(--timeout, 1 s)), so a shorter measured interval sent nothing either: still
+         * silence. */
         res.ok = 0;
         snprintf(res.sum.first_error, sizeof res.sum.first_error,
                  "no echo completed during the %.2f s measured", res.duration_s);
