@@ -25,6 +25,7 @@ int64_t nl_now(struct nl_loop *l)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     l->now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    l->now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
     return l->now_ms;
 }
 
@@ -285,6 +286,13 @@ int nl_stop_on_signals(struct nl_loop *l, const int *sigs, size_t n)
     return 0;
 }
 
+void nl_set_busy_poll(struct nl_loop *l, uint32_t usec)
+{
+    l->busy_ns = (int64_t)usec * 1000;
+    nl_now(l);
+    l->last_event_ns = l->now_ns - l->busy_ns - 1; /* closed until the next event */
+}
+
 void nl_stop(struct nl_loop *l)
 {
     l->stop = 1;
@@ -309,10 +317,19 @@ int nl_run_once(struct nl_loop *l, int timeout_ms)
         if (timeout_ms < 0 || t < timeout_ms)
             timeout_ms = t;
     }
+    /* Busy polling: within the window after the last event, a wait that could sleep polls
+     * instead; nl_run() comes straight back, so the loop spins until an event or the end
+     * of the window. Timers and the stop signals are still seen on every turn. */
+    if (timeout_ms != 0 && l->busy_ns && l->now_ns - l->last_event_ns < l->busy_ns) {
+        timeout_ms = 0;
+        l->busy_polls++;
+    }
     n = epoll_wait(l->epfd, evs, MAX_EVENTS, timeout_ms);
     if (n < 0)
         return errno == EINTR ? ran : -errno;
     nl_now(l);
+    if (n > 0)
+        l->last_event_ns = l->now_ns;
     for (int i = 0; i < n && !l->stop; i++) {
         struct nl_io *io = evs[i].data.ptr;
         /* A descriptor deleted earlier in this batch: its event is stale. */

@@ -444,6 +444,18 @@ case_echod_options() {
     one_line_error 3 "echod: cannot listen on 127.0.0.1:$PORT: Address already in use" \
         "$ECHOD" --port "$PORT"
     stop_echod
+    one_line_error 2 "echod: bad --busy-poll '100001': *" "$ECHOD" --busy-poll 100001
+    one_line_error 2 "echod: bad --busy-poll '-5': *" "$ECHOD" --busy-poll -5
+    # --busy-poll serves TCP and UDP alike, and its waits are really polls (summary line).
+    start_echod --busy-poll 500 --workers 2
+    itest stream "$PORT" 1048576 4
+    itest udp "$PORT" 100
+    stop_echod
+    expect_counter udp sent -eq 1
+    line=$(grep '^echod: busy-poll 500 us: ' "$TMP/echod.err") ||
+        fail "no busy-poll summary line: $(cat "$TMP/echod.err")"
+    polls=$(printf '%s\n' "$line" | sed -n 's/.*: \([0-9]*\) waits polled.*/\1/p')
+    [ -n "$polls" ] && [ "$polls" -gt 0 ] || fail "busy-poll: no wait was polled: $line"
     # Any congestion control the kernel allows serves, as does the system's.
     for cc in system reno; do
         start_echod --congestion "$cc" --workers 2

@@ -1,7 +1,7 @@
 /*
  * test_net.c - Check suite for the socket glue's own logic (src/net): the loop's timer heap
  * (order, cancel, re-arm, capacity) against a simple reference, stepping the loop one
- * round at a time, its timerfd (or timed waits without one) ending endless waits, the TCP
+ * round at a time, its bounded busy polling, its timerfd (or timed waits without one) ending endless waits, the TCP
  * server's storage pool, and the socket verbs' address conversions, resolution and error
  * texts. It needs loopback only and runs with the integration label because it makes
  * system calls (epoll, sockets, getaddrinfo).
@@ -333,6 +333,67 @@ START_TEST(run_once_steps)
 }
 END_TEST
 
+/* --busy-poll: within the window after an event a wait polls (returns at once, counted in
+ * busy_polls) whatever timeout it was given; before any event, once the window has passed,
+ * and with busy polling off, it sleeps as before (no poll counted). */
+START_TEST(busy_poll_window)
+{
+    struct nl_loop l;
+    struct nl_io io;
+    int p[2];
+    uint64_t polls;
+
+    ck_assert_int_eq(nl_init(&l, 0), 0);
+    ck_assert_int_eq(pipe(p), 0);
+    ck_assert_int_eq(nl_add(&l, &io, p[0], EPOLLIN, on_pipe), 0);
+    n_pipe_events = 0;
+
+    /* Off: an event opens no window; a timed wait with nothing ready sleeps it out. */
+    ck_assert_int_eq((int)write(p[1], "a", 1), 1);
+    ck_assert_int_eq(nl_run_once(&l, -1), 1);
+    ck_assert_int_eq(nl_run_once(&l, 20), 0);
+    ck_assert_uint_eq(l.busy_polls, 0);
+
+    /* A 60 s window: set, it starts closed (no event yet), so a wait still sleeps. */
+    nl_set_busy_poll(&l, 60000000u);
+    ck_assert_int_eq(nl_run_once(&l, 20), 0);
+    ck_assert_uint_eq(l.busy_polls, 0);
+    /* After an event, waits of 30 s and forever return at once, polled. */
+    ck_assert_int_eq((int)write(p[1], "b", 1), 1);
+    ck_assert_int_eq(nl_run_once(&l, -1), 1);
+    ck_assert_int_eq(n_pipe_events, 2);
+    ck_assert_int_eq(nl_run_once(&l, 30000), 0);
+    ck_assert_int_eq(nl_run_once(&l, -1), 0);
+    ck_assert_uint_eq(l.busy_polls, 2);
+    /* A poll still sees what arrives, and a wait of 0 is a poll anyway (not counted). */
+    ck_assert_int_eq((int)write(p[1], "c", 1), 1);
+    ck_assert_int_eq(nl_run_once(&l, -1), 1);
+    ck_assert_int_eq(nl_run_once(&l, 0), 0);
+    ck_assert_uint_eq(l.busy_polls, 3);
+
+    /* A 1 ms window: once it has passed without an event, the loop sleeps again. */
+    nl_set_busy_poll(&l, 1000u);
+    ck_assert_int_eq((int)write(p[1], "d", 1), 1);
+    ck_assert_int_eq(nl_run_once(&l, -1), 1);
+    ck_assert_int_eq(usleep(20000), 0);
+    polls = l.busy_polls;
+    ck_assert_int_eq(nl_run_once(&l, 20), 0);
+    ck_assert_uint_eq(l.busy_polls, polls);
+
+    /* Turned off again: no window after an event. */
+    nl_set_busy_poll(&l, 0);
+    ck_assert_int_eq((int)write(p[1], "e", 1), 1);
+    ck_assert_int_eq(nl_run_once(&l, -1), 1);
+    ck_assert_int_eq(nl_run_once(&l, 20), 0);
+    ck_assert_uint_eq(l.busy_polls, polls);
+    ck_assert_int_eq(n_pipe_events, 5);
+    nl_del(&l, &io);
+    close(p[0]);
+    close(p[1]);
+    nl_fini(&l);
+}
+END_TEST
+
 /* The loop keeps its earliest timer in a timerfd and waits without a timeout: a wait that
  * is asked to last forever still ends for every timer, a timer moved later costs one early
  * wake-up that runs nothing, and a timer armed earlier than the timerfd re-arms it. */
@@ -531,6 +592,7 @@ static Suite *net_suite(void)
     tcase_add_test(tc, congestion_inherited);
     tcase_add_test(tc, slot_is_small);
     tcase_add_test(tc, run_once_steps);
+    tcase_add_test(tc, busy_poll_window);
     tcase_add_test(tc, timerfd_ends_endless_waits);
     tcase_add_test(tc, no_timerfd_times_waits);
     tcase_add_test(tc, pool_trim_frees_idle_buffers);
