@@ -1,10 +1,10 @@
 /*
  * test_net.c - Check suite for the socket glue's own logic (src/net): the loop's timer heap
  * (order, cancel, re-arm, capacity) against a simple reference, stepping the loop one
- * round at a time, its bounded busy polling, its timerfd (or timed waits without one) ending endless waits, the TCP
- * server's storage pool, and the socket verbs' address conversions, resolution and error
- * texts. It needs loopback only and runs with the integration label because it makes
- * system calls (epoll, sockets, getaddrinfo).
+ * round at a time, its bounded busy polling, its timerfd (or timed waits without one)
+ * ending endless waits, the TCP server's storage pool, and the socket verbs' address
+ * conversions, resolution and error texts. It needs loopback only and runs with the
+ * integration label because it makes system calls (epoll, sockets, getaddrinfo).
  */
 #define _GNU_SOURCE
 #include <check.h>
