@@ -22,7 +22,10 @@
  * state. Segmentation offload
  * is off there in AFL++ builds (FUZZ_SERVER_NO_GSO=1 under libFuzzer; see loopback_quickack()).
  * Before each loop round, send and recv it waits until no segment is in flight
- * (kernel_quiet()): on a busy machine loopback delivers later.
+ * (kernel_quiet()): on a busy machine loopback delivers later. Over TCP a client's send
+ * buffer (the header's choice) is a limit in bytes kept by the harness, the kernel's being
+ * far larger, so how much a send() takes never depends on which of its segments were
+ * acknowledged while it copied (do_write()).
  * Where it may not (unprivileged containers, OSS-Fuzz, ClusterFuzzLite; FUZZ_SERVER_HOST_NET=1
  * forces it), TCP over the host's loopback runs whenever the machine lets its softirqs and
  * timers run, so the two stream servers listen on AF_UNIX stream sockets instead: the same
@@ -104,6 +107,9 @@ static const struct {
 
 /* Client socket buffer sizes, picked by the input's header. */
 static const int client_buf[4] = {4096, 8192, 32768, 131072};
+/* Over TCP, the kernel's send buffer for every client: the largest limit above and the
+ * largest write, with the kernel's overhead per buffer, fit many times over. */
+#define CLIENT_SNDBUF (4 << 20)
 
 struct server {
     struct nt_server tcp;
@@ -126,8 +132,9 @@ struct client {
     uint8_t verdict; /* enum verdict, from the accept hook */
     uint32_t seq;    /* connect number within the input */
     uint64_t sent, rcvd;
-    int shut; /* the client shut down its write side */
-    int done; /* EOF or reset seen: nothing more to read */
+    size_t send_limit; /* over TCP: bytes it may have unacknowledged, see do_write() */
+    int shut;          /* the client shut down its write side */
+    int done;          /* EOF or reset seen: nothing more to read */
 };
 
 static struct {
@@ -688,10 +695,17 @@ FUZZ_ORACLE static void do_connect(int i, int srv)
     if (fd < 0)
         fail("socket: %s", strerror(errno));
     (void)ns_set_int(fd, SOL_SOCKET, SO_RCVBUF, client_buf[g.rcvbuf & 3]);
-    /* A unix stream holds at most the sender's buffer in flight; TCP holds the sender's and
-     * the receiver's. */
-    (void)ns_set_int(fd, SOL_SOCKET, SO_SNDBUF,
-                     client_buf[g.sndbuf & 3] + (g.unix_streams ? srv_conf[srv].sock_buf : 0));
+    if (g.unix_streams) {
+        /* A unix stream holds at most the sender's buffer in flight; TCP holds the sender's
+         * and the receiver's. */
+        (void)ns_set_int(fd, SOL_SOCKET, SO_SNDBUF,
+                         client_buf[g.sndbuf & 3] + srv_conf[srv].sock_buf);
+    } else if (ns_set_int(fd, SOL_SOCKET, SO_SNDBUFFORCE, CLIENT_SNDBUF) != 0) {
+        /* Over TCP the header's send buffer is a limit in bytes that do_write() keeps; the
+         * kernel's own buffer is far larger, see there. Without CAP_NET_ADMIN, wmem_max caps
+         * it (4 MiB on current distributions, 208 KiB by the kernel's default). */
+        (void)ns_set_int(fd, SOL_SOCKET, SO_SNDBUF, CLIENT_SNDBUF);
+    }
     if (g.unix_streams) {
         /* Queued at once (the backlog is far from full); accepted in this order. */
         if (connect(fd, (struct sockaddr *)&g.srv[srv].uaddr, g.srv[srv].ulen) != 0)
@@ -710,6 +724,21 @@ FUZZ_ORACLE static void do_connect(int i, int srv)
     }
     client_reset_state(c);
     c->fd = fd;
+    if (!g.unix_streams) {
+        /* The header's buffer in bytes (the kernel doubles SO_SNDBUF for its overhead), and
+         * never more than the kernel's buffer holds whole together with the largest write:
+         * about 2 bytes of it per byte sent (a buffer per 1 KiB segment). */
+        int got = 0;
+        socklen_t glen = sizeof got;
+        size_t whole;
+
+        if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &got, &glen) != 0)
+            got = 0;
+        whole = (size_t)got / 2 > PERIOD ? (size_t)got / 2 - PERIOD : 0;
+        c->send_limit = 2 * (size_t)client_buf[g.sndbuf & 3];
+        if (c->send_limit > whole)
+            c->send_limit = whole;
+    }
     c->port = ntohs(me.sin_port);
     c->srv = (uint8_t)srv;
     c->seq = g.n_connects++;
@@ -794,6 +823,23 @@ FUZZ_ORACLE static void do_write(int i, size_t n)
     if (c->fd < 0 || c->shut || c->done)
         return;
     kernel_quiet();
+    /* Over TCP the client's send buffer is a limit in bytes (c->send_limit against SIOCOUTQ:
+     * sent but not acknowledged, plus not sent), kept here, not by the kernel: the kernel's
+     * limit counts each buffer's overhead too, and the buffers of one send() depend on which
+     * of its segments were delivered and acknowledged while it still copied, so how much a
+     * send took varied between runs of one input. With the kernel's buffer far larger
+     * (do_connect()), a send() of what fits here is always taken whole. A send() of 0 bytes
+     * still reports a reset. */
+    if (!g.unix_streams) {
+        int outq = 0;
+
+        if (ioctl(c->fd, SIOCOUTQ, &outq) != 0)
+            outq = 0;
+        if (outq < 0 || (size_t)outq >= c->send_limit)
+            n = 0;
+        else if (n > c->send_limit - (size_t)outq)
+            n = c->send_limit - (size_t)outq;
+    }
     m = send(c->fd, pattern_at(c->seed, c->sent), n, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (m < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
