@@ -46,7 +46,8 @@ Runs echo-bench against echod, the reference server and the echo servers install
   --reps N           repetitions (default $REPS)
   -d SEC             measured seconds per run (default $DUR)
   -w SEC             warm-up seconds per run (default $WARM)
-  --servers LIST     among: echod ref socat ncat xinetd node python (default: all)
+  --servers LIST     among: echod ref socat ncat xinetd node python (default: all),
+                     and echod-poll (echod --busy-poll 50, only when named)
   --workloads LIST   among: a b c d e1 e16 f (default: all)
   --idle N           connections held in (f) (default $IDLE)
   --idle-fork N      the same for servers that fork per connection (default $IDLE_FORK)
@@ -95,7 +96,7 @@ for v in "$DUR" "$WARM"; do
     case $v in '' | *[!0-9.]*) die "bad duration '$v'" ;; esac
 done
 for s in $SERVERS; do
-    case $s in echod | ref | socat | ncat | xinetd | node | python) ;; *) die "unknown server '$s'" ;; esac
+    case $s in echod | echod-poll | ref | socat | ncat | xinetd | node | python) ;; *) die "unknown server '$s'" ;; esac
 done
 for w in $WORKLOADS; do
     case $w in a | b | c | d | e1 | e16 | f) ;; *) die "unknown workload '$w'" ;; esac
@@ -143,7 +144,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 RUN_SERVERS=""
 for s in $SERVERS; do
     case $s in
-    echod) ok=1 ;;
+    echod | echod-poll) ok=1 ;;
     ref) [ -n "$REF" ] && ok=1 || ok=0 ;;
     socat | ncat | xinetd | node) have "$s" && ok=1 || ok=0 ;;
     python) have python3 && ok=1 || ok=0 ;;
@@ -204,6 +205,7 @@ start_server() {
     name=$1 proto=$2 port=$3
     case $name in
     echod) set -- "$ECHOD" --port "$port" --quiet --max-conns $((IDLE + 1000)) ;;
+    echod-poll) set -- "$ECHOD" --port "$port" --quiet --max-conns $((IDLE + 1000)) --busy-poll 50 ;;
     ref) set -- "$REF" -H 127.0.0.1 -p "$port" -u ;;
     socat)
         if [ "$proto" = tcp ]; then
@@ -560,9 +562,10 @@ if [ -n "$OUT" ]; then
     cp "$RES" "$OUT.tsv" # one row per run: rep workload server value verdict cpu... details
 fi
 
-# Verification: echod and the reference must pass every run; the others are reported only.
-fails=$(awk -F '\t' '($3 == "echod" || $3 == "ref") && $5 != "ok" { n++ } END { print n + 0 }' "$RES")
-others=$(awk -F '\t' '$3 != "echod" && $3 != "ref" && $5 != "ok" { n++ } END { print n + 0 }' "$RES")
+# Verification: echod (with and without --busy-poll) and the reference must pass every run;
+# the others are reported only.
+fails=$(awk -F '\t' '($3 == "echod" || $3 == "echod-poll" || $3 == "ref") && $5 != "ok" { n++ } END { print n + 0 }' "$RES")
+others=$(awk -F '\t' '$3 != "echod" && $3 != "echod-poll" && $3 != "ref" && $5 != "ok" { n++ } END { print n + 0 }' "$RES")
 if [ "$fails" -gt 0 ]; then
     echo
     echo "verification: $fails run(s) of echod or ref FAILED"
