@@ -49,10 +49,13 @@
  * 5), short ones otherwise, so the fuzzer decides when a run may be that expensive. */
 #define MAX_START 24
 #define MAX_SHORT 6
-/* Each candidate costs about a microsecond and a half under the sanitizers (building and
- * normalizing it in the core, traced compares included). */
+/* Candidates a run may try: BUDGET_BASE + BUDGET_PER_BYTE per input byte past the header, so a
+ * run's work grows with its input as the minimal echo target's does. One per byte (it was two):
+ * about a third of runs stopped at the budget, and a fifth less CPU per run over a fixed corpus;
+ * fuzz_ddmin.options' max_len of 512 (it was 256) keeps the most a run may try as it was
+ * (507 candidates, enough for most shrinks of a long start to end). */
 #define BUDGET_BASE 8
-#define BUDGET_PER_BYTE 2
+#define BUDGET_PER_BYTE 1
 #define HEADER 13
 
 struct clause {
@@ -63,6 +66,11 @@ struct clause {
 struct pred {
     int count, any, mixed; /* mixed: c0 or (c1 and c2) */
     struct clause c[3];
+    /* The clauses as fails_normal() matches them, set once a run by pred_keys(): a key per
+     * clause (op and slot in one value, or one no action has for a clause not in use) and a
+     * least size (0, which every action has, for an op without one). Worked out per candidate
+     * they cost three calls of sized(), instrumented and traced, each time: a sixth of a run. */
+    uint32_t k0, k1, k2, m0, m1, m2;
 };
 
 FUZZ_ORACLE static void fail(const char *what, size_t value)
@@ -76,10 +84,15 @@ static int sized(int op)
     return op == FQ_WRITE || op == FQ_SEND || op == FQ_PAUSE;
 }
 
-/* A clause as a key (op and slot in one value, or one no action has for a clause not in use)
- * and a least size (0, which every action has, for an op without one). */
 #define KEY(p, k) ((k) < (p)->count ? (uint32_t)(p)->c[k].op << 8 | (p)->c[k].slot : 0x10000u)
 #define MIN(p, k) (sized((p)->c[k].op) ? (p)->c[k].min : 0)
+
+/* Sets the keys and least sizes of p's clauses (struct pred). */
+static void pred_keys(struct pred *p)
+{
+    p->k0 = KEY(p, 0), p->k1 = KEY(p, 1), p->k2 = KEY(p, 2);
+    p->m0 = MIN(p, 0), p->m1 = MIN(p, 1), p->m2 = MIN(p, 2);
+}
 
 /* Whether s fails: the clauses, all or any of them, or c0 or (c1 and c2); and in *normal
  * whether the reference normalizer keeps every action of s (fzq_is_normal), found in the same
@@ -87,8 +100,7 @@ static int sized(int op)
  * action) and each action is read once, whole. */
 FUZZ_ORACLE static int fails_normal(const struct pred *p, const struct fq_seq *s, int *normal)
 {
-    const uint32_t k0 = KEY(p, 0), k1 = KEY(p, 1), k2 = KEY(p, 2);
-    const uint32_t m0 = MIN(p, 0), m1 = MIN(p, 1), m2 = MIN(p, 2);
+    const uint32_t k0 = p->k0, k1 = p->k1, k2 = p->k2, m0 = p->m0, m1 = p->m1, m2 = p->m2;
     const struct fq_action *a = s->a, *end = s->a + s->count;
     unsigned h0 = 0, h1 = 0, h2 = 0, st = 0;
     int f0, f1, f2, norm = 1;
@@ -215,8 +227,12 @@ FUZZ_ORACLE static void shrink(const struct pred *p, size_t budget)
             fail(failed ? "a failing candidate did not become the best"
                         : "the best changed on a passing candidate",
                  calls);
-        if (calls > 4 * (len * len + 40 * len + 1))
-            fail("the shrinker does not end", calls);
+        /* The bounds below, checked as the run goes and not only at its end: a machine that
+         * never finishes its ddmin phase (or the next) is caught within the budget. */
+        if (d.phase == DD_ACTIONS && calls > len * len + 3 * len)
+            fail("ddmin made more than n^2 + 3n tests", calls);
+        if (calls > len * len + 39 * len + 1)
+            fail("the shrinker made more tests than its phases allow", calls);
     }
     if (calls >= budget && dd_next(&d) != NULL) {
         /* Stopped with a candidate out, as echo-conform stops at --shrink-runs: the best so
@@ -269,6 +285,31 @@ FUZZ_ORACLE static void decode_raw(const uint8_t *data, size_t size, size_t max_
     }
 }
 
+/* The predicate in the input's header into p. Uninstrumented like the oracle: its branches
+ * (an op and slot per clause, decoded by masks and remainders) run in every run, were a third
+ * of the edges a run hit, and the core's edges show the clauses' effect on the shrink. */
+FUZZ_ORACLE static void decode_pred(const uint8_t *data, int wide, struct pred *p)
+{
+    memset(p, 0, sizeof *p);
+    p->count = 1 + (data[0] & 3) % 3;
+    p->any = (data[0] >> 2) & 1;
+    p->mixed = (data[0] >> 4) & 1;
+    if (p->mixed)
+        p->count = 3;
+    for (int k = 0; k < 3; k++) {
+        const uint8_t *c = data + 1 + 4 * k;
+        p->c[k].op = (uint8_t)((c[0] & 0x7f) % FQ__OP_COUNT);
+        p->c[k].slot = p->c[k].op == FQ_PAUSE ? 0
+                      : p->c[k].op == FQ_SEND ? c[1] % FQ_UDP_SLOTS
+                                             : c[1] % FQ_TCP_SLOTS;
+        p->c[k].min = (uint32_t)(c[2] | (wide ? c[3] << 8 : 0));
+        if (p->c[k].op == FQ_PAUSE && p->c[k].min > FQ_MAX_PAUSE)
+            p->c[k].min %= FQ_MAX_PAUSE + 1;
+        p->c[k].need = c[0] & 0x80 ? 2 : 1;
+    }
+    pred_keys(p);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct pred p;
@@ -280,23 +321,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Sizes up to 16 bits on flag only: each sized action in the result costs a binary
      * search, ~17 candidates over 16 bits and ~10 over 8. */
     wide = (data[0] >> 6) & 1;
-    memset(&p, 0, sizeof p);
-    p.count = 1 + (data[0] & 3) % 3;
-    p.any = (data[0] >> 2) & 1;
-    p.mixed = (data[0] >> 4) & 1;
-    if (p.mixed)
-        p.count = 3;
-    for (int k = 0; k < 3; k++) {
-        const uint8_t *c = data + 1 + 4 * k;
-        p.c[k].op = (uint8_t)((c[0] & 0x7f) % FQ__OP_COUNT);
-        p.c[k].slot = p.c[k].op == FQ_PAUSE ? 0
-                      : p.c[k].op == FQ_SEND ? c[1] % FQ_UDP_SLOTS
-                                             : c[1] % FQ_TCP_SLOTS;
-        p.c[k].min = (uint32_t)(c[2] | (wide ? c[3] << 8 : 0));
-        if (p.c[k].op == FQ_PAUSE && p.c[k].min > FQ_MAX_PAUSE)
-            p.c[k].min %= FQ_MAX_PAUSE + 1;
-        p.c[k].need = c[0] & 0x80 ? 2 : 1;
-    }
+    decode_pred(data, wide, &p);
 
     max_start = data[0] & 32 ? MAX_START : MAX_SHORT;
     start.seed = 0;
