@@ -98,7 +98,8 @@ static void pred_keys(struct pred *p)
  * whether the reference normalizer keeps every action of s (fzq_is_normal), found in the same
  * pass. The clauses are in scalars (arrays here went through ASan's checked stack on every
  * action) and each action is read once, whole. */
-FUZZ_ORACLE static int fails_normal(const struct pred *p, const struct fq_seq *s, int *normal)
+FUZZ_ORACLE FUZZ_UNSANITIZED static int fails_normal(const struct pred *p, const struct fq_seq *s,
+                                                     int *normal)
 {
     const uint32_t k0 = p->k0, k1 = p->k1, k2 = p->k2, m0 = p->m0, m1 = p->m1, m2 = p->m2;
     const struct fq_action *a = s->a, *end = s->a + s->count;
@@ -125,7 +126,7 @@ FUZZ_ORACLE static int fails_normal(const struct pred *p, const struct fq_seq *s
 }
 
 /* Whether s fails. */
-FUZZ_ORACLE static int fails(const struct pred *p, const struct fq_seq *s)
+FUZZ_ORACLE FUZZ_UNSANITIZED static int fails(const struct pred *p, const struct fq_seq *s)
 {
     int normal;
 
@@ -133,7 +134,8 @@ FUZZ_ORACLE static int fails(const struct pred *p, const struct fq_seq *s)
 }
 
 /* s without action drop, normalized by the reference. */
-FUZZ_ORACLE static void without(const struct fq_seq *s, size_t drop, struct fq_seq *out)
+FUZZ_ORACLE FUZZ_UNSANITIZED static void without(const struct fq_seq *s, size_t drop,
+                                                struct fq_seq *out)
 {
     unsigned st = 0;
 
@@ -144,7 +146,8 @@ FUZZ_ORACLE static void without(const struct fq_seq *s, size_t drop, struct fq_s
             out->a[out->count++] = s->a[i];
 }
 
-FUZZ_ORACLE static int is_subsequence(const struct fq_seq *small, const struct fq_seq *big)
+FUZZ_ORACLE FUZZ_UNSANITIZED static int is_subsequence(const struct fq_seq *small,
+                                                       const struct fq_seq *big)
 {
     size_t j = 0;
 
@@ -155,8 +158,9 @@ FUZZ_ORACLE static int is_subsequence(const struct fq_seq *small, const struct f
 }
 
 /* The ddmin result: a subsequence of the start, and 1-minimal. */
-FUZZ_ORACLE static void check_ddmin_result(const struct pred *p, const struct fq_seq *b,
-                                           const struct fq_seq *start)
+FUZZ_ORACLE FUZZ_UNSANITIZED static void check_ddmin_result(const struct pred *p,
+                                                            const struct fq_seq *b,
+                                                            const struct fq_seq *start)
 {
     static struct fq_seq t;
 
@@ -192,7 +196,7 @@ static void plant(struct fq_seq *s, const struct clause *c)
 
 /* Shrinks start (normalized: norm) against p with at most budget candidates, checking every
  * step, then the result of each phase reached. */
-FUZZ_ORACLE static void shrink(const struct pred *p, size_t budget)
+FUZZ_ORACLE FUZZ_UNSANITIZED static void shrink(const struct pred *p, size_t budget)
 {
     const struct fq_seq *cand;
     size_t calls = 0, a_calls = 0, bound, len = norm.count;
@@ -211,6 +215,12 @@ FUZZ_ORACLE static void shrink(const struct pred *p, size_t budget)
         }
         if (dd_next(&d) != cand)
             fail("dd_next handed out a second candidate before dd_result", calls);
+        /* The candidate is d's (ddmin.h) and holds no more actions than its array: the
+         * unsanitized checks below read it in full. */
+        if ((const char *)cand < (const char *)&d ||
+            (const char *)(cand + 1) > (const char *)(&d + 1))
+            fail("dd_next handed out a candidate outside the machine", calls);
+        fzq_check_count(cand);
         failed = fails_normal(p, cand, &normal);
         if (cand->count == 0 || !normal)
             fail("a candidate is empty or not normalized", cand->count);
@@ -300,8 +310,8 @@ FUZZ_ORACLE static void decode_pred(const uint8_t *data, int wide, struct pred *
         const uint8_t *c = data + 1 + 4 * k;
         p->c[k].op = (uint8_t)((c[0] & 0x7f) % FQ__OP_COUNT);
         p->c[k].slot = p->c[k].op == FQ_PAUSE ? 0
-                      : p->c[k].op == FQ_SEND ? c[1] % FQ_UDP_SLOTS
-                                             : c[1] % FQ_TCP_SLOTS;
+                       : p->c[k].op == FQ_SEND ? c[1] % FQ_UDP_SLOTS
+                                               : c[1] % FQ_TCP_SLOTS;
         p->c[k].min = (uint32_t)(c[2] | (wide ? c[3] << 8 : 0));
         if (p->c[k].op == FQ_PAUSE && p->c[k].min > FQ_MAX_PAUSE)
             p->c[k].min %= FQ_MAX_PAUSE + 1;

@@ -4,17 +4,37 @@
  * fuzz_ddmin. A reference for the no-op rules of fuzzseq.h, written from its list and not
  * from fuzzseq.c, and the generator's documented bounds. Local to those targets. None of it is
  * instrumented (FUZZ_ORACLE) and only fq_op_name is called in the core, so an oracle built
- * from these costs the fuzzer no comparison tracing.
+ * from these costs the fuzzer no comparison tracing. The per-action ones are not sanitized
+ * either (FUZZ_UNSANITIZED): each checks a sequence's count against its array first
+ * (fzq_check_count).
  */
 #ifndef EH_FUZZ_FUZZSEQ_CHECK_H
 #define EH_FUZZ_FUZZSEQ_CHECK_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
 #include "core/fuzzseq.h"
+
+FUZZ_ORACLE static inline void fzq_count_fail(const struct fq_seq *s)
+{
+    fprintf(stderr, "fuzzseq_check: a sequence holds %zu actions, more than FQ_MAX_ACTIONS\n",
+            s->count);
+    abort();
+}
+
+/* Fails (fzq_count_fail) when s holds more actions than its array: the unsanitized helpers
+ * below (FUZZ_UNSANITIZED) check this before reading s->a, so a corrupt count is an oracle
+ * failure, not a read past the array. Call it from FUZZ_ORACLE FUZZ_UNSANITIZED functions. */
+FUZZ_ORACLE_INLINE FUZZ_UNSANITIZED static inline void fzq_check_count(const struct fq_seq *s)
+{
+    if (s->count > FQ_MAX_ACTIONS)
+        fzq_count_fail(s);
+}
 
 /* *d = *s for the actions in use only (a whole struct fq_seq is 2 KiB; copying it several
  * times per run cost more than the code under test). */
@@ -27,7 +47,7 @@ FUZZ_ORACLE static inline void fzq_copy(struct fq_seq *d, const struct fq_seq *s
 
 /* The bytes of struct fq_action that hold its fields (not its padding), as a mask over the
  * action read as one 64-bit word. */
-FUZZ_ORACLE_INLINE static inline uint64_t fzq_field_mask(void)
+FUZZ_ORACLE_INLINE FUZZ_UNSANITIZED static inline uint64_t fzq_field_mask(void)
 {
     uint8_t b[sizeof(struct fq_action)] = {0};
     uint64_t m;
@@ -43,13 +63,15 @@ _Static_assert(sizeof(struct fq_action) == sizeof(uint64_t), "fzq_same reads an 
 /* Whether a and b hold the same seed and actions, field by field (fq_equal's contract,
  * written again so the oracle does not trust the code under test): each action is read as
  * one word and compared under fzq_field_mask, which is op, slot and n, and nothing else. */
-FUZZ_ORACLE static inline int fzq_same(const struct fq_seq *a, const struct fq_seq *b)
+FUZZ_ORACLE FUZZ_UNSANITIZED static inline int fzq_same(const struct fq_seq *a,
+                                                         const struct fq_seq *b)
 {
     const struct fq_action *x = a->a, *y = b->a, *end = a->a + a->count;
     const uint64_t mask = fzq_field_mask();
 
     if (a->seed != b->seed || a->count != b->count)
         return 0;
+    fzq_check_count(a);
     for (; x < end; x++, y++) {
         uint64_t u, v;
         memcpy(&u, x, sizeof u);
@@ -62,8 +84,10 @@ FUZZ_ORACLE static inline int fzq_same(const struct fq_seq *a, const struct fq_s
 
 /* The no-op rules of fuzzseq.h for one action, slot by slot: closed (0), open (1),
  * half-closed (2), two bits a slot in *st (slot i at bits 2i, 2i + 1). Returns whether the
- * executor would do something; updates *st. Call it from FUZZ_ORACLE functions only. */
-FUZZ_ORACLE_INLINE static inline int fzq_ref_keep(unsigned *st, const struct fq_action *a)
+ * executor would do something; updates *st. Call it from FUZZ_ORACLE FUZZ_UNSANITIZED functions
+ * only. */
+FUZZ_ORACLE_INLINE FUZZ_UNSANITIZED static inline int fzq_ref_keep(unsigned *st,
+                                                                 const struct fq_action *a)
 {
     unsigned sh, cur, next;
     int keep;
@@ -91,10 +115,12 @@ FUZZ_ORACLE_INLINE static inline int fzq_ref_keep(unsigned *st, const struct fq_
 }
 
 /* The reference normalizer: in without the actions the executor would treat as no-ops. */
-FUZZ_ORACLE static inline void fzq_ref_normalize(const struct fq_seq *in, struct fq_seq *out)
+FUZZ_ORACLE FUZZ_UNSANITIZED static inline void fzq_ref_normalize(const struct fq_seq *in,
+                                                                  struct fq_seq *out)
 {
     unsigned st = 0;
 
+    fzq_check_count(in);
     out->seed = in->seed;
     out->count = 0;
     for (size_t i = 0; i < in->count; i++)
@@ -103,11 +129,12 @@ FUZZ_ORACLE static inline void fzq_ref_normalize(const struct fq_seq *in, struct
 }
 
 /* Whether s is normal (the reference drops none of its actions): one pass, no copy. */
-FUZZ_ORACLE static inline int fzq_is_normal(const struct fq_seq *s)
+FUZZ_ORACLE FUZZ_UNSANITIZED static inline int fzq_is_normal(const struct fq_seq *s)
 {
     unsigned st = 0;
     const struct fq_action *a = s->a, *end = s->a + s->count;
 
+    fzq_check_count(s);
     for (; a < end; a++)
         if (!fzq_ref_keep(&st, a))
             return 0;
