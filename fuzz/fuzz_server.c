@@ -703,7 +703,7 @@ FUZZ_ORACLE static void do_connect(int i, int srv)
     } else if (ns_set_int(fd, SOL_SOCKET, SO_SNDBUFFORCE, CLIENT_SNDBUF) != 0) {
         /* Over TCP the header's send buffer is a limit in bytes that do_write() keeps; the
          * kernel's own buffer is far larger, see there. Without CAP_NET_ADMIN, wmem_max caps
-         * it (4 MiB on current distributions, 208 KiB by the kernel's default). */
+         * it (4 MiB on the machine this was measured on, 208 KiB by the kernel's default). */
         (void)ns_set_int(fd, SOL_SOCKET, SO_SNDBUF, CLIENT_SNDBUF);
     }
     if (g.unix_streams) {
