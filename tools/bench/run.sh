@@ -204,8 +204,10 @@ forks() { case $1 in socat | ncat | xinetd) return 0 ;; esac; return 1; }
 start_server() {
     name=$1 proto=$2 port=$3
     case $name in
-    echod) set -- "$ECHOD" --port "$port" --quiet --max-conns $((IDLE + 1000)) ;;
-    echod-poll) set -- "$ECHOD" --port "$port" --quiet --max-conns $((IDLE + 1000)) --busy-poll 50 ;;
+    echod | echod-poll)
+        set -- "$ECHOD" --port "$port" --quiet --max-conns $((IDLE + 1000))
+        [ "$name" = echod ] || set -- "$@" --busy-poll 50
+        ;;
     ref) set -- "$REF" -H 127.0.0.1 -p "$port" -u ;;
     socat)
         if [ "$proto" = tcp ]; then
@@ -564,8 +566,9 @@ fi
 
 # Verification: echod (with and without --busy-poll) and the reference must pass every run;
 # the others are reported only.
-fails=$(awk -F '\t' '($3 == "echod" || $3 == "echod-poll" || $3 == "ref") && $5 != "ok" { n++ } END { print n + 0 }' "$RES")
-others=$(awk -F '\t' '$3 != "echod" && $3 != "echod-poll" && $3 != "ref" && $5 != "ok" { n++ } END { print n + 0 }' "$RES")
+MUST='^(echod|echod-poll|ref)$'
+fails=$(awk -F '\t' -v must="$MUST" '$3 ~ must && $5 != "ok" { n++ } END { print n + 0 }' "$RES")
+others=$(awk -F '\t' -v must="$MUST" '$3 !~ must && $5 != "ok" { n++ } END { print n + 0 }' "$RES")
 if [ "$fails" -gt 0 ]; then
     echo
     echo "verification: $fails run(s) of echod or ref FAILED"
