@@ -310,11 +310,16 @@ afl_stat() { # file key
 }
 
 afl_live() {
-    local f execs=0 rate=0 edges="?" total="?" found=0 crashes=0
+    local f execs=0 rate=0 edges="?" total="?" found=0 crashes=0 e r timed=0
     for f in "$d"/out/*/fuzzer_stats; do
         [ -f "$f" ] || continue
-        execs=$((execs + $(afl_stat "$f" execs_done)))
-        rate=$(awk -v a="$rate" -v b="$(afl_stat "$f" execs_per_sec)" 'BEGIN { printf "%d", a + b }')
+        e=$(afl_stat "$f" execs_done)
+        execs=$((execs + ${e:-0}))
+        # execs_done / run_time, not AFL++'s execs_per_sec: the stats file it writes at start-up
+        # divides by the milliseconds since start (541 executions showed as 2.1G exec/s), and
+        # the next write comes a minute later. Under a second of run time counts as no rate yet.
+        r=$(afl_stat "$f" run_time)
+        [ "${r:-0}" -gt 0 ] 2>/dev/null && rate=$((rate + ${e:-0} / r)) && timed=1
     done
     if [ -f "$d/out/main/fuzzer_stats" ]; then
         edges=$(afl_stat "$d/out/main/fuzzer_stats" edges_found)
@@ -322,7 +327,8 @@ afl_live() {
     fi
     found=$(find "$d"/out/*/queue -maxdepth 1 -type f -name 'id:*' 2>/dev/null | wc -l)
     crashes=$(find "$d"/out/*/crashes -type f -name 'id:*' 2>/dev/null | wc -l)
-    printf 'execs %s  %s exec/s  edges %s/%s  queue %s  crashes %s' "$(human $execs)" "$(human $rate)" \
+    [ "$timed" = 1 ] && rate=$(human $rate) || rate="?"
+    printf 'execs %s  %s exec/s  edges %s/%s  queue %s  crashes %s' "$(human $execs)" "$rate" \
         "$edges" "$total" "$found" "$crashes"
 }
 
