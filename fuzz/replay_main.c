@@ -4,17 +4,52 @@
  * read whole into a buffer of exactly its size, so ASan catches a one-byte over-read.
  * Exit status: 0 when every input ran, 2 when a path could not be read, 3 when there was
  * nothing to run (no argument, or only empty or missing directories): an emptied corpus must
- * not pass as a replayed one.
+ * not pass as a replayed one. When an input fails (the oracle's abort(), or a sanitizer's
+ * report), the driver names it on stderr ("replay: failed on PATH") before the process dies,
+ * so a red fuzz-regress test says which corpus file to give tools/fuzz-triage.sh.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fuzz.h"
+
+/* The input being run, for the failure note; set only around LLVMFuzzerTestOneInput. */
+static const char *current;
+
+/* Sanitizer builds report through their own death path, not abort(): their runtime calls
+ * this hook when it has one. Weak, so a build without sanitizers links without it. */
+void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
+
+/* Writes "replay: failed on PATH" with write(2) only: it runs in a signal handler. */
+static void note_failure(void)
+{
+    static const char head[] = "replay: failed on ";
+    size_t n = 0;
+
+    if (!current)
+        return;
+    while (current[n])
+        n++;
+    if (write(STDERR_FILENO, head, sizeof head - 1) < 0 || write(STDERR_FILENO, current, n) < 0 ||
+        write(STDERR_FILENO, "\n", 1) < 0)
+        return;
+}
+
+/* SIGABRT (an oracle's abort()) and the crash signals: name the input, then die of the same
+ * signal with the default action, so the exit status and any core dump stay the same. */
+static void on_fatal(int sig)
+{
+    note_failure();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
 
 static int run_file(const char *path)
 {
@@ -39,7 +74,9 @@ static int run_file(const char *path)
         return -1;
     }
     fclose(f);
+    current = path;
     LLVMFuzzerTestOneInput(buf, (size_t)n);
+    current = NULL;
     free(buf);
     return 0;
 }
@@ -79,9 +116,18 @@ static int run_path(const char *path, size_t *count)
 
 int main(int argc, char **argv)
 {
+    static const int fatal[] = {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL};
     size_t count = 0;
     int rc = 0;
 
+    /* Under a sanitizer its runtime owns the crash signals (ASan's SIGSEGV report) and calls
+     * the death callback; abort() is left to us in every build. */
+    signal(SIGABRT, on_fatal);
+    if (__sanitizer_set_death_callback)
+        __sanitizer_set_death_callback(note_failure);
+    else
+        for (size_t i = 1; i < sizeof fatal / sizeof fatal[0]; i++)
+            signal(fatal[i], on_fatal);
     for (int i = 1; i < argc; i++)
         if (run_path(argv[i], &count) != 0)
             rc = 2;
