@@ -11,8 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Fills table[0 .. 2 * period) once; later calls see a filled table and return at once. */
-static inline void fuzz_pattern_init(uint8_t *table, size_t period)
+#include "fuzz.h"
+
+/* Fills table[0 .. 2 * period) once; later calls see a filled table and return at once.
+ * Uninstrumented (FUZZ_ORACLE; afl-denylist.sh lists it for AFL++): its loop runs in the
+ * first execution of a process only, so under AFL++'s persistent mode its edges made that
+ * execution differ from the next ones of the same input (fuzz_stream's first queue entry
+ * flagged variable, stability 98.74 % instead of 100 %). It is harness, not code under test. */
+FUZZ_ORACLE static inline void fuzz_pattern_init(uint8_t *table, size_t period)
 {
     uint32_t x = 2463534242u;
 
