@@ -59,6 +59,13 @@ done
 for v in "$secs" "$reps" "$maxlen"; do
     case "$v" in '' | *[!0-9]* | 0) die "-t, -r and -m want whole numbers > 0, not '$v'" ;; esac
 done
+# Every engine named before anything is built or run (a bad one used to come after the peers
+# warning, or after a whole libFuzzer build and run with -e libfuzzer,bad).
+IFS=, read -r -a elist <<<"$engines"
+[ ${#elist[@]} -gt 0 ] || die "-e wants libfuzzer, afl or both, comma-separated"
+for e in "${elist[@]}"; do
+    case "$e" in libfuzzer | afl) ;; *) die "unknown engine '$e' (libfuzzer, afl)" ;; esac
+done
 mkdir -p "$work" || die "cannot create $work"
 work=$(cd "$work" && pwd)
 
