@@ -25,7 +25,11 @@
  * (kernel_quiet()): on a busy machine loopback delivers later. Over TCP a client's send
  * buffer (the header's choice) is a limit in bytes kept by the harness, the kernel's being
  * far larger, so how much a send() takes never depends on which of its segments were
- * acknowledged while it copied (do_write()).
+ * acknowledged while it copied (do_write()). Likewise the server's own writes (sendmsg,
+ * send, splice into a connection) are made in pieces, each once its socket's earlier segments
+ * were acknowledged (write_pieces(), linked in with --wrap), and every datagram is in the
+ * UDP server's queue before the next is sent (udp_send()), and a reply the server sent is
+ * waited for instead of running the loop again (udp_reply()).
  * Where it may not (unprivileged containers, OSS-Fuzz, ClusterFuzzLite; FUZZ_SERVER_HOST_NET=1
  * forces it), TCP over the host's loopback runs whenever the machine lets its softirqs and
  * timers run, so the two stream servers listen on AF_UNIX stream sockets instead: the same
@@ -55,12 +59,14 @@
 #include <fcntl.h>
 #include <linux/ethtool.h>
 #include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -624,6 +630,132 @@ FUZZ_ORACLE static void kernel_quiet(void)
     g.quiet_giveups++;
 }
 
+#ifdef FUZZ_SERVER_WRAP
+/* The server's own writes, wrapped: the build links fuzz_server with
+ * -Wl,--wrap=send,--wrap=sendmsg,--wrap=splice (fuzz/CMakeLists.txt; the glue is not
+ * changed). kernel_quiet() before each loop round is not enough: within one round the server
+ * writes, reads and writes again, and how much a write takes depends on how much of its
+ * socket's send buffer the acknowledgements of its earlier segments have freed, which
+ * loopback delivers either inline or later in ksoftirqd. So in the private namespace a write
+ * on a server connection is made in pieces of at most WRAP_CHUNK bytes, each started with
+ * nothing of that socket's in flight: a send() builds a segment per MSS here (no offload),
+ * and from its 16th on it processes the acknowledgements that came in meanwhile, or not, if
+ * they come later. The server sees one call that took what the pieces took together.
+ * Elsewhere (and the clients' own calls) the calls go straight through. */
+#define WRAP_CHUNK ((size_t)8 * MSS)
+
+ssize_t __real_send(int fd, const void *p, size_t n, int flags);
+ssize_t __real_sendmsg(int fd, const struct msghdr *mh, int flags);
+ssize_t __real_splice(int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t n,
+                      unsigned flags);
+ssize_t __wrap_send(int fd, const void *p, size_t n, int flags);
+ssize_t __wrap_sendmsg(int fd, const struct msghdr *mh, int flags);
+ssize_t __wrap_splice(int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t n,
+                      unsigned flags);
+
+/* 1 when fd is one of the servers' TCP connections in the private namespace. */
+FUZZ_ORACLE static int server_conn(int fd)
+{
+    if (!g.private_net || fd < 0)
+        return 0;
+    for (int k = 0; k < N_SERVERS; k++) {
+        const struct nt_server *t = &g.srv[k].tcp;
+        for (uint32_t j = 0; j < t->n_fresh; j++)
+            if (t->slots[j].io.fd == fd)
+                return 1;
+    }
+    return 0;
+}
+
+/* Waits (at most QUIET_TRIES yields) until fd has no segment of its own in flight: what its
+ * send buffer holds is then what was not sent yet. Only fd: other connections' segments
+ * change nothing a write on it sees, and checking every socket before every write (as
+ * kernel_quiet() does) cost about a fifth more CPU per execution. */
+FUZZ_ORACLE static void quiet_for(int fd)
+{
+    for (int tries = 0; tries < QUIET_TRIES; tries++) {
+        if (!in_flight(fd, 0))
+            return;
+        g.quiet_yields++;
+        sched_yield();
+    }
+    g.quiet_giveups++;
+}
+
+/* A write in pieces (see above): kind 0 send, 1 sendmsg, 2 splice from pipe fd_in. */
+FUZZ_ORACLE static ssize_t write_pieces(int kind, int fd, const void *p, const struct msghdr *mh,
+                                        int fd_in, size_t n, int flags)
+{
+    size_t done = 0;
+
+    if (kind == 1) {
+        n = 0;
+        for (size_t i = 0; i < mh->msg_iovlen; i++)
+            n += mh->msg_iov[i].iov_len;
+    }
+    for (;;) {
+        size_t k = n - done < WRAP_CHUNK ? n - done : WRAP_CHUNK;
+        ssize_t m;
+
+        quiet_for(fd);
+        if (kind == 0) {
+            m = __real_send(fd, (const uint8_t *)p + done, k, flags);
+        } else if (kind == 2) {
+            m = __real_splice(fd_in, NULL, fd, NULL, k, (unsigned)flags);
+        } else {
+            /* The iovecs from offset done, k bytes of them. */
+            struct iovec iov[8];
+            struct msghdr sub = *mh;
+            size_t skip = done, left = k, c = 0;
+
+            for (size_t i = 0; i < mh->msg_iovlen && left; i++) {
+                size_t len = mh->msg_iov[i].iov_len;
+                if (skip >= len) {
+                    skip -= len;
+                    continue;
+                }
+                if (c == sizeof iov / sizeof iov[0])
+                    fail("wrapped sendmsg: more than %zu iovecs", c);
+                iov[c].iov_base = (uint8_t *)mh->msg_iov[i].iov_base + skip;
+                iov[c].iov_len = len - skip < left ? len - skip : left;
+                left -= iov[c++].iov_len;
+                skip = 0;
+            }
+            sub.msg_iov = iov;
+            sub.msg_iovlen = c;
+            m = __real_sendmsg(fd, &sub, flags);
+        }
+        if (m < 0)
+            return done ? (ssize_t)done : m;
+        done += (size_t)m;
+        if ((size_t)m < k || done == n)
+            return (ssize_t)done;
+    }
+}
+
+FUZZ_ORACLE ssize_t __wrap_send(int fd, const void *p, size_t n, int flags)
+{
+    if (!server_conn(fd))
+        return __real_send(fd, p, n, flags);
+    return write_pieces(0, fd, p, NULL, -1, n, flags);
+}
+
+FUZZ_ORACLE ssize_t __wrap_sendmsg(int fd, const struct msghdr *mh, int flags)
+{
+    if (!server_conn(fd))
+        return __real_sendmsg(fd, mh, flags);
+    return write_pieces(1, fd, NULL, mh, -1, 0, flags);
+}
+
+FUZZ_ORACLE ssize_t __wrap_splice(int fd_in, loff_t *off_in, int fd_out, loff_t *off_out,
+                                  size_t n, unsigned flags)
+{
+    if (!off_in && !off_out && server_conn(fd_out))
+        return write_pieces(2, fd_out, NULL, NULL, fd_in, n, (int)flags);
+    return __real_splice(fd_in, off_in, fd_out, off_out, n, flags);
+}
+#endif
+
 FUZZ_ORACLE static int round_once(void)
 {
     int n;
@@ -879,12 +1011,65 @@ FUZZ_ORACLE static void do_close(int i, int abortive)
     client_reset_state(c);
 }
 
+/* Bytes (buffer sizes) in a socket's receive queue. */
+FUZZ_ORACLE static uint32_t rmem_alloc(int fd)
+{
+    uint32_t mi[SK_MEMINFO_VARS];
+    socklen_t len = sizeof mi;
+
+    if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &len) != 0 ||
+        len <= SK_MEMINFO_RMEM_ALLOC * sizeof mi[0])
+        return 0;
+    return mi[SK_MEMINFO_RMEM_ALLOC];
+}
+
+/* Sends one datagram of n bytes to the UDP server and waits (at most QUIET_TRIES yields)
+ * until it is in the server's receive queue: loopback delivers in a softirq that on a busy
+ * machine runs later, and how many datagrams one recvmmsg of the server's finds (its batch,
+ * and so its path) would depend on that. *queued is the queue's size in the kernel's
+ * accounting before (the caller reads it once per burst) and after; the server does not
+ * run meanwhile, so the queue only grows. Returns what sendto() returned. */
+FUZZ_ORACLE static ssize_t udp_send(const uint8_t *p, size_t n, uint32_t *queued)
+{
+    int sfd = g.udp.socks[0].io.fd;
+    ssize_t m = sendto(g.ufd, p, n, MSG_DONTWAIT, (struct sockaddr *)&g.udp_addr, sizeof g.udp_addr);
+    uint32_t now;
+
+    if (m < 0)
+        return m;
+    for (int tries = 0; (now = rmem_alloc(sfd)) == *queued && tries < QUIET_TRIES; tries++) {
+        g.quiet_yields++;
+        sched_yield();
+    }
+    *queued = now;
+    return m;
+}
+
+/* Receives the next reply on the clients' UDP socket (MSG_TRUNC: its full length). When the
+ * server has sent it (its counter at least want) but it is not there yet, loopback delivers
+ * it later: wait for it (at most QUIET_TRIES yields) instead of running the loop again, whose
+ * empty rounds would count differently. Returns what recv() returned. */
+FUZZ_ORACLE static ssize_t udp_reply(uint64_t want)
+{
+    ssize_t m = recv(g.ufd, g.buf, sizeof g.buf, MSG_DONTWAIT | MSG_TRUNC);
+
+    for (int tries = 0; m < 0 && errno == EAGAIN && g.udp.st.sent >= want && tries < QUIET_TRIES;
+         tries++) {
+        g.quiet_yields++;
+        sched_yield();
+        m = recv(g.ufd, g.buf, sizeof g.buf, MSG_DONTWAIT | MSG_TRUNC);
+    }
+    return m;
+}
+
 /* Sends count datagrams of n bytes back to back (one recvmmsg batch for the server), then
  * expects each reply, in order, byte for byte, exactly once. The count is cut so the burst
  * fits the socket buffers: a datagram lost to a full buffer would be UDP's right, not a bug. */
 FUZZ_ORACLE static void do_udp(size_t n, unsigned count, unsigned *seq)
 {
     unsigned first = *seq;
+    uint64_t sent0 = g.udp.st.sent;
+    uint32_t queued = rmem_alloc(g.udp.socks[0].io.fd);
 
     if (count > 1 && (n + 1024) * count > UDP_BURST_BYTES)
         count = (unsigned)(UDP_BURST_BYTES / (n + 1024));
@@ -892,8 +1077,7 @@ FUZZ_ORACLE static void do_udp(size_t n, unsigned count, unsigned *seq)
         count = 1;
     for (unsigned k = 0; k < count; k++) {
         const uint8_t *p = pattern_at((uint8_t)(*seq)++, 0);
-        ssize_t m =
-            sendto(g.ufd, p, n, MSG_DONTWAIT, (struct sockaddr *)&g.udp_addr, sizeof g.udp_addr);
+        ssize_t m = udp_send(p, n, &queued);
         if (m != (ssize_t)n)
             fail("udp sendto %zu bytes: %s", n, m < 0 ? strerror(errno) : "short");
     }
@@ -903,7 +1087,7 @@ FUZZ_ORACLE static void do_udp(size_t n, unsigned count, unsigned *seq)
 
         for (;;) {
             settle();
-            m = recv(g.ufd, g.buf, sizeof g.buf, MSG_DONTWAIT | MSG_TRUNC);
+            m = udp_reply(sent0 + k + 1);
             if (m >= 0)
                 break;
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -1027,13 +1211,14 @@ FUZZ_ORACLE static void clean_slate(void)
 FUZZ_ORACLE static void udp_sync(void)
 {
     static const uint8_t one = 0x5a;
+    uint64_t want = g.udp.st.sent + 1;
+    uint32_t queued = rmem_alloc(g.udp.socks[0].io.fd);
 
-    if (sendto(g.ufd, &one, 1, MSG_DONTWAIT, (struct sockaddr *)&g.udp_addr, sizeof g.udp_addr) !=
-        1)
+    if (udp_send(&one, 1, &queued) != 1)
         fail("udp sendto (end of input): %s", strerror(errno));
     for (;;) {
         settle();
-        if (recv(g.ufd, g.buf, sizeof g.buf, MSG_DONTWAIT) >= 0)
+        if (udp_reply(want) >= 0)
             break;
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
             fail("udp recv (end of input): %s", strerror(errno));

@@ -10,7 +10,8 @@
  *
  *   clang -O1 -c tools/afl-repeat.c -o build-afl/afl-repeat.o
  *   (cd build-afl && afl-clang-fast -g -o afl-repeat afl-repeat.o \
- *       fuzz/CMakeFiles/fuzz_server.dir/fuzz_server.c.o src/net/libeh_net.a src/core/libeh_core.a)
+ *       fuzz/CMakeFiles/fuzz_server.dir/fuzz_server.c.o src/net/libeh_net.a src/core/libeh_core.a \
+ *       -Wl,--wrap=send,--wrap=sendmsg,--wrap=splice)   # fuzz_server's link options
  *   build-afl/afl-repeat INPUT 20 [PREFIX...]
  *   # an offset OFF printed: the instruction that uses that guard, and its source line
  *   g=$(nm build-afl/afl-repeat | awk '/__start___sancov_guards/ {print $1}')
