@@ -101,20 +101,26 @@ static void pred_keys(struct pred *p)
 FUZZ_ORACLE FUZZ_UNSANITIZED static int fails_normal(const struct pred *p, const struct fq_seq *s,
                                                      int *normal)
 {
-    const uint32_t k0 = p->k0, k1 = p->k1, k2 = p->k2, m0 = p->m0, m1 = p->m1, m2 = p->m2;
+    /* An action as one number, its key above its size: it matches clause k when it lies in
+     * [key_k << 32 | min_k, key_k << 32 | 0xffffffff], one subtraction and compare. The
+     * three counts share a word, 21 bits each (a sequence holds at most 256 actions). */
+    const uint64_t lo0 = (uint64_t)p->k0 << 32 | p->m0, span0 = 0xffffffffu - p->m0;
+    const uint64_t lo1 = (uint64_t)p->k1 << 32 | p->m1, span1 = 0xffffffffu - p->m1;
+    const uint64_t lo2 = (uint64_t)p->k2 << 32 | p->m2, span2 = 0xffffffffu - p->m2;
     const struct fq_action *a = s->a, *end = s->a + s->count;
-    unsigned h0 = 0, h1 = 0, h2 = 0, st = 0;
+    uint64_t h = 0;
+    unsigned st = 0, h0, h1, h2;
     int f0, f1, f2, norm = 1;
 
     for (; a < end; a++) {
         const struct fq_action x = *a;
-        uint32_t key = (uint32_t)x.op << 8 | x.slot;
+        uint64_t v = (uint64_t)((uint32_t)x.op << 8 | x.slot) << 32 | x.n;
         norm &= fzq_ref_keep(&st, &x);
-        h0 += key == k0 && x.n >= m0;
-        h1 += key == k1 && x.n >= m1;
-        h2 += key == k2 && x.n >= m2;
+        h += (uint64_t)(v - lo0 <= span0) | (uint64_t)(v - lo1 <= span1) << 21 |
+             (uint64_t)(v - lo2 <= span2) << 42;
     }
     *normal = norm;
+    h0 = (unsigned)(h & 0x1fffff), h1 = (unsigned)(h >> 21 & 0x1fffff), h2 = (unsigned)(h >> 42);
     f0 = p->count > 0 && h0 >= p->c[0].need;
     f1 = p->count > 1 && h1 >= p->c[1].need;
     f2 = p->count > 2 && h2 >= p->c[2].need;

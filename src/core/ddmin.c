@@ -201,10 +201,10 @@ static int next_renumber(struct dd_state *d)
     return 1;
 }
 
-const struct fq_seq *dd_next(struct dd_state *d)
+/* dd_next when no candidate is out. Out of line: the steps inlined here need a large frame,
+ * and dd_next, asked again while a candidate is out, returns it without setting one up. */
+static __attribute__((noinline)) const struct fq_seq *next_candidate(struct dd_state *d)
 {
-    if (d->waiting)
-        return &d->cand;
     /* Every step either hands out a candidate or advances idx, n, j or the phase, all
      * bounded by the sequence length, so this loop ends. */
     while (d->phase != DD_DONE) {
@@ -218,6 +218,11 @@ const struct fq_seq *dd_next(struct dd_state *d)
         }
     }
     return NULL;
+}
+
+const struct fq_seq *dd_next(struct dd_state *d)
+{
+    return d->waiting ? &d->cand : next_candidate(d);
 }
 
 int dd_result(struct dd_state *d, int failed)

@@ -178,16 +178,27 @@ int fq_generate(struct fq_seq *s, uint64_t seed, const struct fq_gen *g)
     return 0;
 }
 
-/* fq_normalize's slot model: for a TCP op (CONNECT..RESET) and a slot's state, the state
- * after it (bits 0-1), whether the op does something there (K) and whether it does so with
- * no size (F: all but WRITE, which needs n > 0). */
+/* fq_normalize's slot model: for an op and a slot's state, the state after it (bits 0-1),
+ * whether the op does something there (K) and whether it does so with no size (F: all but
+ * WRITE and PAUSE, which need n > 0). PAUSE and SEND change no slot: their cells keep the
+ * state. The last row stands for every op out of range (nothing kept, nothing changed). */
 enum { K = 4, F = 8 };
-static const uint8_t tcp_step[FQ_RESET + 1][3] = {
+static const uint8_t norm_step[FQ__OP_COUNT + 1][3] = {
     [FQ_CONNECT] = {K | F | ST_OPEN, F | ST_OPEN, F | ST_SHUT},
     [FQ_WRITE] = {ST_CLOSED, K | ST_OPEN, ST_SHUT},
     [FQ_SHUT] = {F | ST_CLOSED, K | F | ST_SHUT, F | ST_SHUT},
     [FQ_CLOSE] = {F | ST_CLOSED, K | F | ST_CLOSED, K | F | ST_CLOSED},
     [FQ_RESET] = {F | ST_CLOSED, K | F | ST_CLOSED, K | F | ST_CLOSED},
+    [FQ_PAUSE] = {K | ST_CLOSED, K | ST_OPEN, K | ST_SHUT},
+    [FQ_SEND] = {K | F | ST_CLOSED, K | F | ST_OPEN, K | F | ST_SHUT},
+    [FQ__OP_COUNT] = {ST_CLOSED, ST_OPEN, ST_SHUT},
+};
+/* The slots an op may name (an action on a slot past them does nothing): PAUSE names none,
+ * so any. */
+static const uint16_t norm_slots[FQ__OP_COUNT + 1] = {
+    [FQ_CONNECT] = FQ_TCP_SLOTS, [FQ_WRITE] = FQ_TCP_SLOTS, [FQ_SHUT] = FQ_TCP_SLOTS,
+    [FQ_CLOSE] = FQ_TCP_SLOTS,   [FQ_RESET] = FQ_TCP_SLOTS, [FQ_PAUSE] = 256,
+    [FQ_SEND] = FQ_UDP_SLOTS,    [FQ__OP_COUNT] = 0,
 };
 
 struct fq__norm fq__normalize_into(struct fq_action *dst, const struct fq_action *src, size_t n,
@@ -199,28 +210,19 @@ struct fq__norm fq__normalize_into(struct fq_action *dst, const struct fq_action
     struct fq_action *out = dst;
     const struct fq_action *end = src + n;
 
-    /* Every action is copied to out and out advances past the ones kept: a table step per TCP
-     * action, no branch on the result. out never passes src, so in place is safe. */
+    /* Every action is copied to out and out advances past the ones kept: a table step per
+     * action and no branch on the op (a switch on it mispredicted on every change of op). A
+     * PAUSE keeps the state of whichever slot its field names; a slot out of range keeps its
+     * state (ok = 0). out never passes src, so in place is safe. */
     for (; src < end; src++) {
         const struct fq_action a = *src;
-        unsigned keep, t, sh;
+        unsigned op = a.op < FQ__OP_COUNT ? a.op : FQ__OP_COUNT;
+        unsigned ok = a.slot < norm_slots[op], sh = 2u * (a.slot & 3u);
+        unsigned cur = (st >> sh) & 3, t = norm_step[op][cur];
 
-        switch (a.op) {
-        case FQ_PAUSE: keep = a.n > 0; break;
-        case FQ_SEND: keep = a.slot < FQ_UDP_SLOTS; break;
-        default:
-            if (a.op >= FQ__OP_COUNT || a.slot >= FQ_TCP_SLOTS) {
-                keep = 0;
-                break;
-            }
-            sh = 2u * a.slot;
-            t = tcp_step[a.op][(st >> sh) & 3];
-            st = (st & ~(3u << sh)) | (t & 3) << sh;
-            keep = (t >> 2) & ((t >> 3) | (a.n != 0)) & 1;
-            break;
-        }
+        st ^= ((cur ^ t) & 3 & (0u - ok)) << sh;
         *out = a;
-        out += keep;
+        out += ok & ((t >> 2) & ((t >> 3) | (a.n != 0)));
     }
     return (struct fq__norm){(size_t)(out - dst), st};
 }
