@@ -66,6 +66,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -268,6 +269,7 @@ FUZZ_ORACLE static int loopback_quickack(void)
         uint32_t v;
     } metric = {{RTA_LENGTH(sizeof(uint32_t)), RTAX_QUICKACK}, 1};
     struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+    const struct timeval ack_wait = {.tv_sec = 2};
     struct ifreq ifr;
     uint32_t lo_addr = htonl(INADDR_LOOPBACK);
     int ifindex, fd, rc = 0;
@@ -313,7 +315,9 @@ FUZZ_ORACLE static int loopback_quickack(void)
     fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     if (fd < 0)
         return -errno;
-    if (sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0 ||
+    /* The kernel acknowledges at once; the timeout only keeps this wait bounded too. */
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &ack_wait, sizeof ack_wait) < 0 ||
+        sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0 ||
         (n = recv(fd, &ack, sizeof ack, 0)) < 0)
         rc = -errno;
     else if (n < (ssize_t)NLMSG_LENGTH(sizeof ack.err) || ack.nh.nlmsg_type != NLMSG_ERROR)
