@@ -91,7 +91,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 #define MAX_ROUNDS 100000      /* loop rounds before "the server never goes quiet" */
 #define UDP_BURST_BYTES 98304u /* well inside any UDP socket buffer (rmem_default 208 KiB) */
 #define SLOW_BUDGET_MS 3000    /* total time one input may wait for the kernel */
-#define QUIET_TRIES 100        /* yields kernel_quiet() waits for segments in flight */
+#define QUIET_TRIES 100        /* yields one wait on the kernel may take (quiet_turn()) */
 
 /* Payload: a fixed pseudo-random table read cyclically from a seed-dependent start; its
  * period (a prime) is longer than any write, so a byte at a wrong offset shows. */
@@ -162,7 +162,7 @@ static struct {
     uint64_t echoed;        /* bytes the clients read back */
     uint64_t pred_served, pred_refused;
     int64_t slow_ms;
-    uint32_t quiet_yields, quiet_giveups; /* kernel_quiet(): for FUZZ_SERVER_VERBOSE */
+    uint32_t quiet_yields, quiet_giveups; /* quiet_turn(): for FUZZ_SERVER_VERBOSE */
     int shedding; /* starve_settle(): the listeners' queues empty unseen by the accept hook */
     uint8_t buf[65536];
 } g;
@@ -604,6 +604,21 @@ FUZZ_ORACLE static int in_flight(int fd, uint32_t want)
     return ti.tcpi_state == TCP_SYN_SENT || ti.tcpi_unacked != 0;
 }
 
+/* One turn of a bounded wait for the kernel (loopback delivers in a softirq, which on a busy
+ * machine runs later): while *tries is under QUIET_TRIES, yields and returns 1; then counts a
+ * give-up and returns 0. Every wait of the harness on the kernel goes through it. */
+FUZZ_ORACLE static int quiet_turn(int *tries)
+{
+    if (*tries >= QUIET_TRIES) {
+        g.quiet_giveups++;
+        return 0;
+    }
+    ++*tries;
+    g.quiet_yields++;
+    sched_yield();
+    return 1;
+}
+
 /* In the private namespace (every segment acknowledged at once): waits until every segment
  * the clients and the servers sent has been delivered and acknowledged, so what the next
  * recv, send or accept sees depends on the input alone. Loopback delivers through a softirq,
@@ -611,9 +626,11 @@ FUZZ_ORACLE static int in_flight(int fd, uint32_t want)
  * segment the kernel only resends on a timer (a receive queue was full) is not waited for. */
 FUZZ_ORACLE static void kernel_quiet(void)
 {
+    int tries = 0;
+
     if (!g.private_net)
         return;
-    for (int tries = 0; tries < QUIET_TRIES; tries++) {
+    do {
         int busy = 0;
 
         for (int i = 0; i < N_CLIENTS && !busy; i++)
@@ -628,10 +645,7 @@ FUZZ_ORACLE static void kernel_quiet(void)
         }
         if (!busy)
             return;
-        g.quiet_yields++;
-        sched_yield();
-    }
-    g.quiet_giveups++;
+    } while (quiet_turn(&tries));
 }
 
 #ifdef FUZZ_SERVER_WRAP
@@ -677,13 +691,10 @@ FUZZ_ORACLE static int server_conn(int fd)
  * kernel_quiet() does) cost about a fifth more CPU per execution. */
 FUZZ_ORACLE static void quiet_for(int fd)
 {
-    for (int tries = 0; tries < QUIET_TRIES; tries++) {
-        if (!in_flight(fd, 0))
-            return;
-        g.quiet_yields++;
-        sched_yield();
-    }
-    g.quiet_giveups++;
+    int tries = 0;
+
+    while (in_flight(fd, 0) && quiet_turn(&tries))
+        ;
 }
 
 /* A write in pieces (see above): kind 0 send, 1 sendmsg, 2 splice from pipe fd_in. */
@@ -1038,13 +1049,12 @@ FUZZ_ORACLE static ssize_t udp_send(const uint8_t *p, size_t n, uint32_t *queued
     int sfd = g.udp.socks[0].io.fd;
     ssize_t m = sendto(g.ufd, p, n, MSG_DONTWAIT, (struct sockaddr *)&g.udp_addr, sizeof g.udp_addr);
     uint32_t now;
+    int tries = 0;
 
     if (m < 0)
         return m;
-    for (int tries = 0; (now = rmem_alloc(sfd)) == *queued && tries < QUIET_TRIES; tries++) {
-        g.quiet_yields++;
-        sched_yield();
-    }
+    while ((now = rmem_alloc(sfd)) == *queued && quiet_turn(&tries))
+        ;
     *queued = now;
     return m;
 }
@@ -1056,13 +1066,10 @@ FUZZ_ORACLE static ssize_t udp_send(const uint8_t *p, size_t n, uint32_t *queued
 FUZZ_ORACLE static ssize_t udp_reply(uint64_t want)
 {
     ssize_t m = recv(g.ufd, g.buf, sizeof g.buf, MSG_DONTWAIT | MSG_TRUNC);
+    int tries = 0;
 
-    for (int tries = 0; m < 0 && errno == EAGAIN && g.udp.st.sent >= want && tries < QUIET_TRIES;
-         tries++) {
-        g.quiet_yields++;
-        sched_yield();
+    while (m < 0 && errno == EAGAIN && g.udp.st.sent >= want && quiet_turn(&tries))
         m = recv(g.ufd, g.buf, sizeof g.buf, MSG_DONTWAIT | MSG_TRUNC);
-    }
     return m;
 }
 
