@@ -2,7 +2,7 @@
 # perf-smoke.sh RUN_SH BIN_DIR [SERVER WORKLOADS]: runs the benchmark matrix in --smoke mode
 # with the programs in BIN_DIR and checks its report: it exits 0 (every echod and reference
 # run verified), and its table has an echod row with a figure in every workload column and
-# no failed run. With SERVER (echod or echod-poll) and WORKLOADS (a list), only those, with
+# no failed run. With SERVER (echod or echod-sleep) and WORKLOADS (a list), only those, with
 # the reference, and SERVER's row is checked.
 set -eu
 RUN=${1:?usage: perf-smoke.sh RUN_SH BIN_DIR}

@@ -11,7 +11,7 @@ add_library(eh_test_guard STATIC "${CMAKE_CURRENT_SOURCE_DIR}/guard.c")
 target_include_directories(eh_test_guard PUBLIC "${CMAKE_CURRENT_SOURCE_DIR}")
 target_link_libraries(eh_test_guard PUBLIC eh_options)
 
-foreach(eh_unit IN ITEMS ring stream dgram addr frame err fuzzseq fuzzfile ddmin)
+foreach(eh_unit IN ITEMS ring stream dgram addr frame err fuzzseq fuzzfile ddmin pollgov)
     add_executable(test_${eh_unit} "${CMAKE_CURRENT_SOURCE_DIR}/test_${eh_unit}.c")
     target_link_libraries(test_${eh_unit} PRIVATE eh_core eh_test_guard PkgConfig::CHECK)
     # Keep bin/ for the programs; test binaries stay next to their CTest files.

@@ -42,7 +42,8 @@ enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_LISTEN = 3 };
 #define MAX_ADDRS 4 /* addresses kept per resolved --listen name */
 #define PORT0_RETRIES 8
 #define MAX_WORKERS 256
-#define MAX_BUSY_US 100000 /* --busy-poll: a tenth of a second at most */
+#define MAX_BUSY_US 100000     /* --busy-poll: a tenth of a second at most */
+#define DEFAULT_BUSY_US 200    /* --busy-poll: KVM's default halt-polling cap */
 
 static const char *prog = "echod";
 
@@ -54,7 +55,7 @@ struct opts {
     uint32_t max_conns;
     uint32_t idle_s;
     uint32_t workers;
-    uint32_t busy_us; /* --busy-poll: 0 (off) or microseconds */
+    uint32_t busy_us; /* --busy-poll: the polling cap in microseconds, 0: never poll */
     int tcp, udp, quiet, no_splice;
     const char *cc; /* --congestion NAME, "system", or NULL: the default rule */
     struct ed_policy pol;
@@ -91,10 +92,11 @@ static void usage(FILE *f)
             "                            (default: reno on loopback addresses, where pacing\n"
             "                            has nothing to pace, the system's elsewhere;\n"
             "                            'system': the system's everywhere)\n"
-            "      --busy-poll USEC      after each event, poll for up to USEC microseconds\n"
-            "                            (at most %d) before sleeping: fewer wake-ups and\n"
-            "                            lower latency for a CPU kept busy meanwhile\n"
-            "                            (default 0: off, always sleep)\n"
+            "      --busy-poll USEC      poll at most USEC microseconds (at most %d) before\n"
+            "                            sleeping; the window adapts, so polling happens\n"
+            "                            only while events come less than USEC apart, and\n"
+            "                            the CPU is yielded between polls (default %d;\n"
+            "                            0: never poll, always sleep)\n"
             "      --tcp-only            serve TCP only\n"
             "      --udp-only            serve UDP only\n"
             "  -q, --quiet               no listening lines (unless the port is 0) and no\n"
@@ -110,7 +112,8 @@ static void usage(FILE *f)
             "  1  runtime error\n"
             "  2  usage error (bad option or value)\n"
             "  3  cannot listen (bind failed or a name did not resolve)\n",
-            DEFAULT_PORT, DEFAULT_MAX_CONNS, DEFAULT_IDLE_S, MAX_WORKERS, MAX_BUSY_US);
+            DEFAULT_PORT, DEFAULT_MAX_CONNS, DEFAULT_IDLE_S, MAX_WORKERS, MAX_BUSY_US,
+            DEFAULT_BUSY_US);
 }
 
 /* Parses a whole decimal number in [min, max]. Returns 0 or -1. */
@@ -170,6 +173,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     o->max_conns = DEFAULT_MAX_CONNS;
     o->idle_s = DEFAULT_IDLE_S;
     o->workers = 1;
+    o->busy_us = DEFAULT_BUSY_US;
     o->tcp = o->udp = 1;
     ed_policy_default(&o->pol);
     opterr = 0;
@@ -536,13 +540,13 @@ static void summary(const struct worker *ws, uint32_t n, int signo)
     }
 
     /* Before the summary, which stays the last line. */
-    if (n && ws[0].loop.busy_ns) {
+    if (n && ws[0].loop.gov.cap_ns) {
         unsigned long long polls = 0;
 
         for (uint32_t i = 0; i < n; i++)
             polls += ws[i].loop.busy_polls;
-        fprintf(stderr, "%s: busy-poll %lld us: %llu waits polled instead of sleeping\n", prog,
-                (long long)(ws[0].loop.busy_ns / 1000), polls);
+        fprintf(stderr, "%s: busy-poll %lu us: %llu waits polled instead of sleeping\n", prog,
+                (unsigned long)(ws[0].loop.gov.cap_ns / 1000), polls);
     }
     fprintf(
         stderr,

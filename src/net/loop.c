@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sched.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -81,6 +82,7 @@ int nl_init(struct nl_loop *l, size_t max_timers)
     l->epfd = l->sigfd = l->tfd = -1;
     l->sigio.fd = l->tio.fd = -1;
     l->tfd_due = INT64_MAX;
+    l->idle_since_ns = -1;
     l->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (l->epfd < 0)
         return -errno;
@@ -288,9 +290,8 @@ int nl_stop_on_signals(struct nl_loop *l, const int *sigs, size_t n)
 
 void nl_set_busy_poll(struct nl_loop *l, uint32_t usec)
 {
-    l->busy_ns = (int64_t)usec * 1000;
-    nl_now(l);
-    l->last_event_ns = l->now_ns - l->busy_ns - 1; /* closed until the next event */
+    pg_init(&l->gov, usec > UINT32_MAX / 1000 ? UINT32_MAX : usec * 1000u);
+    l->idle_since_ns = -1;
 }
 
 void nl_stop(struct nl_loop *l)
@@ -301,7 +302,7 @@ void nl_stop(struct nl_loop *l)
 int nl_run_once(struct nl_loop *l, int timeout_ms)
 {
     struct epoll_event evs[MAX_EVENTS];
-    int ran, n;
+    int ran, n, polled = 0;
 
     nl_now(l);
     ran = run_timers(l);
@@ -317,19 +318,32 @@ int nl_run_once(struct nl_loop *l, int timeout_ms)
         if (timeout_ms < 0 || t < timeout_ms)
             timeout_ms = t;
     }
-    /* Busy polling: within the window after the last event, a wait that could sleep polls
-     * instead; nl_run() comes straight back, so the loop spins until an event or the end
-     * of the window. Timers and the stop signals are still seen on every turn. */
-    if (timeout_ms != 0 && l->busy_ns && l->now_ns - l->last_event_ns < l->busy_ns) {
-        timeout_ms = 0;
-        l->busy_polls++;
+    /* Busy polling: a wait that could sleep polls instead while the loop has been idle for
+     * less than the governor's window; nl_run() comes straight back, so the loop spins
+     * until an event or the end of the window. Timers and the stop signals are still seen
+     * on every turn. */
+    if (timeout_ms != 0 && l->gov.cap_ns) {
+        if (l->idle_since_ns < 0)
+            l->idle_since_ns = l->now_ns;
+        if (pg_should_poll(&l->gov, (uint64_t)(l->now_ns - l->idle_since_ns))) {
+            timeout_ms = 0;
+            polled = 1;
+            l->busy_polls++;
+        }
     }
     n = epoll_wait(l->epfd, evs, MAX_EVENTS, timeout_ms);
     if (n < 0)
         return errno == EINTR ? ran : -errno;
     nl_now(l);
-    if (n > 0)
-        l->last_event_ns = l->now_ns;
+    if (n > 0 && l->idle_since_ns >= 0) {
+        /* The idle period is over: tell the governor how long it was. */
+        pg_idle_ended(&l->gov, (uint64_t)(l->now_ns - l->idle_since_ns));
+        l->idle_since_ns = -1;
+    } else if (n == 0 && polled) {
+        /* Nothing yet: let whatever else wants this CPU (perhaps the very client we wait
+         * for) run before the next poll. */
+        sched_yield();
+    }
     for (int i = 0; i < n && !l->stop; i++) {
         struct nl_io *io = evs[i].data.ptr;
         /* A descriptor deleted earlier in this batch: its event is stale. */

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/pollgov.h"
+
 struct nl_loop;
 struct nl_io;
 struct nl_timer;
@@ -54,11 +56,12 @@ struct nl_loop {
     int tfd;
     int64_t tfd_due;
     struct nl_io tio;
-    /* Bounded busy polling (nl_set_busy_poll): a wait that would sleep within busy_ns of
-     * the last event polls instead (epoll_wait with timeout 0). now_ns is the clock nl_now()
-     * read last; busy_polls counts the waits turned into polls. */
-    int64_t busy_ns;
-    int64_t last_event_ns;
+    /* Adaptive busy polling (nl_set_busy_poll): gov decides whether a wait that would sleep
+     * polls instead (epoll_wait with timeout 0); idle_since_ns is when the loop last ran out
+     * of work (-1 while it has work). now_ns is the clock nl_now() read last; busy_polls
+     * counts the waits turned into polls. */
+    struct pg_gov gov;
+    int64_t idle_since_ns;
     int64_t now_ns;
     uint64_t busy_polls;
     void *data; /* for the caller */
@@ -106,11 +109,12 @@ static inline int nl_timer_armed(const struct nl_timer *t)
  * Returns 0 or -errno from sigprocmask, signalfd or epoll_ctl. */
 int nl_stop_on_signals(struct nl_loop *l, const int *sigs, size_t n);
 
-/* Opt-in bounded busy polling: for up to usec microseconds after the last descriptor event,
- * the loop polls (epoll_wait with timeout 0) instead of sleeping, so a message that arrives
- * in that window is served without a wake-up, at the price of a CPU kept busy meanwhile.
- * After usec without an event it sleeps as usual. 0 turns it off (the default); the window
- * starts closed. Cannot fail. */
+/* Adaptive busy polling, at most usec microseconds at a time: once the loop runs out of work
+ * it polls (epoll_wait with timeout 0, yielding the CPU between polls to anything else that
+ * is runnable on it) for as long as core/pollgov's window says, then sleeps. The window opens
+ * only after idle periods of at most usec and closes once events come further apart, so a
+ * loop whose traffic is sparse, or that has none, sleeps as without polling. 0 turns it off
+ * (the default of a new loop). Cannot fail. */
 void nl_set_busy_poll(struct nl_loop *l, uint32_t usec);
 
 /* Asks nl_run() to return after the current callback. */
@@ -119,8 +123,8 @@ void nl_stop(struct nl_loop *l);
 /* One round of the loop: runs the due timers, then waits at most timeout_ms (0: just polls;
  * < 0: until something happens) for descriptor events, shortened to the next timer's due
  * time (and not at all when a timer ran), and calls their callbacks; stops early when
- * nl_stop() is called. With busy polling on (nl_set_busy_poll) and an event less than its
- * window ago, the wait is a poll (timeout 0) whatever timeout_ms says. A timer that comes
+ * nl_stop() is called. With busy polling on (nl_set_busy_poll) and the loop idle for less
+ * than the governor's window, the wait is a poll (timeout 0) whatever timeout_ms says. A timer that comes
  * due during the wait runs in the next round. For
  * tests and fuzz targets that drive a server step by step. Returns how many callbacks ran
  * (timers and descriptors; 0 means nothing was ready), or -errno when epoll_wait fails with

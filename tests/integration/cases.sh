@@ -446,16 +446,31 @@ case_echod_options() {
     stop_echod
     one_line_error 2 "echod: bad --busy-poll '100001': *" "$ECHOD" --busy-poll 100001
     one_line_error 2 "echod: bad --busy-poll '-5': *" "$ECHOD" --busy-poll -5
-    # --busy-poll serves TCP and UDP alike, and its waits are really polls (summary line).
-    start_echod --busy-poll 500 --workers 2
+    # --busy-poll serves TCP and UDP alike, and its waits are really polls (summary line;
+    # a 100 ms cap, so that even a loaded machine's gaps open the window).
+    start_echod --busy-poll 100000 --workers 2
     itest stream "$PORT" 1048576 4
     itest udp "$PORT" 100
     stop_echod
     expect_counter udp sent -eq 1
-    line=$(grep '^echod: busy-poll 500 us: ' "$TMP/echod.err") ||
+    line=$(grep '^echod: busy-poll 100000 us: ' "$TMP/echod.err") ||
         fail "no busy-poll summary line: $(cat "$TMP/echod.err")"
     polls=$(printf '%s\n' "$line" | sed -n 's/.*: \([0-9]*\) waits polled.*/\1/p')
     [ -n "$polls" ] && [ "$polls" -gt 0 ] || fail "busy-poll: no wait was polled: $line"
+    # By default echod polls (adaptively, 200 us at most), yet once the traffic stops it
+    # sleeps: over an idle second it uses (almost) no CPU. A loop that kept polling would
+    # use most of that second.
+    start_echod
+    itest stream "$PORT" 1048576 2
+    itest udp "$PORT" 100
+    sleep 0.2
+    t0=$(awk '{ print $14 + $15 }' "/proc/$EPID/stat")
+    sleep 1
+    t1=$(awk '{ print $14 + $15 }' "/proc/$EPID/stat")
+    stop_echod
+    grep -q '^echod: busy-poll 200 us: ' "$TMP/echod.err" ||
+        fail "no default busy-poll summary line: $(cat "$TMP/echod.err")"
+    [ $((t1 - t0)) -le 5 ] || fail "idle echod used $((t1 - t0)) clock ticks of CPU in 1 s"
     # Any congestion control the kernel allows serves, as does the system's.
     for cc in system reno; do
         start_echod --congestion "$cc" --workers 2

@@ -333,60 +333,80 @@ START_TEST(run_once_steps)
 }
 END_TEST
 
-/* --busy-poll: within the window after an event a wait polls (returns at once, counted in
- * busy_polls) whatever timeout it was given; before any event, once the window has passed,
- * and with busy polling off, it sleeps as before (no poll counted). */
+/* --busy-poll: the loop polls (a wait returns at once, counted in busy_polls) only while it
+ * has been idle for less than core/pollgov's window, which opens after an idle period the cap
+ * could have caught, stays while events come within it and halves after one longer than the
+ * cap; off, and with the window closed, a wait sleeps as before (no poll counted). */
 START_TEST(busy_poll_window)
 {
     struct nl_loop l;
     struct nl_io io;
     int p[2];
     uint64_t polls;
+    int tries;
 
     ck_assert_int_eq(nl_init(&l, 0), 0);
     ck_assert_int_eq(pipe(p), 0);
     ck_assert_int_eq(nl_add(&l, &io, p[0], EPOLLIN, on_pipe), 0);
     n_pipe_events = 0;
 
-    /* Off: an event opens no window; a timed wait with nothing ready sleeps it out. */
+    /* Off (a new loop's default): an event opens no window; a timed wait sleeps it out. */
     ck_assert_int_eq((int)write(p[1], "a", 1), 1);
     ck_assert_int_eq(nl_run_once(&l, -1), 1);
     ck_assert_int_eq(nl_run_once(&l, 20), 0);
     ck_assert_uint_eq(l.busy_polls, 0);
+    ck_assert_uint_eq(l.gov.win_ns, 0);
 
-    /* A 60 s window: set, it starts closed (no event yet), so a wait still sleeps. */
+    /* A 60 s cap: the window starts closed, so a wait still sleeps; an event after an idle
+     * period shorter than the cap opens it at its first step. */
     nl_set_busy_poll(&l, 60000000u);
     ck_assert_int_eq(nl_run_once(&l, 20), 0);
     ck_assert_uint_eq(l.busy_polls, 0);
-    /* After an event, waits of 30 s and forever return at once, polled. */
     ck_assert_int_eq((int)write(p[1], "b", 1), 1);
     ck_assert_int_eq(nl_run_once(&l, -1), 1);
     ck_assert_int_eq(n_pipe_events, 2);
+    ck_assert_uint_eq(l.gov.win_ns, PG_START_NS);
+
+    /* A window grown to 3 s: waits of 30 s and forever return at once, polled; a poll still
+     * sees what arrives, which keeps the window; a wait of 0 is a poll anyway (not counted). */
+    l.gov.win_ns = 3000000000u;
     ck_assert_int_eq(nl_run_once(&l, 30000), 0);
     ck_assert_int_eq(nl_run_once(&l, -1), 0);
     ck_assert_uint_eq(l.busy_polls, 2);
-    /* A poll still sees what arrives, and a wait of 0 is a poll anyway (not counted). */
     ck_assert_int_eq((int)write(p[1], "c", 1), 1);
     ck_assert_int_eq(nl_run_once(&l, -1), 1);
+    ck_assert_uint_eq(l.busy_polls, 3);
+    ck_assert_uint_eq(l.gov.win_ns, 3000000000u);
     ck_assert_int_eq(nl_run_once(&l, 0), 0);
     ck_assert_uint_eq(l.busy_polls, 3);
 
-    /* A 1 ms window: once it has passed without an event, the loop sleeps again. */
+    /* A 1 ms window: the loop polls until it has been idle that long, then sleeps; the
+     * event after that idle period, longer than the 1 ms cap, halves the window. */
     nl_set_busy_poll(&l, 1000u);
+    l.gov.win_ns = 1000000u;
     ck_assert_int_eq((int)write(p[1], "d", 1), 1);
     ck_assert_int_eq(nl_run_once(&l, -1), 1);
-    ck_assert_int_eq(usleep(20000), 0);
-    polls = l.busy_polls;
-    ck_assert_int_eq(nl_run_once(&l, 20), 0);
-    ck_assert_uint_eq(l.busy_polls, polls);
+    for (tries = 0; tries < 1000000; tries++) {
+        polls = l.busy_polls;
+        ck_assert_int_eq(nl_run_once(&l, 20), 0);
+        if (l.busy_polls == polls)
+            break; /* slept */
+    }
+    ck_assert_int_gt(tries, 0);
+    ck_assert_int_lt(tries, 1000000);
+    ck_assert_int_ge(l.now_ns - l.idle_since_ns, 1000000);
+    ck_assert_int_eq((int)write(p[1], "e", 1), 1);
+    ck_assert_int_eq(nl_run_once(&l, 20), 1);
+    ck_assert_uint_eq(l.gov.win_ns, 500000u);
 
     /* Turned off again: no window after an event. */
     nl_set_busy_poll(&l, 0);
-    ck_assert_int_eq((int)write(p[1], "e", 1), 1);
+    polls = l.busy_polls;
+    ck_assert_int_eq((int)write(p[1], "f", 1), 1);
     ck_assert_int_eq(nl_run_once(&l, -1), 1);
     ck_assert_int_eq(nl_run_once(&l, 20), 0);
     ck_assert_uint_eq(l.busy_polls, polls);
-    ck_assert_int_eq(n_pipe_events, 5);
+    ck_assert_int_eq(n_pipe_events, 6);
     nl_del(&l, &io);
     close(p[0]);
     close(p[1]);

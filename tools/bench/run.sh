@@ -47,7 +47,7 @@ Runs echo-bench against echod, the reference server and the echo servers install
   -d SEC             measured seconds per run (default $DUR)
   -w SEC             warm-up seconds per run (default $WARM)
   --servers LIST     among: echod ref socat ncat xinetd node python (default: all),
-                     and echod-poll (echod --busy-poll 50, only when named)
+                     and echod-sleep (echod --busy-poll 0: never polls; only when named)
   --workloads LIST   among: a b c d e1 e16 f (default: all)
   --idle N           connections held in (f) (default $IDLE)
   --idle-fork N      the same for servers that fork per connection (default $IDLE_FORK)
@@ -96,7 +96,7 @@ for v in "$DUR" "$WARM"; do
     case $v in '' | *[!0-9.]*) die "bad duration '$v'" ;; esac
 done
 for s in $SERVERS; do
-    case $s in echod | echod-poll | ref | socat | ncat | xinetd | node | python) ;; *) die "unknown server '$s'" ;; esac
+    case $s in echod | echod-sleep | ref | socat | ncat | xinetd | node | python) ;; *) die "unknown server '$s'" ;; esac
 done
 for w in $WORKLOADS; do
     case $w in a | b | c | d | e1 | e16 | f) ;; *) die "unknown workload '$w'" ;; esac
@@ -144,7 +144,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 RUN_SERVERS=""
 for s in $SERVERS; do
     case $s in
-    echod | echod-poll) ok=1 ;;
+    echod | echod-sleep) ok=1 ;;
     ref) [ -n "$REF" ] && ok=1 || ok=0 ;;
     socat | ncat | xinetd | node) have "$s" && ok=1 || ok=0 ;;
     python) have python3 && ok=1 || ok=0 ;;
@@ -204,9 +204,9 @@ forks() { case $1 in socat | ncat | xinetd) return 0 ;; esac; return 1; }
 start_server() {
     name=$1 proto=$2 port=$3
     case $name in
-    echod | echod-poll)
+    echod | echod-sleep)
         set -- "$ECHOD" --port "$port" --quiet --max-conns $((IDLE + 1000))
-        [ "$name" = echod ] || set -- "$@" --busy-poll 50
+        [ "$name" = echod ] || set -- "$@" --busy-poll 0
         ;;
     ref) set -- "$REF" -H 127.0.0.1 -p "$port" -u ;;
     socat)
@@ -564,9 +564,9 @@ if [ -n "$OUT" ]; then
     cp "$RES" "$OUT.tsv" # one row per run: rep workload server value verdict cpu... details
 fi
 
-# Verification: echod (with and without --busy-poll) and the reference must pass every run;
+# Verification: echod (polling or not) and the reference must pass every run;
 # the others are reported only.
-MUST='^(echod|echod-poll|ref)$'
+MUST='^(echod|echod-sleep|ref)$'
 fails=$(awk -F '\t' -v must="$MUST" '$3 ~ must && $5 != "ok" { n++ } END { print n + 0 }' "$RES")
 others=$(awk -F '\t' -v must="$MUST" '$3 !~ must && $5 != "ok" { n++ } END { print n + 0 }' "$RES")
 if [ "$fails" -gt 0 ]; then
