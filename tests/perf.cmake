@@ -9,9 +9,17 @@ add_test(NAME bench.matrix.smoke
          COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/perf-smoke.sh"
                  "${CMAKE_SOURCE_DIR}/tools/bench/run.sh" "$<TARGET_FILE_DIR:echod>")
 set_tests_properties(bench.matrix.smoke PROPERTIES LABELS bench TIMEOUT 120)
-# echod --busy-poll 0 as the matrix's "echod-sleep" server, on the two workloads where it
-# would poll (a few seconds): every echo verified, a figure in both cells.
-add_test(NAME bench.matrix.poll
+# echod --busy-poll 0 as the matrix's "echod-sleep" server (echod as it was before polling
+# became the default), on the two workloads where default echod polls between messages (a
+# few seconds): every echo verified, a figure in both cells.
+add_test(NAME bench.matrix.sleep
          COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/perf-smoke.sh"
                  "${CMAKE_SOURCE_DIR}/tools/bench/run.sh" "$<TARGET_FILE_DIR:echod>" echod-sleep "a e1")
-set_tests_properties(bench.matrix.poll PROPERTIES LABELS bench TIMEOUT 120)
+set_tests_properties(bench.matrix.sleep PROPERTIES LABELS bench TIMEOUT 120)
+# tools/bench/poll-cost.sh (what echod's default polling costs against --busy-poll 0) once in
+# its --smoke mode: it exits 0 only when every echo verified, and its tables have figures.
+add_test(NAME bench.poll-cost.smoke
+         COMMAND sh -c "sh \"$0\" --smoke --bin \"$1\" >\"$2\" && grep -q '^| 2000/s | [0-9]' \"$2\" && grep -q '^| udp | [0-9]' \"$2\" || { cat \"$2\"; exit 1; }"
+                 "${CMAKE_SOURCE_DIR}/tools/bench/poll-cost.sh" "$<TARGET_FILE_DIR:echod>"
+                 "${CMAKE_CURRENT_BINARY_DIR}/poll-cost-smoke.md")
+set_tests_properties(bench.poll-cost.smoke PROPERTIES LABELS bench TIMEOUT 120)

@@ -42,8 +42,8 @@ enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_LISTEN = 3 };
 #define MAX_ADDRS 4 /* addresses kept per resolved --listen name */
 #define PORT0_RETRIES 8
 #define MAX_WORKERS 256
-#define MAX_BUSY_US 100000     /* --busy-poll: a tenth of a second at most */
-#define DEFAULT_BUSY_US 200    /* --busy-poll: KVM's default halt-polling cap */
+#define MAX_BUSY_US 100000  /* --busy-poll: a tenth of a second at most */
+#define DEFAULT_BUSY_US 200 /* --busy-poll: KVM's halt-polling cap on x86 */
 
 static const char *prog = "echod";
 
@@ -92,11 +92,12 @@ static void usage(FILE *f)
             "                            (default: reno on loopback addresses, where pacing\n"
             "                            has nothing to pace, the system's elsewhere;\n"
             "                            'system': the system's everywhere)\n"
-            "      --busy-poll USEC      poll at most USEC microseconds (at most %d) before\n"
-            "                            sleeping; the window adapts, so polling happens\n"
-            "                            only while events come less than USEC apart, and\n"
-            "                            the CPU is yielded between polls (default %d;\n"
-            "                            0: never poll, always sleep)\n"
+            "      --busy-poll USEC      when out of work, poll up to USEC microseconds (at\n"
+            "                            most %d) before sleeping; the window adapts: it\n"
+            "                            opens while events come less than USEC apart and\n"
+            "                            closes when they come further apart, and polling\n"
+            "                            stops when another task wants the CPU (default\n"
+            "                            %d; 0: never poll, always sleep)\n"
             "      --tcp-only            serve TCP only\n"
             "      --udp-only            serve UDP only\n"
             "  -q, --quiet               no listening lines (unless the port is 0) and no\n"
@@ -541,12 +542,18 @@ static void summary(const struct worker *ws, uint32_t n, int signo)
 
     /* Before the summary, which stays the last line. */
     if (n && ws[0].loop.gov.cap_ns) {
-        unsigned long long polls = 0;
+        unsigned long long polls = 0, ns = 0, yielded = 0;
 
-        for (uint32_t i = 0; i < n; i++)
+        for (uint32_t i = 0; i < n; i++) {
             polls += ws[i].loop.busy_polls;
-        fprintf(stderr, "%s: busy-poll %lu us: %llu waits polled instead of sleeping\n", prog,
-                (unsigned long)(ws[0].loop.gov.cap_ns / 1000), polls);
+            ns += ws[i].loop.polled_ns;
+            yielded += ws[i].loop.yielded;
+        }
+        fprintf(stderr,
+                "%s: busy-poll %lu us: polls=%llu polling-ms=%llu.%03llu "
+                "yielded-to-others=%llu\n",
+                prog, (unsigned long)(ws[0].loop.gov.cap_ns / 1000), polls, ns / 1000000,
+                ns / 1000 % 1000, yielded);
     }
     fprintf(
         stderr,

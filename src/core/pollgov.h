@@ -12,8 +12,11 @@
  *     (0 -> PG_START_NS or the cap if smaller, then doubling, up to the cap);
  *   - after more than the cap: no window could have caught it, it halves (below
  *     PG_START_NS it closes to 0).
- * So a loop whose events come further apart than the cap never polls, and one that falls
- * idle stops polling after less than twice the cap in all.
+ * So a loop whose events come further apart than the cap soon sleeps at once (the window
+ * closes after about five such periods, having polled less than twice the cap in all), and
+ * one that falls idle polls out its window once more. A burst of back-to-back events, whose
+ * idle periods last about nothing, opens the window too: each burst's end then costs at
+ * most one window of polling.
  *
  * Pure: no clock of its own; the caller passes the idle period's length in nanoseconds.
  */

@@ -19,6 +19,10 @@
 #include <unistd.h>
 
 #define MAX_EVENTS 256
+/* A sched_yield() between polls that takes longer than this let another task run: the CPU
+ * is wanted, so the idle period sleeps instead of polling on (a yield with nothing else to
+ * run returns in about a microsecond). */
+#define YIELD_RAN_OTHER_NS 10000
 
 int64_t nl_now(struct nl_loop *l)
 {
@@ -292,6 +296,25 @@ void nl_set_busy_poll(struct nl_loop *l, uint32_t usec)
 {
     pg_init(&l->gov, usec > UINT32_MAX / 1000 ? UINT32_MAX : usec * 1000u);
     l->idle_since_ns = -1;
+    l->idle_polling = 0;
+    l->yield_slow_ns = YIELD_RAN_OTHER_NS;
+}
+
+/* Whether the batch holds an event other than the loop's own timerfd. */
+static int caller_event(const struct nl_loop *l, const struct epoll_event *evs, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (evs[i].data.ptr != &l->tio)
+            return 1;
+    return 0;
+}
+
+/* This idle period polls no more: its polling time goes into the summary. */
+static void stop_polling(struct nl_loop *l)
+{
+    if (l->idle_polling)
+        l->polled_ns += (uint64_t)(l->now_ns - l->idle_since_ns);
+    l->idle_polling = 0;
 }
 
 void nl_stop(struct nl_loop *l)
@@ -323,26 +346,38 @@ int nl_run_once(struct nl_loop *l, int timeout_ms)
      * until an event or the end of the window. Timers and the stop signals are still seen
      * on every turn. */
     if (timeout_ms != 0 && l->gov.cap_ns) {
-        if (l->idle_since_ns < 0)
+        if (l->idle_since_ns < 0) {
             l->idle_since_ns = l->now_ns;
-        if (pg_should_poll(&l->gov, (uint64_t)(l->now_ns - l->idle_since_ns))) {
+            l->idle_polling = 1;
+        }
+        uint64_t idle = (uint64_t)(l->now_ns - l->idle_since_ns);
+        if (l->idle_polling && pg_should_poll(&l->gov, idle)) {
             timeout_ms = 0;
             polled = 1;
             l->busy_polls++;
+        } else {
+            stop_polling(l); /* the window has passed: sleep */
         }
     }
     n = epoll_wait(l->epfd, evs, MAX_EVENTS, timeout_ms);
     if (n < 0)
         return errno == EINTR ? ran : -errno;
     nl_now(l);
-    if (n > 0 && l->idle_since_ns >= 0) {
+    if (l->idle_since_ns >= 0 && n > 0 && caller_event(l, evs, n)) {
         /* The idle period is over: tell the governor how long it was. */
+        stop_polling(l);
         pg_idle_ended(&l->gov, (uint64_t)(l->now_ns - l->idle_since_ns));
         l->idle_since_ns = -1;
     } else if (n == 0 && polled) {
-        /* Nothing yet: let whatever else wants this CPU (perhaps the very client we wait
-         * for) run before the next poll. */
+        /* Nothing yet: let any other task that wants this CPU (perhaps the very client we
+         * wait for) go first; if one did, the CPU is wanted, so sleep from now on. */
+        int64_t before = l->now_ns;
         sched_yield();
+        nl_now(l);
+        if (l->now_ns - before > l->yield_slow_ns) {
+            stop_polling(l);
+            l->yielded++;
+        }
     }
     for (int i = 0; i < n && !l->stop; i++) {
         struct nl_io *io = evs[i].data.ptr;

@@ -58,12 +58,19 @@ struct nl_loop {
     struct nl_io tio;
     /* Adaptive busy polling (nl_set_busy_poll): gov decides whether a wait that would sleep
      * polls instead (epoll_wait with timeout 0); idle_since_ns is when the loop last ran out
-     * of work (-1 while it has work). now_ns is the clock nl_now() read last; busy_polls
-     * counts the waits turned into polls. */
+     * of work (-1 while it has work), idle_polling whether this idle period still polls.
+     * now_ns is the clock nl_now() read last. For the summary: busy_polls counts the polls,
+     * polled_ns their wall time, yielded the idle periods whose polling stopped because
+     * another task wanted the CPU (a yield between polls took over yield_slow_ns, which
+     * nl_set_busy_poll sets and tests may change). */
     struct pg_gov gov;
     int64_t idle_since_ns;
+    int64_t yield_slow_ns;
+    int idle_polling;
     int64_t now_ns;
     uint64_t busy_polls;
+    uint64_t polled_ns;
+    uint64_t yielded;
     void *data; /* for the caller */
 };
 
@@ -110,11 +117,15 @@ static inline int nl_timer_armed(const struct nl_timer *t)
 int nl_stop_on_signals(struct nl_loop *l, const int *sigs, size_t n);
 
 /* Adaptive busy polling, at most usec microseconds at a time: once the loop runs out of work
- * it polls (epoll_wait with timeout 0, yielding the CPU between polls to anything else that
- * is runnable on it) for as long as core/pollgov's window says, then sleeps. The window opens
- * only after idle periods of at most usec and closes once events come further apart, so a
- * loop whose traffic is sparse, or that has none, sleeps as without polling. 0 turns it off
- * (the default of a new loop). Cannot fail. */
+ * it polls (epoll_wait with timeout 0) for as long as core/pollgov's window says, then
+ * sleeps. The window opens after an idle period of at most usec (a burst of back-to-back
+ * events counts as one of about 0), stays while polls catch the next event, and halves (to
+ * closed after about five) while idle periods are longer: a loop whose events come further
+ * apart than usec soon sleeps at once, and one that falls idle polls once more, one window.
+ * Between polls the loop calls sched_yield(), which lets any other task runnable on this CPU
+ * go first; when that took long enough for another task to have run (the CPU is wanted),
+ * this idle period polls no more and sleeps. usec is clamped to 4,294,967 (the window is
+ * 32-bit nanoseconds); 0 turns polling off (the default of a new loop). Cannot fail. */
 void nl_set_busy_poll(struct nl_loop *l, uint32_t usec);
 
 /* Asks nl_run() to return after the current callback. */
@@ -124,7 +135,10 @@ void nl_stop(struct nl_loop *l);
  * < 0: until something happens) for descriptor events, shortened to the next timer's due
  * time (and not at all when a timer ran), and calls their callbacks; stops early when
  * nl_stop() is called. With busy polling on (nl_set_busy_poll) and the loop idle for less
- * than the governor's window, the wait is a poll (timeout 0) whatever timeout_ms says. A timer that comes
+ * than the governor's window, a wait that could sleep is a poll (timeout 0) whatever
+ * timeout_ms says; only such waits start an idle period, and only an event other than the
+ * loop's own timerfd ends one (its length, the caller's work between rounds included, is
+ * what the governor learns from). A timer that comes
  * due during the wait runs in the next round. For
  * tests and fuzz targets that drive a server step by step. Returns how many callbacks ran
  * (timers and descriptors; 0 means nothing was ready), or -errno when epoll_wait fails with

@@ -97,6 +97,13 @@ expect_counter() { # PART NAME OP VALUE
 
 itest() { timeout 50 "$ITEST" "$@" || fail "itest $* failed"; }
 
+# poll_stat CAP NAME: a figure from echod's busy-poll summary line ("polls", "polling-ms").
+poll_stat() {
+    line=$(grep "^echod: busy-poll $1 us: " "$TMP/echod.err") ||
+        fail "no busy-poll $1 us summary line: $(cat "$TMP/echod.err")"
+    printf '%s\n' "$line" | sed -n "s/.* $2=\([0-9.]*\).*/\1/p"
+}
+
 # one_line_error STATUS WANT CMD...: runs CMD, expects exit STATUS and one stderr line
 # matching the glob WANT.
 one_line_error() {
@@ -453,13 +460,10 @@ case_echod_options() {
     itest udp "$PORT" 100
     stop_echod
     expect_counter udp sent -eq 1
-    line=$(grep '^echod: busy-poll 100000 us: ' "$TMP/echod.err") ||
-        fail "no busy-poll summary line: $(cat "$TMP/echod.err")"
-    polls=$(printf '%s\n' "$line" | sed -n 's/.*: \([0-9]*\) waits polled.*/\1/p')
-    [ -n "$polls" ] && [ "$polls" -gt 0 ] || fail "busy-poll: no wait was polled: $line"
-    # By default echod polls (adaptively, 200 us at most), yet once the traffic stops it
-    # sleeps: over an idle second it uses (almost) no CPU. A loop that kept polling would
-    # use most of that second.
+    [ "$(poll_stat 100000 polls)" -gt 0 ] || fail "busy-poll: nothing polled: $(cat "$TMP/echod.err")"
+    # By default echod polls (adaptively, 200 us at most) once a burst of events has opened
+    # the window, yet once the traffic stops it sleeps: over an idle second it uses (almost)
+    # no CPU. A loop that kept polling would use most of that second.
     start_echod
     itest stream "$PORT" 1048576 2
     itest udp "$PORT" 100
@@ -468,9 +472,20 @@ case_echod_options() {
     sleep 1
     t1=$(awk '{ print $14 + $15 }' "/proc/$EPID/stat")
     stop_echod
-    grep -q '^echod: busy-poll 200 us: ' "$TMP/echod.err" ||
-        fail "no default busy-poll summary line: $(cat "$TMP/echod.err")"
-    [ $((t1 - t0)) -le 5 ] || fail "idle echod used $((t1 - t0)) clock ticks of CPU in 1 s"
+    [ "$(poll_stat 200 polls)" -gt 0 ] || fail "default echod polled nothing: $(cat "$TMP/echod.err")"
+    [ $((t1 - t0)) -le $(($(getconf CLK_TCK) / 20)) ] ||
+        fail "idle echod used $((t1 - t0)) clock ticks of CPU in 1 s"
+    # Sparse traffic (datagrams 20 ms apart, far beyond the 200 us cap) never opens the
+    # window: (almost) no time spent polling.
+    start_echod
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+        itest udp "$PORT" 64
+        sleep 0.02
+    done
+    stop_echod
+    expect_counter udp sent -eq 10
+    ms=$(poll_stat 200 polling-ms)
+    [ "${ms%%.*}" -lt 1 ] || fail "sparse traffic: ${ms} ms spent polling: $(cat "$TMP/echod.err")"
     # Any congestion control the kernel allows serves, as does the system's.
     for cc in system reno; do
         start_echod --congestion "$cc" --workers 2

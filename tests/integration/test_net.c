@@ -357,9 +357,12 @@ START_TEST(busy_poll_window)
     ck_assert_uint_eq(l.busy_polls, 0);
     ck_assert_uint_eq(l.gov.win_ns, 0);
 
-    /* A 60 s cap: the window starts closed, so a wait still sleeps; an event after an idle
-     * period shorter than the cap opens it at its first step. */
+    /* A 60 s cap, clamped to what 32-bit nanoseconds hold (4.29 s): the window starts
+     * closed, so a wait still sleeps; an event after an idle period shorter than the cap
+     * opens it at its first step. */
     nl_set_busy_poll(&l, 60000000u);
+    l.yield_slow_ns = INT64_MAX; /* a loaded machine's slow yields must not end the polling */
+    ck_assert_uint_eq(l.gov.cap_ns, UINT32_MAX);
     ck_assert_int_eq(nl_run_once(&l, 20), 0);
     ck_assert_uint_eq(l.busy_polls, 0);
     ck_assert_int_eq((int)write(p[1], "b", 1), 1);
@@ -367,14 +370,15 @@ START_TEST(busy_poll_window)
     ck_assert_int_eq(n_pipe_events, 2);
     ck_assert_uint_eq(l.gov.win_ns, PG_START_NS);
 
-    /* A window grown to 3 s: waits of 30 s and forever return at once, polled; a poll still
-     * sees what arrives, which keeps the window; a wait of 0 is a poll anyway (not counted). */
+    /* A window grown to 3 s: waits of 30 s return at once, polled; a poll still sees what
+     * arrives, which keeps the window; a wait of 0 is a poll anyway (not counted). (Were the
+     * thread stalled past the window, a wait would sleep its 30 s and the test fail.) */
     l.gov.win_ns = 3000000000u;
     ck_assert_int_eq(nl_run_once(&l, 30000), 0);
-    ck_assert_int_eq(nl_run_once(&l, -1), 0);
+    ck_assert_int_eq(nl_run_once(&l, 30000), 0);
     ck_assert_uint_eq(l.busy_polls, 2);
     ck_assert_int_eq((int)write(p[1], "c", 1), 1);
-    ck_assert_int_eq(nl_run_once(&l, -1), 1);
+    ck_assert_int_eq(nl_run_once(&l, 30000), 1);
     ck_assert_uint_eq(l.busy_polls, 3);
     ck_assert_uint_eq(l.gov.win_ns, 3000000000u);
     ck_assert_int_eq(nl_run_once(&l, 0), 0);
@@ -383,6 +387,7 @@ START_TEST(busy_poll_window)
     /* A 1 ms window: the loop polls until it has been idle that long, then sleeps; the
      * event after that idle period, longer than the 1 ms cap, halves the window. */
     nl_set_busy_poll(&l, 1000u);
+    l.yield_slow_ns = INT64_MAX;
     l.gov.win_ns = 1000000u;
     ck_assert_int_eq((int)write(p[1], "d", 1), 1);
     ck_assert_int_eq(nl_run_once(&l, -1), 1);
@@ -395,9 +400,23 @@ START_TEST(busy_poll_window)
     ck_assert_int_gt(tries, 0);
     ck_assert_int_lt(tries, 1000000);
     ck_assert_int_ge(l.now_ns - l.idle_since_ns, 1000000);
+    ck_assert_uint_ge(l.polled_ns, 1000000);
     ck_assert_int_eq((int)write(p[1], "e", 1), 1);
     ck_assert_int_eq(nl_run_once(&l, 20), 1);
     ck_assert_uint_eq(l.gov.win_ns, 500000u);
+
+    /* Another task ran during the yield after an empty poll (every yield counts as slow
+     * here): this idle period polls no more, the next wait sleeps. */
+    nl_set_busy_poll(&l, 60000000u);
+    l.gov.win_ns = 3000000000u;
+    l.yield_slow_ns = -1;
+    polls = l.busy_polls;
+    ck_assert_int_eq(nl_run_once(&l, 20), 0);
+    ck_assert_uint_eq(l.busy_polls, polls + 1);
+    ck_assert_uint_eq(l.yielded, 1);
+    ck_assert_int_eq(nl_run_once(&l, 20), 0);
+    ck_assert_uint_eq(l.busy_polls, polls + 1);
+    ck_assert_int_eq(l.idle_polling, 0);
 
     /* Turned off again: no window after an event. */
     nl_set_busy_poll(&l, 0);
@@ -407,6 +426,49 @@ START_TEST(busy_poll_window)
     ck_assert_int_eq(nl_run_once(&l, 20), 0);
     ck_assert_uint_eq(l.busy_polls, polls);
     ck_assert_int_eq(n_pipe_events, 6);
+    nl_del(&l, &io);
+    close(p[0]);
+    close(p[1]);
+    nl_fini(&l);
+}
+END_TEST
+
+/* The loop's own timerfd is not traffic: a timer that fires while the loop polls neither ends
+ * the idle period nor teaches the governor anything; the next descriptor event does. */
+START_TEST(busy_poll_timer_is_not_traffic)
+{
+    struct nl_loop l;
+    struct nl_io io;
+    struct nl_timer t;
+    int p[2], tries;
+    int64_t since;
+
+    ck_assert_int_eq(nl_init(&l, 4), 0);
+    ck_assert_int_ge(l.tfd, 0);
+    ck_assert_int_eq(pipe(p), 0);
+    ck_assert_int_eq(nl_add(&l, &io, p[0], EPOLLIN, on_pipe), 0);
+    n_pipe_events = n_timer_fired = 0;
+    nl_set_busy_poll(&l, 4000000u);
+    l.yield_slow_ns = INT64_MAX;
+    l.gov.win_ns = 4000000000u;
+    nl_timer_init(&t, on_step_timer);
+    ck_assert_int_eq(nl_timer_arm(&l, &t, nl_now(&l) + 2), 0);
+    ck_assert_int_eq(nl_run_once(&l, 30000), 0);
+    since = l.idle_since_ns;
+    ck_assert_int_ge(since, 0);
+    for (tries = 0; n_timer_fired == 0 && tries < 10000000; tries++)
+        ck_assert_int_ge(nl_run_once(&l, 30000), 0);
+    ck_assert_int_eq(n_timer_fired, 1);
+    ck_assert_int_eq(l.idle_since_ns, since);
+    ck_assert_uint_eq(l.gov.win_ns, 4000000000u);
+    ck_assert_int_eq(l.idle_polling, 1);
+    ck_assert_uint_eq(l.yielded, 0);
+    /* A pipe byte ends it: caught while polling, so the window stays. */
+    ck_assert_int_eq((int)write(p[1], "x", 1), 1);
+    ck_assert_int_eq(nl_run_once(&l, 30000), 1);
+    ck_assert_int_eq(l.idle_since_ns, -1);
+    ck_assert_uint_eq(l.gov.win_ns, 4000000000u);
+    ck_assert_int_eq(n_pipe_events, 1);
     nl_del(&l, &io);
     close(p[0]);
     close(p[1]);
@@ -613,6 +675,7 @@ static Suite *net_suite(void)
     tcase_add_test(tc, slot_is_small);
     tcase_add_test(tc, run_once_steps);
     tcase_add_test(tc, busy_poll_window);
+    tcase_add_test(tc, busy_poll_timer_is_not_traffic);
     tcase_add_test(tc, timerfd_ends_endless_waits);
     tcase_add_test(tc, no_timerfd_times_waits);
     tcase_add_test(tc, pool_trim_frees_idle_buffers);
