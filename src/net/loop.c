@@ -8,12 +8,12 @@
 #include "net/loop.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <sched.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
