@@ -290,6 +290,23 @@ static void on_step_timer(struct nl_loop *l, struct nl_timer *t)
     n_timer_fired++;
 }
 
+/* A loop (with room for max_timers) watching the read end of a fresh pipe p; counters reset. */
+static void pipe_loop_open(struct nl_loop *l, struct nl_io *io, int p[2], size_t max_timers)
+{
+    ck_assert_int_eq(nl_init(l, max_timers), 0);
+    ck_assert_int_eq(pipe(p), 0);
+    ck_assert_int_eq(nl_add(l, io, p[0], EPOLLIN, on_pipe), 0);
+    n_pipe_events = n_timer_fired = 0;
+}
+
+static void pipe_loop_close(struct nl_loop *l, struct nl_io *io, int p[2])
+{
+    nl_del(l, io);
+    close(p[0]);
+    close(p[1]);
+    nl_fini(l);
+}
+
 START_TEST(run_once_steps)
 {
     struct nl_loop l;
@@ -298,10 +315,7 @@ START_TEST(run_once_steps)
     int p[2];
     int64_t t0;
 
-    ck_assert_int_eq(nl_init(&l, 1), 0);
-    ck_assert_int_eq(pipe(p), 0);
-    ck_assert_int_eq(nl_add(&l, &io, p[0], EPOLLIN, on_pipe), 0);
-    n_pipe_events = n_timer_fired = 0;
+    pipe_loop_open(&l, &io, p, 1);
     ck_assert_int_eq(nl_run_once(&l, 0), 0); /* nothing ready: returns at once */
     ck_assert_int_eq((int)write(p[1], "x", 1), 1);
     ck_assert_int_eq(nl_run_once(&l, 0), 1);
@@ -326,10 +340,7 @@ START_TEST(run_once_steps)
     nl_stop(&l);
     ck_assert_int_eq(nl_run_once(&l, 0), 0);
     ck_assert_int_eq(n_pipe_events, 1);
-    nl_del(&l, &io);
-    close(p[0]);
-    close(p[1]);
-    nl_fini(&l);
+    pipe_loop_close(&l, &io, p);
 }
 END_TEST
 
@@ -345,10 +356,7 @@ START_TEST(busy_poll_window)
     uint64_t polls;
     int tries;
 
-    ck_assert_int_eq(nl_init(&l, 0), 0);
-    ck_assert_int_eq(pipe(p), 0);
-    ck_assert_int_eq(nl_add(&l, &io, p[0], EPOLLIN, on_pipe), 0);
-    n_pipe_events = 0;
+    pipe_loop_open(&l, &io, p, 0);
 
     /* Off (a new loop's default): an event opens no window; a timed wait sleeps it out. */
     ck_assert_int_eq((int)write(p[1], "a", 1), 1);
@@ -426,10 +434,7 @@ START_TEST(busy_poll_window)
     ck_assert_int_eq(nl_run_once(&l, 20), 0);
     ck_assert_uint_eq(l.busy_polls, polls);
     ck_assert_int_eq(n_pipe_events, 6);
-    nl_del(&l, &io);
-    close(p[0]);
-    close(p[1]);
-    nl_fini(&l);
+    pipe_loop_close(&l, &io, p);
 }
 END_TEST
 
@@ -443,11 +448,8 @@ START_TEST(busy_poll_timer_is_not_traffic)
     int p[2], tries;
     int64_t since;
 
-    ck_assert_int_eq(nl_init(&l, 4), 0);
+    pipe_loop_open(&l, &io, p, 4);
     ck_assert_int_ge(l.tfd, 0);
-    ck_assert_int_eq(pipe(p), 0);
-    ck_assert_int_eq(nl_add(&l, &io, p[0], EPOLLIN, on_pipe), 0);
-    n_pipe_events = n_timer_fired = 0;
     nl_set_busy_poll(&l, 4000000u);
     l.yield_slow_ns = INT64_MAX;
     l.gov.win_ns = 4000000000u;
@@ -469,10 +471,7 @@ START_TEST(busy_poll_timer_is_not_traffic)
     ck_assert_int_eq(l.idle_since_ns, -1);
     ck_assert_uint_eq(l.gov.win_ns, 4000000000u);
     ck_assert_int_eq(n_pipe_events, 1);
-    nl_del(&l, &io);
-    close(p[0]);
-    close(p[1]);
-    nl_fini(&l);
+    pipe_loop_close(&l, &io, p);
 }
 END_TEST
 
