@@ -29,6 +29,7 @@ DUR=3
 WARM=1
 IDLE=10000
 IDLE_FORK=1000
+IDLE_FORK_GIVEN=0
 HOLD=3
 SERVERS="echod ref socat ncat xinetd node python"
 WORKLOADS="a b c d e1 e16 f"
@@ -50,7 +51,8 @@ Runs echo-bench against echod, the reference server and the echo servers install
                      and echod-sleep (echod --busy-poll 0: never polls; only when named)
   --workloads LIST   among: a b c d e1 e16 f (default: all)
   --idle N           connections held in (f) (default $IDLE)
-  --idle-fork N      the same for servers that fork per connection (default $IDLE_FORK)
+  --idle-fork N      the same for servers that fork per connection (default $IDLE_FORK,
+                     or --idle N when that is smaller)
   --peers DIR        where ref_epoll_echo.c is (default ../shared/peers of the repo)
   --bin DIR          use echod and echo-bench from DIR; do not build
   --out FILE         also write the tables to FILE (and every run's figures to FILE.tsv)
@@ -77,7 +79,7 @@ while [ $# -gt 0 ]; do
     --servers) SERVERS=${2:?}; SERVERS_GIVEN=1; shift ;;
     --workloads) WORKLOADS=${2:?}; shift ;;
     --idle) IDLE=${2:?}; shift ;;
-    --idle-fork) IDLE_FORK=${2:?}; shift ;;
+    --idle-fork) IDLE_FORK=${2:?}; IDLE_FORK_GIVEN=1; shift ;;
     --peers) PEERS=${2:?}; shift ;;
     --bin) BIN=${2:?}; BUILD=0; shift ;;
     --out) OUT=${2:?}; shift ;;
@@ -90,6 +92,11 @@ if [ $SMOKE -eq 1 ]; then
     REPS=1 DUR=0.3 WARM=0.1 IDLE=500 IDLE_FORK=100 HOLD=0.5
     [ $SERVERS_GIVEN -eq 1 ] || SERVERS="echod ref"
 fi
+for v in "$IDLE" "$IDLE_FORK"; do
+    case $v in '' | *[!0-9]*) die "bad connection count '$v'" ;; esac
+done
+# A smaller --idle holds no more connections on a forking server either (unless told).
+[ $IDLE_FORK_GIVEN -eq 1 ] || [ "$IDLE_FORK" -le "$IDLE" ] || IDLE_FORK=$IDLE
 case $REPS in '' | *[!0-9]*) die "bad --reps '$REPS'" ;; esac
 [ "$REPS" -ge 1 ] || die "bad --reps '$REPS'"
 for v in "$DUR" "$WARM"; do
@@ -104,8 +111,15 @@ done
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/eh-bench.XXXXXX")
 PIDS=""
+# On any exit, what is still running goes, by PID: each started process and everything
+# below it (the children a forking server made, the echo-bench that timeout(1) runs), all
+# listed first, so none escapes by being re-parented when its parent goes.
 cleanup() {
+    left=""
     for p in $PIDS; do
+        left="$left $(descendants "$p")"
+    done
+    for p in $left; do
         kill -KILL "$p" 2>/dev/null || :
     done
     rm -rf "$TMP"

@@ -1,0 +1,125 @@
+#!/bin/sh
+# perf-matrix.sh RUN_SH BIN_DIR CASE: checks of tools/bench/run.sh's own behaviour (not of
+# any figure), with the programs in BIN_DIR and no reference server:
+#   interrupt  run.sh stopped by SIGTERM in the middle of a run leaves nothing running: the
+#              server, every child it forked and echo-bench (run by timeout(1)) are gone
+#              once run.sh has exited (on (f) with echod, where echo-bench holds its
+#              connections silent for seconds).
+#   idle-fork  --idle N smaller than the forking servers' default (1000) holds N
+#              connections on socat too, not 1000 (needs socat; exit 77 without it).
+# Loopback only; every wait is bounded; what this starts it stops by PID.
+set -eu
+RUN=${1:?usage: perf-matrix.sh RUN_SH BIN_DIR CASE}
+BIN=${2:?usage: perf-matrix.sh RUN_SH BIN_DIR CASE}
+CASE=${3:?usage: perf-matrix.sh RUN_SH BIN_DIR CASE}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/eh-perf-matrix.XXXXXX")
+RPID=""
+cleanup() {
+    [ -z "$RPID" ] || kill -KILL "$RPID" 2>/dev/null || :
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "FAIL [$CASE] $*" >&2
+    for f in "$TMP"/run.err "$TMP"/run.out; do
+        [ -s "$f" ] && { echo "--- $f:" >&2; tail -n 20 "$f" >&2; }
+    done
+    exit 1
+}
+
+# descendants PID: the processes below PID (not PID itself), one per line.
+descendants() {
+    cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" '
+        {
+            rest = $0; sub(/^.*\) /, "", rest); split(rest, f, " ")
+            parent[$1] = f[2]
+        }
+        END {
+            out[root] = 1; n = 1
+            while (n) { n = 0; for (p in parent) if (!(p in out) && (parent[p] in out)) { out[p] = 1; n++ } }
+            for (p in out) if (p != root) print p
+        }'
+}
+
+# alive PID: the process exists and is not a zombie (a zombie runs nothing).
+alive() {
+    [ -r "/proc/$1/stat" ] || return 1
+    st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d ' ' -f 1) || return 1
+    [ -n "$st" ] && [ "$st" != Z ]
+}
+
+comm_of() { cat "/proc/$1/comm" 2>/dev/null || :; }
+
+case_interrupt() {
+    # (f) with 50 connections on echod: echo-bench holds them silent for 3 s before it
+    # checks them, so an echo-bench left behind would outlive run.sh by seconds.
+    sh "$RUN" --bin "$BIN" --peers "$TMP/no-peers" --reps 1 --servers echod --workloads f \
+        --idle 50 >"$TMP/run.out" 2>"$TMP/run.err" &
+    RPID=$!
+    # Wait (15 s at most) until echo-bench runs, then a moment for its connections.
+    i=0
+    while :; do
+        nb=0
+        for k in $(descendants "$RPID"); do
+            [ "$(comm_of "$k")" != echo-bench ] || nb=$((nb + 1))
+        done
+        [ $nb -eq 0 ] || break
+        i=$((i + 1))
+        [ $i -le 300 ] || fail "no echo-bench running under run.sh within 15 s"
+        kill -0 "$RPID" 2>/dev/null || fail "run.sh exited early"
+        sleep 0.05
+    done
+    sleep 0.5
+    kids=$(descendants "$RPID")
+    # shellcheck disable=SC2086 # one PID per word
+    echo "[$CASE] under run.sh: $(printf "%s\n" $kids | grep -c .) processes: $(for k in $kids; do comm_of "$k"; done | sort | tr '\n' ' ')"
+    kill -TERM "$RPID"
+    i=0
+    while kill -0 "$RPID" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -le 200 ] || fail "run.sh did not exit within 10 s of SIGTERM"
+        sleep 0.05
+    done
+    wait "$RPID" 2>/dev/null || :
+    RPID=""
+    # A second at most for the kernel to finish the kills (an echo-bench left behind would
+    # hold its connections for 2.5 s more); then nothing may be left running.
+    i=0
+    while :; do
+        left=""
+        for k in $kids; do
+            if alive "$k"; then left="$left $k($(comm_of "$k"))"; fi
+        done
+        [ -n "$left" ] || break
+        i=$((i + 1))
+        if [ $i -gt 20 ]; then
+            for k in $kids; do kill -KILL "$k" 2>/dev/null || :; done
+            fail "still running after run.sh exited:$left"
+        fi
+        sleep 0.05
+    done
+    echo "[$CASE] ok: run.sh stopped by SIGTERM left nothing running"
+}
+
+case_idle_fork() {
+    if ! command -v socat >/dev/null 2>&1; then
+        echo "SKIP: socat is not installed"
+        exit 77
+    fi
+    timeout 100 sh "$RUN" --bin "$BIN" --peers "$TMP/no-peers" --reps 1 --servers socat \
+        --workloads f --idle 30 --out "$TMP/report.md" >"$TMP/run.out" 2>"$TMP/run.err" ||
+        fail "run.sh exited $?"
+    row=$(awk -F '\t' '$2 == "f" && $3 == "socat"' "$TMP/report.md.tsv")
+    case $row in
+    *"held=30 answered=30"*) ;;
+    *) fail "(f) on socat did not hold 30 connections: $row" ;;
+    esac
+    grep -q '^(f): 30 connections held (30 for servers that fork' "$TMP/report.md" ||
+        fail "the note under the table does not say 30 and 30: $(grep '^(f)' "$TMP/report.md")"
+    echo "[$CASE] ok: --idle 30 held 30 socat connections"
+}
+
+fn=case_$(printf '%s' "$CASE" | tr '-' '_')
+command -v "$fn" >/dev/null 2>&1 || fail "unknown case"
+"$fn"
