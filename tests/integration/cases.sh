@@ -352,6 +352,79 @@ case_idle_timeout() {
     expect_counter tcp idle-closed -eq 1
 }
 
+# echod_rss_kb: the running echod's resident memory (VmRSS), in kB.
+echod_rss_kb() {
+    awk '/^VmRSS:/ { print $2 }' "/proc/$EPID/status"
+}
+
+# Clients that send and never read: 8 connections offer 32 MiB each. echod must stop
+# reading each at --buffer (64 KiB) and keep its memory within that (8 x 64 KiB, plus 1 MiB
+# for the rest), serve another client meanwhile, and close the stuck ones at its idle
+# timeout (nothing moves on them). Once through the splice path (bulk reads: the held bytes
+# wait in a kernel pipe) and once copying (--no-splice: they wait in user space).
+case_noread() {
+    for mode in splice copy; do
+        set -- --buffer 65536 --idle-timeout 2
+        [ $mode = splice ] || set -- "$@" --no-splice
+        start_echod "$@"
+        rss0=$(echod_rss_kb)
+        : >"$TMP/noread.out"
+        timeout 50 "$ITEST" noread "$PORT" 8 33554432 10 >"$TMP/noread.out" 2>&1 &
+        ipid=$!
+        PIDS="$PIDS $ipid"
+        i=0
+        while ! grep -q '^filled ' "$TMP/noread.out"; do
+            kill -0 "$ipid" 2>/dev/null || fail "$mode: itest noread: $(cat "$TMP/noread.out")"
+            i=$((i + 1))
+            [ $i -le 600 ] || fail "$mode: the connections were not filled within 30 s"
+            sleep 0.05
+        done
+        rss1=$(echod_rss_kb)
+        wait "$ipid" || fail "$mode: itest noread: $(cat "$TMP/noread.out")"
+        stop_echod
+        note "$mode: $(head -n 1 "$TMP/noread.out"); echod VmRSS ${rss0} kB -> ${rss1} kB"
+        [ $((rss1 - rss0)) -le $((8 * 64 + 1024)) ] ||
+            fail "$mode: echod grew by $((rss1 - rss0)) kB for 8 stuck connections (cap 64 KiB each)"
+        expect_counter tcp idle-closed -eq 8
+        expect_counter tcp accepted -eq 9
+        if [ $mode = splice ]; then expect_counter tcp spliced -gt 0; fi
+    done
+}
+
+# SIGTERM while loaded: 8 streams flowing and 8 stuck writers with bytes pending, over two
+# workers. echod must stop at once (5 s at most), exit 0 and print its summary; its clients
+# see their connections end (they fail, and must not hang).
+case_term_loaded() {
+    start_echod --workers 2
+    timeout 50 "$ITEST" stream "$PORT" 4294967296 8 >"$TMP/load.out" 2>&1 &
+    lpid=$!
+    timeout 50 "$ITEST" noread "$PORT" 8 33554432 30 >"$TMP/stuck.out" 2>&1 &
+    spid=$!
+    PIDS="$PIDS $lpid $spid"
+    i=0
+    while ! grep -q '^filled ' "$TMP/stuck.out"; do
+        kill -0 "$spid" 2>/dev/null || fail "itest noread: $(cat "$TMP/stuck.out")"
+        i=$((i + 1))
+        [ $i -le 600 ] || fail "the stuck connections were not filled within 30 s"
+        sleep 0.05
+    done
+    kill -0 "$lpid" 2>/dev/null || fail "the load ended before SIGTERM: $(cat "$TMP/load.out")"
+    stop_echod
+    note "$SUMMARY"
+    expect_counter tcp accepted -ge 16
+    for p in $lpid $spid; do
+        i=0
+        while kill -0 "$p" 2>/dev/null; do
+            i=$((i + 1))
+            [ $i -le 200 ] || fail "a client of the stopped echod still runs after 10 s"
+            sleep 0.05
+        done
+    done
+    st=0
+    wait "$lpid" || st=$?
+    [ "$st" -eq 1 ] || fail "the streams exited $st, not 1 (a failed echo): $(cat "$TMP/load.out")"
+}
+
 case_ipv6() {
     if ! timeout 5 "$ITEST" freeport >/dev/null || ! [ -e /proc/net/if_inet6 ]; then
         note "skipped: no IPv6"

@@ -25,6 +25,11 @@
  *                                       are still served
  *   itest closed PORT                   the server closes a new connection without a byte
  *   itest idle PORT SECONDS             a silent connection is closed by the server in time
+ *   itest noread PORT CONNS BYTES SECS  CONNS connections write up to BYTES each and never
+ *                                       read: the server must stop taking bytes first
+ *                                       (prints "filled ..."); another connection is still
+ *                                       served; then the stuck ones must be closed by the
+ *                                       server within SECS (its idle timeout)
  *   itest serve MODE                    a broken echo server on 127.0.0.1 port 0 (prints
  *                                       "listening tcp|udp ADDR"): mute (never answers),
  *                                       flip (answers with the first byte changed)
@@ -539,6 +544,68 @@ static int cmd_idle(unsigned port, unsigned seconds)
     return 0;
 }
 
+/* Clients that send and never read (a flood, or a peer that stopped reading): each must hit
+ * the server's backpressure long before BYTES, must not stall anyone else, and, since
+ * nothing moves on them any more, must be closed by the server's idle timeout. The close is
+ * seen without reading (reading would move bytes again): the server closes with our bytes
+ * unread, so its kernel resets the connection (POLLERR/POLLHUP). */
+static int cmd_noread(unsigned port, size_t conns, uint64_t bytes, unsigned seconds)
+{
+    static struct st ss[1024];
+    static struct pollfd pf[1024];
+    unsigned long long sent = 0;
+    size_t closed = 0;
+    long long end;
+    int fd;
+
+    if (conns > 1024)
+        return failf("too many connections");
+    for (size_t i = 0; i < conns; i++) {
+        memset(&ss[i], 0, sizeof ss[i]);
+        ss[i].id = 200 + (uint32_t)i;
+        ss[i].total = bytes;
+        if (tcp_connect_small(port, &ss[i].fd))
+            return 1;
+    }
+    if (pump(ss, conns, 0, 1, 500))
+        return 1;
+    for (size_t i = 0; i < conns; i++) {
+        if (ss[i].sent == bytes)
+            return failf("connection %zu: the server took all %llu bytes with none of their "
+                         "echo read: no backpressure",
+                         i + 1, (unsigned long long)bytes);
+        sent += ss[i].sent;
+    }
+    printf("filled %zu connections: %llu bytes written, none read\n", conns, sent);
+    if (tcp_connect(port, &fd) || round_trip(fd, 999, 100000))
+        return failf("another client was not served while %zu connections were stuck", conns);
+    close(fd);
+    end = now_ms() + (long long)seconds * 1000;
+    while (closed < conns) {
+        if (now_ms() > end)
+            return failf("%zu of %zu stuck connections were not closed by the server within %u s",
+                         conns - closed, conns, seconds);
+        for (size_t i = 0; i < conns; i++) {
+            pf[i].fd = ss[i].fd;
+            pf[i].events = 0;
+            pf[i].revents = 0;
+        }
+        if (poll(pf, conns, 100) < 0 && errno != EINTR)
+            return failf("poll: %s", strerror(errno));
+        for (size_t i = 0; i < conns; i++) {
+            if (ss[i].fd >= 0 && (pf[i].revents & (POLLERR | POLLHUP))) {
+                close(ss[i].fd);
+                ss[i].fd = -1;
+                closed++;
+            }
+        }
+    }
+    printf("ok noread %zu connections stopped at %llu bytes in all (backpressure), another "
+           "client served, all closed by the server\n",
+           conns, sent);
+    return 0;
+}
+
 static int cmd_closed(unsigned port)
 {
     int fd;
@@ -714,10 +781,12 @@ int main(int argc, char **argv)
         return cmd_closed(port);
     if (!strcmp(cmd, "idle") && argc == 4)
         return cmd_idle(port, (unsigned)num(argv[3]));
+    if (!strcmp(cmd, "noread") && argc == 6)
+        return cmd_noread(port, (size_t)num(argv[3]), num(argv[4]), (unsigned)num(argv[5]));
     if (!strcmp(cmd, "serve") && argc == 3)
         return cmd_serve(argv[2]);
     fprintf(stderr,
             "usage: itest rounds|stream|writefirst|halfclose|udp|udp-none|udp-from|freeport|"
-            "maxconns|emfile|serve ... (see itest.c)\n");
+            "maxconns|emfile|idle|noread|serve ... (see itest.c)\n");
     return 2;
 }
