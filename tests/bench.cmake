@@ -129,6 +129,14 @@ eh_bench_test(udp.stall 0 "stall:0.3:1.5:${eh_bench_fx}/correct"
 eh_bench_test(fixture.correct 0 "${eh_bench_fx}/correct"
     "${eh_bench_sane} and .msgs > 0" ${eh_bench_short} -c 3 -P 2)
 
+# A server killed under a stream (its connections reset): echo-bench reports it and exits 1,
+# and SIGPIPE (from a splice into the reset socket) cannot kill it (tests/bench/server-killed.sh,
+# about 6 s of streaming, so never beside the matrix smoke runs).
+add_test(NAME bench.server-killed
+         COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/bench/server-killed.sh" "${eh_bench_bin}")
+set_tests_properties(bench.server-killed PROPERTIES LABELS bench TIMEOUT 120
+                     SKIP_RETURN_CODE 77 RESOURCE_LOCK eh_loopback_flood)
+
 # Usage errors: exit 2 and one line; unreachable: exit 3.
 eh_bench_test(usage.size 2 embedded - -s 70000 -u)
 eh_bench_test(usage.unknown 2 embedded - --bogus)
