@@ -126,6 +126,12 @@ eh_bench_test(rate.stall 0 "stall:0.5:0.6:${eh_bench_fx}/correct"
 eh_bench_test(udp.stall 0 "stall:0.3:1.5:${eh_bench_fx}/correct"
     "${eh_bench_sane} and .udp.lost > 0 and .udp.late > 0 and .udp.wrong == 0 and .udp.dup == 0"
     -u -d 2.5 -w 0 --timeout 3)
+# echo-bench itself frozen (SIGSTOP, as a suspended machine) from before the measured
+# interval until after its end: no worker measured anything, so no figure exists and the run
+# must not pass as "ok" with 0 messages.
+eh_bench_test(pause.unmeasured 1 "pause:1:2.5:embedded"
+    "(.ok | not) and .msgs == 0 and .duration_s == 0 and (.error | test(\"nothing was measured\"))"
+    -w 2 -d 0.2 --timeout 3)
 eh_bench_test(fixture.correct 0 "${eh_bench_fx}/correct"
     "${eh_bench_sane} and .msgs > 0" ${eh_bench_short} -c 3 -P 2)
 

@@ -6,6 +6,8 @@
 #   program from tests/fixtures/ (started here with --port 0, stopped by its PID), or
 #   "stall:AFTER:FOR:FIXTURE": that fixture, frozen with SIGSTOP AFTER seconds into the run
 #   for FOR seconds (then SIGCONT), to see how echo-bench accounts for a server that stalls.
+#   "pause:AFTER:FOR:TARGET" freezes echo-bench itself instead (AFTER seconds after it
+#   starts, for FOR seconds), as a suspended machine would, against TARGET (any of the above).
 #   JQ_CHECK: a jq expression that must be true for the JSON line ("-" for none; then
 #   --json is not added and stderr must hold exactly one line, for usage errors).
 # Exit 0 as promised, 1 otherwise (with echo-bench's output), 77 when not built.
@@ -29,6 +31,15 @@ fixture_workdir bench
 
 addr=
 stall=
+pause=
+case $target in
+pause:*)
+    rest=${target#pause:}
+    pause_after=${rest%%:*} rest=${rest#*:}
+    pause_for=${rest%%:*} target=${rest#*:}
+    pause=1
+    ;;
+esac
 case $target in
 embedded) ;;
 stall:*)
@@ -57,8 +68,18 @@ json=--json
 [ "$check" = "-" ] && json=
 echo "# $bench $json $* $addr"
 # shellcheck disable=SC2086 # $json and $addr are one word or none
-timeout -k 5 50 "$bench" $json "$@" $addr >"$tmp/out" 2>"$tmp/err"
+timeout -k 5 50 "$bench" $json "$@" $addr >"$tmp/out" 2>"$tmp/err" &
+bpid=$!
+if [ -n "$pause" ]; then
+    # timeout(1) leads a process group of its own (it and echo-bench, and the built-in echod
+    # echo-bench starts): freeze all of it, as a suspended machine would.
+    (sleep "$pause_after" && kill -STOP -"$bpid" && sleep "$pause_for"; kill -CONT -"$bpid") \
+        2>/dev/null &
+    pause=$!
+fi
+wait "$bpid"
 rc=$?
+[ -n "$pause" ] && wait "$pause"
 [ -n "$stall" ] && wait "$stall"
 cat "$tmp/out"
 sed 's/^/stderr: /' "$tmp/err"

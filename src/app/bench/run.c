@@ -392,6 +392,15 @@ int br_run(struct bo_args *a)
     for (uint32_t i = 0; i < n; i++)
         if (w[i].fatal)
             res.ok = 0;
+    if (res.ok && c->mode != BB_IDLE && res.duration_s <= 0 && !sig) {
+        /* No worker saw the measured interval: it began and ended while every worker was
+         * busy elsewhere or the process was not running (stopped, a suspended machine). No
+         * figure was measured, so the run proves nothing; it must not pass as "ok". */
+        res.ok = 0;
+        snprintf(res.sum.first_error, sizeof res.sum.first_error,
+                 "nothing was measured: no worker got to the %.2f s measured interval before "
+                 "it ended", (double)c->duration_ns / 1e9);
+    }
     if (res.ok && c->mode != BB_IDLE && res.duration_s > 0 && !res.sum.msgs &&
         (c->udp ? res.sum.udp_sent > 0 || (c->mode == BB_CLOSED && res.sum.connected > 0)
                 : c->mode != BB_RATE || c->rate * res.duration_s >= 2)) {
