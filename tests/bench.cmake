@@ -126,12 +126,22 @@ eh_bench_test(rate.stall 0 "stall:0.5:0.6:${eh_bench_fx}/correct"
 eh_bench_test(udp.stall 0 "stall:0.3:1.5:${eh_bench_fx}/correct"
     "${eh_bench_sane} and .udp.lost > 0 and .udp.late > 0 and .udp.wrong == 0 and .udp.dup == 0"
     -u -d 2.5 -w 0 --timeout 3)
+# The same server frozen for longer than --timeout: a UDP socket that hears nothing for that
+# long, and whose retry after a loss is lost too, stalls (exit 1), as a TCP connection does;
+# in the closed loop and in --rate mode. The run outlasts the stall by more than 2 s, so a
+# freeze that comes late on a loaded machine is still seen.
+eh_bench_test(udp.stall.long 1 "stall:0.5:2.5:${eh_bench_fx}/correct"
+    "(.ok | not) and .stalls == 2 and .udp.wrong == 0 and (.error | test(\"no reply for [0-9.]+ s\"))"
+    -u -c 2 -d 3 -w 0 --timeout 0.3 --engine epoll)
+eh_bench_test(udp.stall.long.rate 1 "stall:0.5:2.5:${eh_bench_fx}/correct"
+    "(.ok | not) and .stalls == 1 and .udp.lost > 0 and (.error | test(\"no reply for\"))"
+    -u --rate 200 -d 3 -w 0 --timeout 0.3)
 # echo-bench itself frozen (SIGSTOP, as a suspended machine) from before the measured
 # interval until after its end: no worker measured anything, so no figure exists and the run
 # must not pass as "ok" with 0 messages.
-eh_bench_test(pause.unmeasured 1 "pause:1:2.5:embedded"
+eh_bench_test(pause.unmeasured 1 "pause:0.5:4:embedded"
     "(.ok | not) and .msgs == 0 and .duration_s == 0 and (.error | test(\"nothing was measured\"))"
-    -w 2 -d 0.2 --timeout 3)
+    -w 3 -d 0.2 --timeout 3)
 eh_bench_test(fixture.correct 0 "${eh_bench_fx}/correct"
     "${eh_bench_sane} and .msgs > 0" ${eh_bench_short} -c 3 -P 2)
 
@@ -182,6 +192,9 @@ if(LIBURING_FOUND)
     eh_bench_test(uring.udp.silent 1 "stall:0.3:1.5:${eh_bench_fx}/correct"
         "(.ok | not) and .engine == \"uring\" and .msgs == 0 and .udp.sent == 0 and (.error | test(\"no echo completed\"))"
         -u -d 0.5 -w 0.5 --timeout 3 --engine uring -c 4)
+    eh_bench_test(uring.udp.stall.long 1 "stall:0.5:2.5:${eh_bench_fx}/correct"
+        "(.ok | not) and .engine == \"uring\" and .stalls == 2 and (.error | test(\"no reply for\"))"
+        -u -c 2 -d 3 -w 0 --timeout 0.3 --engine uring)
     eh_bench_test(uring.fixture.udp_trunc1024 1 "${eh_bench_fx}/udp_trunc1024"
         "(.ok | not) and .engine == \"uring\" and .udp.wrong > 0 and (.error | test(\"came back as 1024 bytes\"))"
         ${eh_bench_short} --engine uring -u -s 2000)

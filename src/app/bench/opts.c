@@ -66,8 +66,8 @@ static void usage(FILE *f)
             "\n"
             "Exit status: 0 every echo verified; 1 verification failure (a wrong byte, a\n"
             "wrong or duplicated datagram, an early close, a stall, an idle connection not\n"
-            "answering, connect errors); 2 usage error; 3 target unreachable or the built-in\n"
-            "echod could not be started.\n",
+            "answering, connect errors, nothing echoed or measured); 2 usage error; 3 target\n"
+            "unreachable or the built-in echod could not be started.\n",
             DEFAULT_SEED);
 }
 

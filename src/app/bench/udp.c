@@ -6,7 +6,10 @@
  * carries: an answer to a datagram in flight is received; to one already answered, a
  * duplicate; to one given up as lost, late; anything else (another length, another socket's,
  * a changed byte, a number never sent) is wrong. A datagram unanswered for min(--timeout,
- * 1 s) is lost, and its place in the pipeline is refilled.
+ * 1 s) is lost, and its place in the pipeline is refilled. A socket stalls (a failure, as a
+ * TCP connection without echo does) when it has heard nothing for --timeout and a datagram
+ * sent after the first of those losses is lost too: one loss is the network's right, a
+ * server that ignores the retries as well has stopped answering.
  */
 #define _GNU_SOURCE
 #include "bench/bench.h"
@@ -43,6 +46,8 @@ struct usock {
     uint64_t oldest;       /* no datagram below this one is in flight */
     uint32_t inflight;
     uint64_t counted;
+    uint64_t heard_ns;     /* the last reply of any kind (or the start of traffic) */
+    uint64_t lost_ns;      /* when the first loss since heard_ns was seen (0: none) */
     uint8_t *state;        /* [hmask + 1], by seq & hmask */
     uint64_t *sent_ns;     /* [hmask + 1] */
     uint8_t *rb, *sb;      /* io_uring: receive slot; P datagrams being sent (by seq % P) */
@@ -244,6 +249,9 @@ static void on_reply(struct uw *w, struct usock *s, const uint8_t *p, size_t n, 
                                          &bad);
     uint8_t *slot;
 
+    /* Any reply, even a wrong or late one, shows the server is still answering. */
+    s->heard_ns = w->now;
+    s->lost_ns = 0;
     if (v != PB_OK) {
         st->udp_wrong++;
         if (v == PB_LENGTH)
@@ -350,6 +358,27 @@ static void on_io(struct nl_loop *l, struct nl_io *io, uint32_t revents)
         flush(w, s);
 }
 
+/* Datagram seq of s was just given up as lost: a stall (see the top of the file) when s has
+ * heard nothing for --timeout and seq was sent after the first loss of that silence.
+ * Returns 1 after closing s. */
+static int check_stall(struct uw *w, struct usock *s, uint64_t seq)
+{
+    const struct bb_cfg *cfg = w->cfg;
+
+    if (!s->lost_ns) {
+        s->lost_ns = w->now;
+        return 0;
+    }
+    if (s->sent_ns[seq & w->hmask] < s->lost_ns || w->now - s->heard_ns <= cfg->timeout_ns)
+        return 0;
+    w->b->st.stalls++;
+    bb_fail(&w->b->st, "socket %u: no reply for %.1f s (datagram %llu, sent after an earlier "
+            "loss, lost too; %llu sent)", s->id, (double)(w->now - s->heard_ns) / 1e9,
+            (unsigned long long)seq, (unsigned long long)s->next_seq);
+    sock_close(w, s);
+    return 1;
+}
+
 static void check_loss(struct uw *w)
 {
     w->now = bb_now_ns();
@@ -366,9 +395,13 @@ static void check_loss(struct uw *w)
                     break;
                 mark_lost(w, s, s->oldest);
                 lost = 1;
+                if (w->started && check_stall(w, s, s->oldest))
+                    break;
             }
             s->oldest++;
         }
+        if (!s->open)
+            continue;
         if (lost && w->cfg->mode == BB_CLOSED && w->started) {
             s->target = s->next_seq + (w->cfg->pipeline - s->inflight);
             flush(w, s);
@@ -399,6 +432,8 @@ static void on_rate(struct nl_loop *l, struct nl_io *io, uint32_t revents)
 static void start_traffic(struct uw *w)
 {
     w->started = 1;
+    for (uint32_t i = 0; i < w->b->count; i++)
+        w->s[i].heard_ns = w->now; /* the preflight's reply was the last one heard */
     if (w->cfg->mode == BB_RATE) {
         pc_rate_start(&w->rate, w->now);
         return;
