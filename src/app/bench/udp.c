@@ -414,8 +414,18 @@ static void send_due(void *ctx, uint64_t idx, uint64_t mine)
 {
     struct uw *w = ctx;
     struct usock *s = &w->s[idx];
+    uint64_t room;
 
     if (!s->open || mine <= s->target)
+        return;
+    /* At most a history window in flight: a rate beyond what the server answers (or the
+     * socket sends) waits here, and the latencies, taken from the intended send times, show
+     * it. Unbounded, one call would send every datagram due (a million a second into
+     * --rate 1e9) and the run would last minutes past its end. */
+    room = s->inflight < w->hmask + 1 ? w->hmask + 1 - s->inflight : 0;
+    if (mine > s->next_seq + room)
+        mine = s->next_seq + room;
+    if (mine <= s->target)
         return;
     s->target = mine;
     flush(w, s);
