@@ -360,12 +360,14 @@ echod_rss_kb() {
 # Clients that send and never read: 8 connections offer 32 MiB each. echod must stop
 # reading each at --buffer (64 KiB) and keep its memory within that (8 x 64 KiB, plus 1 MiB
 # for the rest), serve another client meanwhile, and close the stuck ones at its idle
-# timeout (nothing moves on them). Once through the splice path (bulk reads: the held bytes
-# wait in a kernel pipe) and once copying (--no-splice: they wait in user space).
+# timeout (nothing moves on them). Once as echod runs by default (a full bulk read whose
+# echo all went out starts the splice path, the held bytes then waiting in a kernel pipe; how
+# often that happens here depends on timing, so it is noted, not asserted) and once copying
+# (--no-splice: they all wait in user space).
 case_noread() {
-    for mode in splice copy; do
+    for mode in default copy; do
         set -- --buffer 65536 --idle-timeout 2
-        [ $mode = splice ] || set -- "$@" --no-splice
+        [ $mode = default ] || set -- "$@" --no-splice
         start_echod "$@"
         rss0=$(echod_rss_kb)
         : >"$TMP/noread.out"
@@ -382,12 +384,13 @@ case_noread() {
         rss1=$(echod_rss_kb)
         wait "$ipid" || fail "$mode: itest noread: $(cat "$TMP/noread.out")"
         stop_echod
-        note "$mode: $(head -n 1 "$TMP/noread.out"); echod VmRSS ${rss0} kB -> ${rss1} kB"
+        note "$mode: $(head -n 1 "$TMP/noread.out"); echod VmRSS ${rss0} kB -> ${rss1} kB;" \
+            "spliced=$(counter spliced tcp)"
         [ $((rss1 - rss0)) -le $((8 * 64 + 1024)) ] ||
             fail "$mode: echod grew by $((rss1 - rss0)) kB for 8 stuck connections (cap 64 KiB each)"
         expect_counter tcp idle-closed -eq 8
         expect_counter tcp accepted -eq 9
-        if [ $mode = splice ]; then expect_counter tcp spliced -gt 0; fi
+        if [ $mode = copy ]; then expect_counter tcp spliced -eq 0; fi
     done
 }
 

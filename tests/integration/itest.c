@@ -555,7 +555,7 @@ static int cmd_noread(unsigned port, size_t conns, uint64_t bytes, unsigned seco
     static struct pollfd pf[1024];
     unsigned long long sent = 0;
     size_t closed = 0;
-    long long end;
+    long long end, last;
     int fd;
 
     if (conns > 1024)
@@ -567,8 +567,35 @@ static int cmd_noread(unsigned port, size_t conns, uint64_t bytes, unsigned seco
         if (tcp_connect_small(port, &ss[i].fd))
             return 1;
     }
-    if (pump(ss, conns, 0, 1, 500))
-        return 1;
+    /* Write to all until none has taken a byte for 500 ms. One the server closes meanwhile
+     * counts as closed, as below: on a slow machine its idle timeout can come first (a
+     * connection stuck early moves nothing while the others still fill). */
+    last = now_ms();
+    while (now_ms() - last <= 500) {
+        for (size_t i = 0; i < conns; i++) {
+            pf[i].fd = ss[i].sent < ss[i].total ? ss[i].fd : -1;
+            pf[i].events = POLLOUT;
+            pf[i].revents = 0;
+        }
+        if (poll(pf, conns, 100) < 0 && errno != EINTR)
+            return failf("poll: %s", strerror(errno));
+        for (size_t i = 0; i < conns; i++) {
+            int r = 0;
+            if (pf[i].fd < 0 || !pf[i].revents)
+                continue;
+            if (!(pf[i].revents & (POLLERR | POLLHUP)))
+                r = st_send(&ss[i], CHUNK);
+            if (r == -ECONNRESET || r == -EPIPE || (pf[i].revents & (POLLERR | POLLHUP))) {
+                close(ss[i].fd);
+                ss[i].fd = -1;
+                closed++;
+            } else if (r < 0) {
+                return failf("conn %u: send: %s", ss[i].id, strerror(-r));
+            } else if (r > 0) {
+                last = now_ms();
+            }
+        }
+    }
     for (size_t i = 0; i < conns; i++) {
         if (ss[i].sent == bytes)
             return failf("connection %zu: the server took all %llu bytes with none of their "
@@ -576,7 +603,8 @@ static int cmd_noread(unsigned port, size_t conns, uint64_t bytes, unsigned seco
                          i + 1, (unsigned long long)bytes);
         sent += ss[i].sent;
     }
-    printf("filled %zu connections: %llu bytes written, none read\n", conns, sent);
+    printf("filled %zu connections: %llu bytes written, none read (%zu closed meanwhile)\n",
+           conns, sent, closed);
     if (tcp_connect(port, &fd) || round_trip(fd, 999, 100000))
         return failf("another client was not served while %zu connections were stuck", conns);
     close(fd);
