@@ -150,6 +150,17 @@ eh_bench_test(pause.unmeasured 1 "pause:0.5:4:embedded"
     -w 3 -d 0.2 --timeout 3)
 eh_bench_test(fixture.correct 0 "${eh_bench_fx}/correct"
     "${eh_bench_sane} and .msgs > 0" ${eh_bench_short} -c 3 -P 2)
+# Connect errors: with 40 descriptors, most of 100 connections cannot even get a socket; each
+# failure is counted (connected + connect_errors == 100) and fails the run, and a warning
+# names the limit up front.
+add_test(NAME bench.connect_errors
+    COMMAND ${CMAKE_COMMAND} -E env
+    "EH_BENCH_STDERR=^echo-bench: warning: 100 connections need about 164 descriptors, more than the limit of 40$"
+    sh -c "ulimit -n 40 && exec \"$@\"" sh ${eh_bench_run} 1 "${eh_bench_fx}/correct"
+    "(.ok | not) and .connect_errors > 0 and .connected > 0 and .connected + .connect_errors == 100 and (.error | test(\"cannot connect\"))"
+    -c 100 -d 0.3 -w 0.1 --timeout 3 --engine epoll)
+set_tests_properties(bench.connect_errors PROPERTIES LABELS bench TIMEOUT 120
+    SKIP_RETURN_CODE 77)
 
 # A server killed under a stream (its connections reset): echo-bench reports it and exits 1,
 # and SIGPIPE (from a splice into the reset socket) cannot kill it (tests/bench/server-killed.sh,

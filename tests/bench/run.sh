@@ -10,6 +10,8 @@
 #   starts, for FOR seconds), as a suspended machine would, against TARGET (any of the above).
 #   JQ_CHECK: a jq expression that must be true for the JSON line ("-" for none; then
 #   --json is not added and stderr must hold exactly one line, for usage errors).
+#   EH_BENCH_STDERR (environment), when set: an extended regular expression that some line
+#   of echo-bench's stderr must match.
 # Exit 0 as promised, 1 otherwise (with echo-bench's output), 77 when not built.
 # Loopback only; echo-bench bounds its own time, and timeout(1) bounds it again.
 set -u
@@ -97,6 +99,9 @@ else
     [ -n "$line" ] || fail "no JSON line on stdout"
     printf '%s\n' "$line" | jq -e . >/dev/null || fail "the JSON line does not parse"
     printf '%s\n' "$line" | jq -e "$check" >/dev/null || fail "jq check failed: $check"
+fi
+if [ -n "${EH_BENCH_STDERR:-}" ]; then
+    grep -q -E -e "$EH_BENCH_STDERR" "$tmp/err" || fail "no line on stderr matches: $EH_BENCH_STDERR"
 fi
 echo "PASS (exit $rc)"
 exit 0

@@ -53,17 +53,25 @@ static double tv_s(struct timeval tv)
 }
 
 /* Raises the soft descriptor limit to the hard one, so 10,000 connections fit. */
-static void raise_nofile(uint64_t want)
+static void raise_nofile(uint64_t conns)
 {
+    uint64_t want = conns + 64; /* and the worker's own: epoll, timers, pipes, stdio */
     struct rlimit rl;
 
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
         return;
-    rl.rlim_cur = rl.rlim_max;
-    (void)setrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t cur = rl.rlim_cur;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            rl.rlim_cur = cur;
+    }
+    /* Also when the limit was already at its ceiling: the connect errors to come need a
+     * reason. */
     if (rl.rlim_cur < want)
-        fprintf(stderr, "echo-bench: warning: %llu connections need more descriptors than the "
-                "limit of %llu\n", (unsigned long long)want, (unsigned long long)rl.rlim_cur);
+        fprintf(stderr, "echo-bench: warning: %llu connections need about %llu descriptors, more "
+                "than the limit of %llu\n", (unsigned long long)conns, (unsigned long long)want,
+                (unsigned long long)rl.rlim_cur);
 }
 
 /* Sleeps until deadline (monotonic ns) or a blocked signal in set arrives. Returns the
@@ -271,7 +279,7 @@ int br_run(struct bo_args *a)
     status = preflight(c, table);
     if (status)
         goto out;
-    raise_nofile((uint64_t)c->conns + 64);
+    raise_nofile(c->conns);
     progress_on = !c->quiet && isatty(2);
 
     memset(&sh, 0, sizeof sh);
