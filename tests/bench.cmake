@@ -161,6 +161,10 @@ add_test(NAME bench.connect_errors
     -c 100 -d 0.3 -w 0.1 --timeout 3 --engine epoll)
 set_tests_properties(bench.connect_errors PROPERTIES LABELS bench TIMEOUT 120
     SKIP_RETURN_CODE 77)
+# The live progress line: on a terminal (script(1)'s pseudo-terminal), never in a file.
+add_test(NAME bench.progress COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/bench/progress.sh"
+    "${eh_bench_bin}")
+set_tests_properties(bench.progress PROPERTIES LABELS bench TIMEOUT 120 SKIP_RETURN_CODE 77)
 
 # A server killed under a stream (its connections reset): echo-bench reports it and exits 1,
 # and SIGPIPE (from a splice into the reset socket) cannot kill it (tests/bench/server-killed.sh,

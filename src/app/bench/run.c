@@ -210,7 +210,7 @@ static void progress(const struct bb_cfg *c, struct bb_worker *w, uint32_t n, ui
     if (now < m_ns)
         fprintf(stderr, "\r\033[Kwarm-up %.0f s left:", (double)(m_ns - now) / 1e9);
     else
-        fprintf(stderr, "\r\033[Kmeasuring %.0f of %.0f s:",
+        fprintf(stderr, "\r\033[Kmeasuring %.0f of %g s:",
                 (double)(now - m_ns) / 1e9, (double)(e_ns - m_ns) / 1e9);
     fprintf(stderr, " %.0f msgs/s, %.2f MB/s", (double)(m - *last_m) / dt,
             (double)(b - *last_b) / dt / 1e6);
