@@ -115,6 +115,12 @@ eh_bench_test(fixture.udp_ignore_empty 1 "${eh_bench_fx}/udp_ignore_empty"
 eh_bench_test(udp.silent 1 "stall:0.3:1.5:${eh_bench_fx}/correct"
     "(.ok | not) and .msgs == 0 and .udp.sent == 0 and (.error | test(\"no echo completed\"))"
     -u -d 0.5 -w 0.5 --timeout 3)
+# A correct server whose replies overtake each other (300 or 450 ms late, alternately): UDP
+# promises no order, so every reply matches its datagram by sequence number, none is wrong,
+# duplicated, late or lost.
+eh_bench_test(fixture.udp_reorder 0 "${eh_bench_fx}/udp_slow_correct"
+    "${eh_bench_sane} and .udp.received > 5 and .udp.wrong == 0 and .udp.dup == 0 and .udp.late == 0 and .udp.lost == 0"
+    -u -P 8 -d 1.5 -w 0.5 --timeout 3 --engine epoll)
 eh_bench_test(fixture.one_client 1 "${eh_bench_fx}/one_client"
     "(.ok | not) and .stalls >= 2 and .msgs > 0 and (.error | test(\"no echo for 0.3 s\"))"
     -d 1 -w 0 -c 3 --timeout 0.3)
