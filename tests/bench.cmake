@@ -189,6 +189,11 @@ eh_bench_test(usage.congestion 2 embedded - --congestion reno)
 eh_bench_test(usage.congestion_name 2 embedded - --stream --congestion no-such-cc)
 eh_bench_test(usage.duration 2 embedded - -d 0)
 eh_bench_test(usage.target 2 embedded - "not a target")
+# Counts and sizes are decimal, as echod's: "0x40" is refused, "010" is ten (not eight).
+eh_bench_test(usage.hex 2 embedded - -s 0x40)
+eh_bench_test(usage.rate_sign 2 embedded - --rate +5)
+eh_bench_test(tcp.decimal 0 embedded "${eh_bench_sane} and .conns == 10"
+    -c 010 -d 0.2 -w 0 --timeout 3 --engine epoll)
 eh_bench_test(unreachable.tcp 3 "dead:${eh_bench_fx}/correct" - -d 0.2)
 eh_bench_test(unreachable.udp 3 "dead:${eh_bench_fx}/correct" - -d 0.2 -u --timeout 1)
 

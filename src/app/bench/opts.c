@@ -1,7 +1,8 @@
 /*
  * opts.c - echo-bench's options (see opts.h and the --help text below, which README.md
  * repeats). Numbers are checked whole: "5x", "-1", "" and out-of-range values are refused
- * with the accepted range in the message.
+ * with the accepted range in the message. Counts and sizes are decimal, as echod's are ("010"
+ * is ten, "0x40" is refused); only --seed also takes hex.
  */
 #include "bench/opts.h"
 
@@ -77,7 +78,8 @@ static int bad(const char *opt, const char *val, const char *why)
     return BO_EXIT_USAGE;
 }
 
-static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+/* base: 10, or 0 for --seed (0x... is hex). */
+static int parse_u64(const char *s, uint64_t lo, uint64_t hi, int base, uint64_t *out)
 {
     char *end;
     unsigned long long v;
@@ -85,7 +87,7 @@ static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
     if (!*s || *s == '-' || *s == '+' || *s == ' ')
         return -1;
     errno = 0;
-    v = strtoull(s, &end, 0);
+    v = strtoull(s, &end, base);
     if (errno || *end || v < lo || v > hi)
         return -1;
     *out = v;
@@ -161,19 +163,19 @@ int bo_parse(int argc, char **argv, struct bo_args *a)
             c->udp = 1;
             break;
         case 'c':
-            if (parse_u64(optarg, 1, 1000000, &v))
+            if (parse_u64(optarg, 1, 1000000, 10, &v))
                 return bad("--conns", optarg, "not a count (1..1000000)");
             c->conns = (uint32_t)v;
             conns_set = 1;
             break;
         case 's':
-            if (parse_u64(optarg, 0, 64u << 20, &v))
+            if (parse_u64(optarg, 0, 64u << 20, 10, &v))
                 return bad("--size", optarg, "not a size in bytes (0..67108864)");
             c->size = v;
             size_set = 1;
             break;
         case 'P':
-            if (parse_u64(optarg, 1, 65536, &v))
+            if (parse_u64(optarg, 1, 65536, 10, &v))
                 return bad("--pipeline", optarg, "not a count (1..65536)");
             c->pipeline = (uint32_t)v;
             pipeline_set = 1;
@@ -187,7 +189,7 @@ int bo_parse(int argc, char **argv, struct bo_args *a)
                 return bad("--warmup", optarg, "not a number of seconds (0..3600)");
             break;
         case 't':
-            if (parse_u64(optarg, 1, 256, &v))
+            if (parse_u64(optarg, 1, 256, 10, &v))
                 return bad("--threads", optarg, "not a count (1..256)");
             c->threads = (uint32_t)v;
             break;
@@ -195,7 +197,7 @@ int bo_parse(int argc, char **argv, struct bo_args *a)
             stream = 1;
             break;
         case O_WINDOW:
-            if (parse_u64(optarg, 1, 1u << 30, &v))
+            if (parse_u64(optarg, 1, 1u << 30, 10, &v))
                 return bad("--window", optarg, "not a size in bytes (1..1073741824)");
             c->window = v;
             window_set = 1;
@@ -210,7 +212,7 @@ int bo_parse(int argc, char **argv, struct bo_args *a)
             c->cc = optarg;
             break;
         case O_IDLE:
-            if (parse_u64(optarg, 1, 1000000, &v))
+            if (parse_u64(optarg, 1, 1000000, 10, &v))
                 return bad("--idle", optarg, "not a count of connections (1..1000000)");
             c->conns = (uint32_t)v;
             idle = 1;
@@ -225,14 +227,15 @@ int bo_parse(int argc, char **argv, struct bo_args *a)
             double r;
             errno = 0;
             r = strtod(optarg, &end);
-            if (!*optarg || errno || *end || !isfinite(r) || r < 0.001 || r > 1e9)
+            if (!*optarg || *optarg == ' ' || *optarg == '+' || errno || *end || !isfinite(r) ||
+                r < 0.001 || r > 1e9)
                 return bad("--rate", optarg, "not a rate in messages per second (0.001..1e9)");
             c->rate = r;
             rate = 1;
             break;
         }
         case O_SEED:
-            if (parse_u64(optarg, 0, UINT64_MAX, &v))
+            if (parse_u64(optarg, 0, UINT64_MAX, 0, &v))
                 return bad("--seed", optarg, "not an unsigned 64-bit number");
             c->seed = v;
             break;
