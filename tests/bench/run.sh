@@ -12,6 +12,7 @@
 #   --json is not added and stderr must hold exactly one line, for usage errors).
 #   EH_BENCH_STDERR (environment), when set: an extended regular expression that some line
 #   of echo-bench's stderr must match.
+#   EH_BENCH_STDOUT1 (environment), when set: one that the first line of stdout must match.
 # Exit 0 as promised, 1 otherwise (with echo-bench's output), 77 when not built.
 # Loopback only; echo-bench bounds its own time, and timeout(1) bounds it again.
 set -u
@@ -99,6 +100,10 @@ else
     [ -n "$line" ] || fail "no JSON line on stdout"
     printf '%s\n' "$line" | jq -e . >/dev/null || fail "the JSON line does not parse"
     printf '%s\n' "$line" | jq -e "$check" >/dev/null || fail "jq check failed: $check"
+fi
+if [ -n "${EH_BENCH_STDOUT1:-}" ]; then
+    head -n 1 "$tmp/out" | grep -q -E -e "$EH_BENCH_STDOUT1" ||
+        fail "the first line of stdout does not match: $EH_BENCH_STDOUT1"
 fi
 if [ -n "${EH_BENCH_STDERR:-}" ]; then
     grep -q -E -e "$EH_BENCH_STDERR" "$tmp/err" || fail "no line on stderr matches: $EH_BENCH_STDERR"
