@@ -104,6 +104,10 @@ eh_bench_test(fixture.tcp_byteflip.stream 1 "${eh_bench_fx}/tcp_byteflip"
 eh_bench_test(fixture.udp_dup 1 "${eh_bench_fx}/udp_dup"
     "(.ok | not) and .udp.dup > 0 and (.error | test(\"answered twice\"))"
     ${eh_bench_short} -u)
+# A byte changed inside the datagram: named by datagram, offset and both values.
+eh_bench_test(fixture.udp_byteflip 1 "${eh_bench_fx}/udp_byteflip"
+    "(.ok | not) and .udp.wrong > 0 and .udp.dup == 0 and (.error | test(\"datagram [0-9]+ came back with byte 1000 changed: expected 0x[0-9a-f]{2}, got 0x[0-9a-f]{2}$\"))"
+    ${eh_bench_short} -u -s 2000 --engine epoll)
 eh_bench_test(fixture.udp_trunc1024 1 "${eh_bench_fx}/udp_trunc1024"
     "(.ok | not) and .udp.wrong > 0 and (.error | test(\"came back as 1024 bytes\"))"
     ${eh_bench_short} -u -s 2000)
@@ -231,6 +235,9 @@ if(LIBURING_FOUND)
     eh_bench_test(uring.udp.stall.long 1 "stall:0.5:2.5:${eh_bench_fx}/correct"
         "(.ok | not) and .engine == \"uring\" and .stalls == 2 and (.error | test(\"no reply for\"))"
         -u -c 2 -d 3 -w 0 --timeout 0.3 --engine uring)
+    eh_bench_test(uring.fixture.udp_byteflip 1 "${eh_bench_fx}/udp_byteflip"
+        "(.ok | not) and .engine == \"uring\" and .udp.wrong > 0 and (.error | test(\"came back with byte 1000 changed\"))"
+        ${eh_bench_short} --engine uring -u -s 2000 -c 2)
     eh_bench_test(uring.fixture.udp_trunc1024 1 "${eh_bench_fx}/udp_trunc1024"
         "(.ok | not) and .engine == \"uring\" and .udp.wrong > 0 and (.error | test(\"came back as 1024 bytes\"))"
         ${eh_bench_short} --engine uring -u -s 2000)
