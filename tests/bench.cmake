@@ -110,6 +110,11 @@ eh_bench_test(fixture.udp_dup 1 "${eh_bench_fx}/udp_dup"
 eh_bench_test(fixture.tcp_last_client 1 "${eh_bench_fx}/tcp_last_client"
     "(.ok | not) and .mismatches >= 1 and (.error | test(\"^connection 1: (byte [0-9]+ of the echo differs|[0-9]+ bytes arrived beyond)\"))"
     ${eh_bench_short} -c 2 -s 100 --engine epoll)
+# UDP cross-talk: replies go to the client whose datagram came before; the socket names whose
+# datagram it got instead.
+eh_bench_test(fixture.udp_last_client 1 "${eh_bench_fx}/udp_last_client"
+    "(.ok | not) and .udp.wrong > 0 and (.error | test(\"^socket [01]: a reply carrying socket [01]'s datagram [0-9]+ [(]cross-talk[)]$\"))"
+    ${eh_bench_short} -u -c 2 --engine epoll)
 eh_bench_test(fixture.udp_byteflip 1 "${eh_bench_fx}/udp_byteflip"
     "(.ok | not) and .udp.wrong > 0 and .udp.dup == 0 and (.error | test(\"datagram [0-9]+ came back with byte 1000 changed: expected 0x[0-9a-f]{2}, got 0x[0-9a-f]{2}$\"))"
     ${eh_bench_short} -u -s 2000 --engine epoll)

@@ -258,8 +258,22 @@ static void on_reply(struct uw *w, struct usock *s, const uint8_t *p, size_t n, 
             bb_fail(st, "socket %u: datagram %llu (%llu bytes) came back as %s%zu bytes",
                     s->id, (unsigned long long)seq, (unsigned long long)cfg->size,
                     trunc ? "more than " : "", n);
-        else if (v == PB_FOREIGN)
-            bb_fail(st, "socket %u: a reply carrying another socket's datagram", s->id);
+        else if (v == PB_FOREIGN) {
+            /* Name whose datagram came instead (core/probe's header: u32 socket, u64
+             * sequence, little-endian); the reachability probe uses socket UINT32_MAX. */
+            uint64_t other = 0, oseq = 0;
+            for (int i = 3; i >= 0; i--)
+                other = other << 8 | p[i];
+            for (int i = 11; i >= 4; i--)
+                oseq = oseq << 8 | p[i];
+            if (other == UINT32_MAX)
+                bb_fail(st, "socket %u: a reply carrying the reachability probe's datagram "
+                        "(cross-talk)", s->id);
+            else
+                bb_fail(st, "socket %u: a reply carrying socket %llu's datagram %llu "
+                        "(cross-talk)", s->id, (unsigned long long)other,
+                        (unsigned long long)oseq);
+        }
         else
             bb_fail(st, "socket %u: datagram %llu came back with byte %zu changed: expected "
                     "0x%02x, got 0x%02x", s->id, (unsigned long long)seq, bad,
