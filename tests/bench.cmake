@@ -139,6 +139,10 @@ eh_bench_test(udp.silent 1 "stall:0.3:1.5:${eh_bench_fx}/correct"
 eh_bench_test(fixture.udp_reorder 0 "${eh_bench_fx}/udp_slow_correct"
     "${eh_bench_sane} and .udp.received > 5 and .udp.wrong == 0 and .udp.dup == 0 and .udp.late == 0 and .udp.lost == 0"
     -u -P 8 -d 1.5 -w 0.5 --timeout 3 --engine epoll)
+# The same over TCP: the report says how far the echo of a connection got.
+eh_bench_test(tcp.silent 1 "stall:0.3:2:${eh_bench_fx}/correct"
+    "(.ok | not) and .msgs == 0 and (.error | test(\"no echo completed during the [0-9.]+ s measured [(]connection 0: [0-9]+ of [0-9]+ bytes echoed[)]$\"))"
+    -d 0.5 -w 1 --timeout 3 --engine epoll)
 eh_bench_test(fixture.one_client 1 "${eh_bench_fx}/one_client"
     "(.ok | not) and .stalls >= 2 and .msgs > 0 and (.error | test(\"no echo for 0.3 s\"))"
     -d 1 -w 0 -c 3 --timeout 0.3)

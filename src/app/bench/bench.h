@@ -69,6 +69,7 @@ struct bb_stats {
     struct hg_hist hist;                     /* latencies, ns */
     char first_error[400];                   /* the first failure, with its offset */
     char first_connect_error[200];
+    char first_unechoed[120];                /* TCP: a connection still owed echo at the end */
 };
 
 struct bb_worker {

@@ -51,6 +51,8 @@ int bp_collect(struct bp_result *r, const struct bb_cfg *cfg, struct bb_worker *
         hg_merge(&s->hist, &t->hist);
         if (!s->first_error[0] && t->first_error[0])
             memcpy(s->first_error, t->first_error, sizeof s->first_error);
+        if (!s->first_unechoed[0] && t->first_unechoed[0])
+            memcpy(s->first_unechoed, t->first_unechoed, sizeof s->first_unechoed);
         if (!s->first_connect_error[0] && t->first_connect_error[0])
             memcpy(s->first_connect_error, t->first_connect_error, sizeof s->first_connect_error);
         if (t->t_end_ns > t->t_begin_ns && t->t_begin_ns) {

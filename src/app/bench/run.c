@@ -418,7 +418,9 @@ int br_run(struct bo_args *a)
          * silence. */
         res.ok = 0;
         snprintf(res.sum.first_error, sizeof res.sum.first_error,
-                 "no echo completed during the %.2f s measured", res.duration_s);
+                 "no echo completed during the %.2f s measured%s%s%s", res.duration_s,
+                 res.sum.first_unechoed[0] ? " (" : "", res.sum.first_unechoed,
+                 res.sum.first_unechoed[0] ? ")" : "");
     }
     if (res.sum.first_error[0])
         fprintf(stderr, "echo-bench: %s\n", res.sum.first_error);

@@ -842,7 +842,13 @@ void *bb_tcp_worker(void *arg)
     w.fixed = 0; /* the ring's references go at once with the ring, below: no call per socket */
 #endif
     for (uint32_t i = 0; i < b->count; i++) {
-        b->done[i] = w.c[i].counted;
+        struct conn *c = &w.c[i];
+        b->done[i] = c->counted;
+        /* For a run where nothing completed: how far the echo of the first connection got. */
+        if (!b->st.first_unechoed[0] && c->state == C_OPEN && c->sent > c->recvd)
+            snprintf(b->st.first_unechoed, sizeof b->st.first_unechoed,
+                     "connection %u: %llu of %llu bytes echoed", c->id,
+                     (unsigned long long)c->recvd, (unsigned long long)c->sent);
         if (w.c[i].io.fd >= 0)
             conn_close(&w, &w.c[i]);
     }
