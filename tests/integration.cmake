@@ -13,7 +13,7 @@ set_target_properties(itest PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_CURRENT
 set(eh_it_cases
     rounds bulk-8m write-first half-close reset small-buffer concurrent-100 udp-empty udp-max udp-denied
     udp-allow udp-wildcard max-conns emfile emfile-accepts idle-timeout ipv6 client-pipe client-fail echod-options socat
-    workers noread term-loaded)
+    workers noread term-loaded poll-shared-cpu)
 foreach(case IN LISTS eh_it_cases)
     add_test(NAME integration.${case}
              COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/integration/cases.sh" "${case}")
@@ -33,8 +33,9 @@ target_link_libraries(test_net PRIVATE eh_net PkgConfig::CHECK)
 set_target_properties(test_net PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}")
 add_test(NAME integration.net COMMAND test_net)
 set_tests_properties(integration.net PROPERTIES LABELS integration TIMEOUT 60)
-# The two floods of loopback (megabytes per connection, flowing or stuck) never run beside
+# The two floods of loopback (megabytes per connection, flowing or stuck) and the busy loop
+# that shares a CPU with echod never run beside
 # the benchmark matrix's smoke runs, whose tenth-of-a-second UDP cells a starved CPU can
 # empty (tests/perf.cmake takes the same lock).
-set_tests_properties(integration.noread integration.term-loaded PROPERTIES
+set_tests_properties(integration.noread integration.term-loaded integration.poll-shared-cpu PROPERTIES
     RESOURCE_LOCK eh_loopback_flood)

@@ -298,6 +298,9 @@ void nl_set_busy_poll(struct nl_loop *l, uint32_t usec)
     l->idle_since_ns = -1;
     l->idle_polling = 0;
     l->yield_slow_ns = YIELD_RAN_OTHER_NS;
+    l->poll_again_ns = 0;
+    l->backoff_ns = 0;
+    l->yield_contended_ns = NL_CONTENDED_YIELD_NS;
 }
 
 /* Whether the batch holds an event other than the loop's own timerfd. */
@@ -351,7 +354,7 @@ int nl_run_once(struct nl_loop *l, int timeout_ms)
             l->idle_polling = 1;
         }
         uint64_t idle = (uint64_t)(l->now_ns - l->idle_since_ns);
-        if (l->idle_polling && pg_should_poll(&l->gov, idle)) {
+        if (l->idle_polling && pg_should_poll(&l->gov, idle) && l->now_ns >= l->poll_again_ns) {
             timeout_ms = 0;
             polled = 1;
             l->busy_polls++;
@@ -365,6 +368,8 @@ int nl_run_once(struct nl_loop *l, int timeout_ms)
     nl_now(l);
     if (l->idle_since_ns >= 0 && n > 0 && caller_event(l, evs, n)) {
         /* The idle period is over: tell the governor how long it was. */
+        if (polled)
+            l->backoff_ns = 0; /* a poll caught it: the CPU is ours again */
         stop_polling(l);
         pg_idle_ended(&l->gov, (uint64_t)(l->now_ns - l->idle_since_ns));
         l->idle_since_ns = -1;
@@ -377,6 +382,16 @@ int nl_run_once(struct nl_loop *l, int timeout_ms)
         if (l->now_ns - before > l->yield_slow_ns) {
             stop_polling(l);
             l->yielded++;
+            if (l->now_ns - before > l->yield_contended_ns) {
+                /* The other task held the CPU for a time slice: a busy task shares it, and
+                 * would take a slice from every message we poll for (loop.h). Poll in no
+                 * idle period for a while, twice as long each time this repeats (up to
+                 * NL_CONTENDED_NS); a poll that catches an event ends the back-off. */
+                l->backoff_ns = l->backoff_ns ? 2 * l->backoff_ns : NL_CONTENDED_YIELD_NS;
+                if (l->backoff_ns > NL_CONTENDED_NS)
+                    l->backoff_ns = NL_CONTENDED_NS;
+                l->poll_again_ns = l->now_ns + l->backoff_ns;
+            }
         }
     }
     for (int i = 0; i < n && !l->stop; i++) {

@@ -62,10 +62,16 @@ struct nl_loop {
      * now_ns is the clock nl_now() read last. For the summary: busy_polls counts the polls,
      * polled_ns their wall time, yielded the idle periods whose polling stopped because
      * another task wanted the CPU (a yield between polls took over yield_slow_ns, which
-     * nl_set_busy_poll sets and tests may change). */
+     * nl_set_busy_poll sets and tests may change). When such a yield took over
+     * yield_contended_ns (another task held the CPU for a time slice), no idle period polls
+     * until poll_again_ns, backoff_ns later: NL_CONTENDED_YIELD_NS at first, doubled each
+     * time this repeats (up to NL_CONTENDED_NS), 0 again once a poll catches an event. */
     struct pg_gov gov;
     int64_t idle_since_ns;
     int64_t yield_slow_ns;
+    int64_t yield_contended_ns;
+    int64_t poll_again_ns;
+    int64_t backoff_ns;
     int idle_polling;
     int64_t now_ns;
     uint64_t busy_polls;
@@ -73,6 +79,16 @@ struct nl_loop {
     uint64_t yielded;
     void *data; /* for the caller */
 };
+
+/* A yield between polls that took over NL_CONTENDED_YIELD_NS let another task hold the CPU
+ * for a time slice: the CPU is shared with a busy task. A polling loop stays runnable, so
+ * the event it waits for cannot preempt that task, and each message would wait out a slice
+ * (default echod sharing its CPU with a busy loop: 0.06-0.14x the messages of echod
+ * --busy-poll 0). So no idle period polls for a while: NL_CONTENDED_YIELD_NS, doubled each
+ * time polling meets the busy task again, up to NL_CONTENDED_NS; a poll that catches an
+ * event ends the back-off. */
+#define NL_CONTENDED_YIELD_NS ((int64_t)1000000)
+#define NL_CONTENDED_NS ((int64_t)100 * 1000000)
 
 /* Creates the epoll instance and a heap for max_timers timers (and, when max_timers > 0, a
  * timerfd for the earliest of them; without one the waits are timed instead). Returns 0,
@@ -124,8 +140,10 @@ int nl_stop_on_signals(struct nl_loop *l, const int *sigs, size_t n);
  * apart than usec soon sleeps at once, and one that falls idle polls once more, one window.
  * Between polls the loop calls sched_yield(), which lets any other task runnable on this CPU
  * go first; when that took long enough for another task to have run (the CPU is wanted),
- * this idle period polls no more and sleeps. usec is clamped to 4,294,967 (the window is
- * 32-bit nanoseconds); 0 turns polling off (the default of a new loop). Cannot fail. */
+ * this idle period polls no more and sleeps; when it held the CPU for a time slice, the
+ * idle periods of a back-off time sleep too (NL_CONTENDED_YIELD_NS above). usec is clamped
+ * to 4,294,967 (the window is 32-bit nanoseconds); 0 turns polling off (the default of a
+ * new loop). Cannot fail. */
 void nl_set_busy_poll(struct nl_loop *l, uint32_t usec);
 
 /* Asks nl_run() to return after the current callback. */

@@ -394,6 +394,38 @@ case_noread() {
     done
 }
 
+# echod sharing its CPU with a busy task (a shell loop pinned to the same CPU), the client on
+# another: a poll between messages meets the busy task, and yielding to it on every message
+# made each message wait out the task's time slice (0.06-0.14x the messages of --busy-poll
+# 0). echod must back off instead. Counted, not timed: "yielded-to-others" in its summary (a
+# yield after which another task had run) came once per message without the back-off (about
+# 300 for 600 round trips), a few times with it (7).
+case_poll_shared_cpu() {
+    if ! command -v taskset >/dev/null 2>&1 || [ "$(getconf _NPROCESSORS_ONLN)" -lt 2 ]; then
+        note "skipped: needs taskset and two CPUs"
+        return 0
+    fi
+    # Two CPUs this test may use: the first for echod and the busy loop, the second for the
+    # client.
+    cpus=$(taskset -pc $$ | sed 's/.*: //' | tr ',' '\n' | awk -F- '{ for (c = $1; c <= ($2 == "" ? $1 : $2); c++) print c }' | head -n 2)
+    cpu=$(echo "$cpus" | sed -n 1p) other=$(echo "$cpus" | sed -n 2p)
+    [ -n "$other" ] || { note "skipped: one CPU allowed"; return 0; }
+    timeout 40 taskset -c "$cpu" sh -c 'while :; do :; done' &
+    hog=$!
+    PIDS="$PIDS $hog"
+    : >"$TMP/echod.out"
+    taskset -c "$cpu" "$ECHOD" --port 0 >"$TMP/echod.out" 2>"$TMP/echod.err" &
+    EPID=$!
+    PIDS="$PIDS $EPID"
+    wait_listening "$TMP/echod.out" "$EPID"
+    timeout 50 taskset -c "$other" "$ITEST" rounds "$PORT" 600 || fail "itest rounds failed"
+    kill "$hog" 2>/dev/null || :
+    stop_echod
+    y=$(poll_stat 200 yielded-to-others)
+    note "CPU $cpu shared with a busy loop: 600 round trips, $y yields to another task ($(poll_stat 200 polls) polls)"
+    [ "$y" -lt 60 ] || fail "echod yielded to the busy task $y times in 600 round trips: no back-off"
+}
+
 # SIGTERM while loaded: 8 streams flowing and 8 stuck writers with bytes pending, over two
 # workers. echod must stop at once (5 s at most), exit 0 and print its summary; its clients
 # see their connections end (they fail, and must not hang).

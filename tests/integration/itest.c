@@ -603,8 +603,8 @@ static int cmd_noread(unsigned port, size_t conns, uint64_t bytes, unsigned seco
                          i + 1, (unsigned long long)bytes);
         sent += ss[i].sent;
     }
-    printf("filled %zu connections: %llu bytes written, none read (%zu closed meanwhile)\n",
-           conns, sent, closed);
+    printf("filled %zu connections: %llu bytes written, none read (%zu closed meanwhile)\n", conns,
+           sent, closed);
     if (tcp_connect(port, &fd) || round_trip(fd, 999, 100000))
         return failf("another client was not served while %zu connections were stuck", conns);
     close(fd);

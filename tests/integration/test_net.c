@@ -438,6 +438,74 @@ START_TEST(busy_poll_window)
 }
 END_TEST
 
+/* A yield after which another task had held the CPU for a time slice means the CPU is
+ * shared with a busy task: no idle period polls for a back-off time, even with the window
+ * wide open (a poller stays runnable, so the event it waits for cannot preempt the busy task,
+ * and each message waited out its slice: default echod sharing its CPU with a busy loop ran
+ * 0.06-0.14x as fast as echod --busy-poll 0). The back-off starts at NL_CONTENDED_YIELD_NS,
+ * doubles while polling meets the busy task again, stops at NL_CONTENDED_NS, and ends when a
+ * poll catches an event. (Every yield counts as slow and contended here; the back-off's end
+ * is set by hand, as time passing would.) */
+START_TEST(busy_poll_backs_off_when_contended)
+{
+    struct nl_loop l;
+    struct nl_io io;
+    int p[2];
+    uint64_t polls;
+
+    pipe_loop_open(&l, &io, p, 0);
+    nl_set_busy_poll(&l, 60000000u);
+    ck_assert_int_eq(l.poll_again_ns, 0);
+    ck_assert_int_eq(l.backoff_ns, 0);
+    ck_assert_int_eq(l.yield_contended_ns, NL_CONTENDED_YIELD_NS);
+    l.gov.win_ns = 3000000000u;
+    l.yield_slow_ns = l.yield_contended_ns = -1;
+    ck_assert_int_eq(nl_run_once(&l, 20), 0);
+    ck_assert_uint_eq(l.busy_polls, 1);
+    ck_assert_uint_eq(l.yielded, 1);
+    ck_assert_int_eq(l.backoff_ns, NL_CONTENDED_YIELD_NS);
+    ck_assert_int_eq(l.poll_again_ns, l.now_ns + NL_CONTENDED_YIELD_NS);
+
+    /* Within the back-off a new idle period sleeps, the window open as it is. */
+    l.poll_again_ns = l.now_ns + 60 * (int64_t)1000000000;
+    ck_assert_int_eq((int)write(p[1], "a", 1), 1);
+    ck_assert_int_eq(nl_run_once(&l, -1), 1);
+    l.gov.win_ns = 3000000000u;
+    polls = l.busy_polls;
+    ck_assert_int_eq(nl_run_once(&l, 20), 0);
+    ck_assert_uint_eq(l.busy_polls, polls);
+    ck_assert_int_eq(l.backoff_ns, NL_CONTENDED_YIELD_NS);
+
+    /* Over, the next idle period polls, meets the busy task again: twice as long. */
+    l.poll_again_ns = l.now_ns;
+    l.idle_since_ns = -1;
+    ck_assert_int_eq(nl_run_once(&l, 20), 0);
+    ck_assert_uint_eq(l.busy_polls, polls + 1);
+    ck_assert_int_eq(l.backoff_ns, 2 * NL_CONTENDED_YIELD_NS);
+    /* ... up to NL_CONTENDED_NS. */
+    l.backoff_ns = NL_CONTENDED_NS;
+    l.poll_again_ns = l.now_ns;
+    l.idle_since_ns = -1;
+    ck_assert_int_eq(nl_run_once(&l, 20), 0);
+    ck_assert_uint_eq(l.busy_polls, polls + 2);
+    ck_assert_int_eq(l.backoff_ns, NL_CONTENDED_NS);
+    ck_assert_int_eq(l.poll_again_ns, l.now_ns + NL_CONTENDED_NS);
+
+    /* The busy task gone, a poll that catches an event ends the back-off. */
+    l.yield_slow_ns = l.yield_contended_ns = INT64_MAX;
+    l.poll_again_ns = l.now_ns;
+    l.idle_since_ns = -1;
+    l.gov.win_ns = 3000000000u;
+    ck_assert_int_eq((int)write(p[1], "b", 1), 1);
+    ck_assert_int_eq(nl_run_once(&l, 30000), 1);
+    ck_assert_uint_eq(l.busy_polls, polls + 3);
+    ck_assert_int_eq(l.backoff_ns, 0);
+    ck_assert_uint_eq(l.yielded, 3);
+    ck_assert_int_eq(n_pipe_events, 2);
+    pipe_loop_close(&l, &io, p);
+}
+END_TEST
+
 /* The loop's own timerfd is not traffic: a timer that fires while the loop polls neither ends
  * the idle period nor teaches the governor anything; the next descriptor event does. */
 START_TEST(busy_poll_timer_is_not_traffic)
@@ -674,6 +742,7 @@ static Suite *net_suite(void)
     tcase_add_test(tc, slot_is_small);
     tcase_add_test(tc, run_once_steps);
     tcase_add_test(tc, busy_poll_window);
+    tcase_add_test(tc, busy_poll_backs_off_when_contended);
     tcase_add_test(tc, busy_poll_timer_is_not_traffic);
     tcase_add_test(tc, timerfd_ends_endless_waits);
     tcase_add_test(tc, no_timerfd_times_waits);
