@@ -7,6 +7,10 @@
 #              connections silent for seconds).
 #   idle-fork  --idle N smaller than the forking servers' default (1000) holds N
 #              connections on socat too, not 1000 (needs socat; exit 77 without it).
+#   smoke-retry  in --smoke mode a run that measured nothing and found nothing wrong (what a
+#              starved CPU gives) runs once more and the smoke passes; a run that found a
+#              wrong byte is not run again and the smoke fails. echo-bench is wrapped so
+#              that its first run reports one or the other, the later ones are real.
 # Loopback only; every wait is bounded; what this starts it stops by PID.
 set -eu
 RUN=${1:?usage: perf-matrix.sh RUN_SH BIN_DIR CASE}
@@ -118,6 +122,47 @@ case_idle_fork() {
     grep -q '^(f): 30 connections held (30 for servers that fork' "$TMP/report.md" ||
         fail "the note under the table does not say 30 and 30: $(grep '^(f)' "$TMP/report.md")"
     echo "[$CASE] ok: --idle 30 held 30 socat connections"
+}
+
+# fake_bin DIR MODE: DIR holds echod and an echo-bench whose first run reports MODE
+# (silent: no echo measured, nothing wrong; wrong: a mismatch) and exits 1.
+fake_bin() {
+    mkdir -p "$1"
+    real=$(cd "$BIN" && pwd)
+    ln -sf "$real/echod" "$1/echod"
+    case $2 in
+    silent) j='{"msgs":0,"msgs_per_s":0,"mismatches":0,"error":"no echo completed"}' ;;
+    wrong) j='{"msgs":9,"msgs_per_s":30,"mismatches":1,"error":"byte 70 of the echo differs"}' ;;
+    esac
+    {
+        echo '#!/bin/sh'
+        echo "n=\$(cat '$1/runs' 2>/dev/null || echo 0)"
+        echo "echo \$((n + 1)) >'$1/runs'"
+        echo "if [ \"\$n\" -eq 0 ]; then"
+        echo "    echo '$j' | jq -c '. + {early_closes: 0, stalls: 0, connect_errors: 0, ok: false, udp: {wrong: 0, dup: 0}, fair: {min: 0}, cpu_total_s: 0.01}'"
+        echo "    echo 'echo-bench: first run, made up' >&2"
+        echo "    exit 1"
+        echo "fi"
+        echo "exec '$real/echo-bench' \"\$@\""
+    } >"$1/echo-bench"
+    chmod +x "$1/echo-bench"
+}
+
+case_smoke_retry() {
+    fake_bin "$TMP/silent" silent
+    sh "$RUN" --smoke --bin "$TMP/silent" --peers "$TMP/no-peers" --servers echod \
+        --workloads e1 >"$TMP/run.out" 2>"$TMP/run.err" || fail "smoke with one silent run exited $?"
+    grep -q 'nothing measured .*smoke mode: once more' "$TMP/run.err" || fail "no retry was logged"
+    [ "$(cat "$TMP/silent/runs")" -eq 2 ] || fail "echo-bench ran $(cat "$TMP/silent/runs") times, not 2"
+    grep -q '^| echod | [0-9]' "$TMP/run.out" || fail "no figure for echod"
+    echo "[$CASE] ok: a run that measured nothing ran once more, and the smoke passed"
+    fake_bin "$TMP/wrong" wrong
+    st=0
+    sh "$RUN" --smoke --bin "$TMP/wrong" --peers "$TMP/no-peers" --servers echod \
+        --workloads e1 >"$TMP/run.out" 2>"$TMP/run.err" || st=$?
+    [ "$st" -eq 1 ] || fail "smoke with a wrong byte exited $st, not 1"
+    [ "$(cat "$TMP/wrong/runs")" -eq 1 ] || fail "a run with a wrong byte was run again"
+    echo "[$CASE] ok: a run with a wrong byte was not run again, and the smoke failed"
 }
 
 fn=case_$(printf '%s' "$CASE" | tr '-' '_')
