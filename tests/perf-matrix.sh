@@ -18,8 +18,16 @@ BIN=${2:?usage: perf-matrix.sh RUN_SH BIN_DIR CASE}
 CASE=${3:?usage: perf-matrix.sh RUN_SH BIN_DIR CASE}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/eh-perf-matrix.XXXXXX")
 RPID=""
+# On any exit, a run.sh still running is stopped with all below it: SIGKILL would skip its
+# own clean-up, so the processes below it are listed first and killed by PID too.
 cleanup() {
-    [ -z "$RPID" ] || kill -KILL "$RPID" 2>/dev/null || :
+    if [ -n "$RPID" ]; then
+        left=$(descendants "$RPID")
+        kill -TERM "$RPID" 2>/dev/null || :
+        sleep 0.2
+        # shellcheck disable=SC2086 # one PID per word
+        kill -KILL $left "$RPID" 2>/dev/null || :
+    fi
     rm -rf "$TMP"
 }
 trap cleanup EXIT
