@@ -214,6 +214,15 @@ eh_bench_test(usage.target 2 embedded - "not a target")
 # Counts and sizes are decimal, as echod's: "0x40" is refused, "010" is ten (not eight).
 eh_bench_test(usage.hex 2 embedded - -s 0x40)
 eh_bench_test(usage.rate_sign 2 embedded - --rate +5)
+# Decimal only where a number is decimal: strtod/strtoull alone take a leading blank or tab,
+# hex floats ("0x10" seconds), "inf"; --seed's hex is 0x... and "010" is ten, not octal.
+eh_bench_test(usage.tab 2 embedded - -c "\t5")
+eh_bench_test(usage.hexfloat 2 embedded - -d 0x10)
+eh_bench_test(usage.rate_inf 2 embedded - --rate inf)
+eh_bench_test(tcp.seed_decimal 0 embedded "${eh_bench_sane} and .seed == 10"
+    --seed 010 -d 0.2 -w 0 --timeout 3 --engine epoll)
+eh_bench_test(tcp.seed_hex 0 embedded "${eh_bench_sane} and .seed == 31"
+    --seed 0x1f -d 0.2 -w 0 --timeout 3 --engine epoll)
 eh_bench_test(tcp.decimal 0 embedded "${eh_bench_sane} and .conns == 10"
     -c 010 -d 0.2 -w 0 --timeout 3 --engine epoll)
 eh_bench_test(unreachable.tcp 3 "dead:${eh_bench_fx}/correct" - -d 0.2)

@@ -1,11 +1,13 @@
 /*
  * opts.c - echo-bench's options (see opts.h and the --help text below, which README.md
  * repeats). Numbers are checked whole: "5x", "-1", "" and out-of-range values are refused
- * with the accepted range in the message. Counts and sizes are decimal, as echod's are ("010"
- * is ten, "0x40" is refused); only --seed also takes hex.
+ * with the accepted range in the message. Numbers are decimal, as echod's are ("010" is ten;
+ * "0x40", "0x10" seconds, a leading blank or sign, "inf" are refused); only --seed also takes
+ * hex, written 0x....
  */
 #include "bench/opts.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -56,7 +58,8 @@ static void usage(FILE *f)
             "                        but epoll for --stream (its sends splice, uring's copy) and\n"
             "                        for a closed loop with one connection or socket per thread\n"
             "                        (cheaper there); EH_BENCH_NO_URING=1 forces epoll\n"
-            "      --seed N          payload seed (default %u: runs are reproducible)\n"
+            "      --seed N          payload seed, decimal or 0x... (default %u: runs are\n"
+            "                        reproducible)\n"
             "      --timeout SEC     longest wait for a connect or an echo (default 5)\n"
             "      --echod PATH      the built-in server to start (default: echod next to\n"
             "                        echo-bench)\n"
@@ -78,14 +81,28 @@ static int bad(const char *opt, const char *val, const char *why)
     return BO_EXIT_USAGE;
 }
 
-/* base: 10, or 0 for --seed (0x... is hex). */
-static int parse_u64(const char *s, uint64_t lo, uint64_t hi, int base, uint64_t *out)
+/* Whether s is all characters of set, and not empty. */
+static int all_of(const char *s, const char *set)
+{
+    return *s && strspn(s, set) == strlen(s);
+}
+
+/* A decimal count, or with hex_ok also 0x followed by hex digits. strtoull alone would take
+ * leading blanks, a sign, and octal or hex where base 0 is asked. */
+static int parse_u64(const char *s, uint64_t lo, uint64_t hi, int hex_ok, uint64_t *out)
 {
     char *end;
     unsigned long long v;
+    int base = 10;
 
-    if (!*s || *s == '-' || *s == '+' || *s == ' ')
+    if (hex_ok && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        s += 2;
+        base = 16;
+        if (!all_of(s, "0123456789abcdefABCDEF"))
+            return -1;
+    } else if (!all_of(s, "0123456789")) {
         return -1;
+    }
     errno = 0;
     v = strtoull(s, &end, base);
     if (errno || *end || v < lo || v > hi)
@@ -94,16 +111,29 @@ static int parse_u64(const char *s, uint64_t lo, uint64_t hi, int base, uint64_t
     return 0;
 }
 
-static int parse_sec(const char *s, double lo, double hi, uint64_t *ns)
+/* A decimal number, a digit or a point first (strtod alone would take leading blanks, a
+ * sign, hex floats such as 0x10, "inf" and "nan"). */
+static int parse_double(const char *s, double lo, double hi, double *out)
 {
     char *end;
     double v;
 
-    if (!*s || *s == '-' || *s == '+' || *s == ' ')
+    if (!(isdigit((unsigned char)s[0]) || (s[0] == '.' && isdigit((unsigned char)s[1]))) ||
+        !all_of(s, "0123456789.eE+-"))
         return -1;
     errno = 0;
     v = strtod(s, &end);
     if (errno || *end || !isfinite(v) || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_sec(const char *s, double lo, double hi, uint64_t *ns)
+{
+    double v;
+
+    if (parse_double(s, lo, hi, &v))
         return -1;
     *ns = (uint64_t)(v * 1e9 + 0.5);
     return 0;
@@ -163,19 +193,19 @@ int bo_parse(int argc, char **argv, struct bo_args *a)
             c->udp = 1;
             break;
         case 'c':
-            if (parse_u64(optarg, 1, 1000000, 10, &v))
+            if (parse_u64(optarg, 1, 1000000, 0, &v))
                 return bad("--conns", optarg, "not a count (1..1000000)");
             c->conns = (uint32_t)v;
             conns_set = 1;
             break;
         case 's':
-            if (parse_u64(optarg, 0, 64u << 20, 10, &v))
+            if (parse_u64(optarg, 0, 64u << 20, 0, &v))
                 return bad("--size", optarg, "not a size in bytes (0..67108864)");
             c->size = v;
             size_set = 1;
             break;
         case 'P':
-            if (parse_u64(optarg, 1, 65536, 10, &v))
+            if (parse_u64(optarg, 1, 65536, 0, &v))
                 return bad("--pipeline", optarg, "not a count (1..65536)");
             c->pipeline = (uint32_t)v;
             pipeline_set = 1;
@@ -189,7 +219,7 @@ int bo_parse(int argc, char **argv, struct bo_args *a)
                 return bad("--warmup", optarg, "not a number of seconds (0..3600)");
             break;
         case 't':
-            if (parse_u64(optarg, 1, 256, 10, &v))
+            if (parse_u64(optarg, 1, 256, 0, &v))
                 return bad("--threads", optarg, "not a count (1..256)");
             c->threads = (uint32_t)v;
             break;
@@ -197,7 +227,7 @@ int bo_parse(int argc, char **argv, struct bo_args *a)
             stream = 1;
             break;
         case O_WINDOW:
-            if (parse_u64(optarg, 1, 1u << 30, 10, &v))
+            if (parse_u64(optarg, 1, 1u << 30, 0, &v))
                 return bad("--window", optarg, "not a size in bytes (1..1073741824)");
             c->window = v;
             window_set = 1;
@@ -212,7 +242,7 @@ int bo_parse(int argc, char **argv, struct bo_args *a)
             c->cc = optarg;
             break;
         case O_IDLE:
-            if (parse_u64(optarg, 1, 1000000, 10, &v))
+            if (parse_u64(optarg, 1, 1000000, 0, &v))
                 return bad("--idle", optarg, "not a count of connections (1..1000000)");
             c->conns = (uint32_t)v;
             idle = 1;
@@ -222,20 +252,13 @@ int bo_parse(int argc, char **argv, struct bo_args *a)
                 return bad("--hold", optarg, "not a number of seconds (0..86400)");
             hold_set = 1;
             break;
-        case O_RATE: {
-            char *end;
-            double r;
-            errno = 0;
-            r = strtod(optarg, &end);
-            if (!*optarg || *optarg == ' ' || *optarg == '+' || errno || *end || !isfinite(r) ||
-                r < 0.001 || r > 1e9)
+        case O_RATE:
+            if (parse_double(optarg, 0.001, 1e9, &c->rate))
                 return bad("--rate", optarg, "not a rate in messages per second (0.001..1e9)");
-            c->rate = r;
             rate = 1;
             break;
-        }
         case O_SEED:
-            if (parse_u64(optarg, 0, UINT64_MAX, 0, &v))
+            if (parse_u64(optarg, 0, UINT64_MAX, 1, &v))
                 return bad("--seed", optarg, "not an unsigned 64-bit number");
             c->seed = v;
             break;
