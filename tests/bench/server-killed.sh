@@ -63,6 +63,11 @@ wait "$b" || fail "echo-bench --idle 2 exited $?: $(cat "$tmp/idle.err")"
 [ $seen -eq 1 ] || fail "echo-bench does not ignore SIGPIPE (SigIgn $mask, last read)"
 echo "ok: echo-bench ignores SIGPIPE (SigIgn $mask)"
 
+# sockets PID: how many sockets the process holds.
+sockets() {
+    ls -l "/proc/$1/fd" 2>/dev/null | grep -c 'socket:'
+}
+
 # 2. The behaviour: the server killed under a stream, five times.
 n=1
 while [ $n -le 5 ]; do
@@ -78,11 +83,20 @@ while [ $n -le 5 ]; do
         i=$((i + 1))
     done
     [ -n "$port" ] || fail "echod printed no listening line: $(cat "$tmp/echod.err")"
+    base=$(sockets "$e")
     timeout 20 "$bench" --stream --engine epoll -d 1 -w 0 --timeout 3 --json "127.0.0.1:$port" \
         >"$tmp/b.out" 2>"$tmp/b.err" &
     b=$!
     pids="$pids $b"
-    sleep 0.3
+    # Killed once it has accepted echo-bench's connection (and a moment of streaming), not
+    # after a fixed time: on a loaded machine echo-bench may not have connected yet.
+    i=0
+    while [ "$(sockets "$e")" -le "$base" ] && [ $i -lt 200 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    [ $i -lt 200 ] || fail "run $n: echod accepted no connection within 10 s"
+    sleep 0.2
     kill -KILL "$e"
     wait "$e" 2>/dev/null
     st=0
