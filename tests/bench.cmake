@@ -173,7 +173,7 @@ eh_bench_test(udp.stall.long.rate 1 "stall:0.5:2.5:${eh_bench_fx}/correct"
 # echo-bench itself frozen (SIGSTOP, as a suspended machine) from before the measured
 # interval until after its end: no worker measured anything, so no figure exists and the run
 # must not pass as "ok" with 0 messages.
-eh_bench_test(pause.unmeasured 1 "pause:0.5:4:embedded"
+eh_bench_test(pause.unmeasured 1 "pause:0.5:5:embedded"
     "(.ok | not) and .msgs == 0 and .duration_s == 0 and (.error | test(\"nothing was measured\"))"
     -w 3 -d 0.2 --timeout 3)
 eh_bench_test(fixture.correct 0 "${eh_bench_fx}/correct"

@@ -79,6 +79,18 @@ if [ -n "$pause" ]; then
     (sleep "$pause_after" && kill -STOP -"$bpid" && sleep "$pause_for"; kill -CONT -"$bpid") \
         2>/dev/null &
     pause=$!
+    # Stopped during the freeze, this script must not leave the group frozen for good
+    # (timeout(1) cannot end what is stopped): thaw it and end it first.
+    # (A group that has ended is left alone: after a normal run nothing of it is left.)
+    bench_cleanup() {
+        kill "$pause" 2>/dev/null
+        if kill -0 -"$bpid" 2>/dev/null; then
+            kill -CONT -"$bpid" 2>/dev/null
+            kill -TERM -"$bpid" 2>/dev/null
+        fi
+        fixture_cleanup
+    }
+    trap bench_cleanup EXIT
 fi
 wait "$bpid"
 rc=$?
