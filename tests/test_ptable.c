@@ -161,6 +161,17 @@ START_TEST(errors_probe)
     ck_assert_int_eq(pb_check(d, 0, 2000, table, start, 5, &seq, &bad), PB_LENGTH);
     /* Another socket's datagram. */
     ck_assert_int_eq(pb_check(d, 2000, 2000, table, pt_start(1, 6), 6, &seq, &bad), PB_FOREIGN);
+    /* ... whose header names the socket and datagram it belongs to. */
+    {
+        uint32_t id = 0;
+        uint64_t hseq = 0;
+
+        ck_assert_int_eq(pb_header(d, 2000, &id, &hseq), 0);
+        ck_assert_uint_eq(id, 5);
+        ck_assert_uint_eq(hseq, 42);
+        ck_assert_int_eq(pb_header(d, PB_HEADER, &id, &hseq), 0);
+        ck_assert_int_eq(pb_header(d, PB_HEADER - 1, &id, &hseq), -1);
+    }
     /* A changed byte in the body, at its offset. */
     d[1500] ^= 0x80;
     ck_assert_int_eq(pb_check(d, 2000, 2000, table, start, 5, &seq, &bad), PB_CHANGED);

@@ -59,6 +59,15 @@ void pb_encode(uint8_t *out, size_t size, const uint8_t *table, uint32_t start, 
     pt_copy(table, pb_pos(start, seq, size), out + PB_HEADER, size - PB_HEADER);
 }
 
+int pb_header(const uint8_t *p, size_t n, uint32_t *id, uint64_t *seq)
+{
+    if (n < PB_HEADER)
+        return -1;
+    *id = get32(p);
+    *seq = get64(p + 4);
+    return 0;
+}
+
 int pb_check(const uint8_t *p, size_t n, size_t size, const uint8_t *table, uint32_t start,
              uint32_t id, uint64_t *seq, size_t *bad)
 {

@@ -31,6 +31,10 @@ uint32_t pb_pos(uint32_t start, uint64_t seq, size_t size);
 void pb_encode(uint8_t *out, size_t size, const uint8_t *table, uint32_t start, uint32_t id,
                uint64_t seq);
 
+/* Reads the header of datagram p[0..n): the socket number into *id and the sequence number
+ * into *seq. Returns 0, or -1 when n < PB_HEADER (short datagrams carry none). */
+int pb_header(const uint8_t *p, size_t n, uint32_t *id, uint64_t *seq);
+
 /* Checks reply p[0..n) against socket id's datagrams of size bytes. *seq gets the sequence
  * number it carries: for PB_OK and PB_CHANGED, and for PB_LENGTH when both the reply and the
  * datagrams are at least PB_HEADER bytes and the socket number is id's; 0 otherwise (short

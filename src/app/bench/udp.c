@@ -259,13 +259,11 @@ static void on_reply(struct uw *w, struct usock *s, const uint8_t *p, size_t n, 
                     s->id, (unsigned long long)seq, (unsigned long long)cfg->size,
                     trunc ? "more than " : "", n);
         else if (v == PB_FOREIGN) {
-            /* Name whose datagram came instead (core/probe's header: u32 socket, u64
-             * sequence, little-endian); the reachability probe uses socket UINT32_MAX. */
-            uint64_t other = 0, oseq = 0;
-            for (int i = 3; i >= 0; i--)
-                other = other << 8 | p[i];
-            for (int i = 11; i >= 4; i--)
-                oseq = oseq << 8 | p[i];
+            /* Name whose datagram came instead; the reachability probe uses socket
+             * UINT32_MAX. (PB_FOREIGN means the reply has a whole header.) */
+            uint32_t other = 0;
+            uint64_t oseq = 0;
+            (void)pb_header(p, n, &other, &oseq);
             if (other == UINT32_MAX)
                 bb_fail(st, "socket %u: a reply carrying the reachability probe's datagram "
                         "(cross-talk)", s->id);
