@@ -357,6 +357,18 @@ echod_rss_kb() {
     awk '/^VmRSS:/ { print $2 }' "/proc/$EPID/status"
 }
 
+# wait_filled OUT PID WHAT: waits (30 s at most) until "itest noread", running as PID with
+# its output in OUT, says its connections are filled; fails (WHAT first) if it ends first.
+wait_filled() {
+    i=0
+    while ! grep -q '^filled ' "$1"; do
+        kill -0 "$2" 2>/dev/null || fail "${3}itest noread: $(cat "$1")"
+        i=$((i + 1))
+        [ $i -le 600 ] || fail "${3}the connections were not filled within 30 s"
+        sleep 0.05
+    done
+}
+
 # Clients that send and never read: 8 connections offer 32 MiB each. echod must stop
 # reading each at --buffer (64 KiB) and keep its memory within that (8 x 64 KiB, plus 1 MiB
 # for the rest), serve another client meanwhile, and close the stuck ones at its idle
@@ -374,13 +386,7 @@ case_noread() {
         timeout 50 "$ITEST" noread "$PORT" 8 33554432 10 >"$TMP/noread.out" 2>&1 &
         ipid=$!
         PIDS="$PIDS $ipid"
-        i=0
-        while ! grep -q '^filled ' "$TMP/noread.out"; do
-            kill -0 "$ipid" 2>/dev/null || fail "$mode: itest noread: $(cat "$TMP/noread.out")"
-            i=$((i + 1))
-            [ $i -le 600 ] || fail "$mode: the connections were not filled within 30 s"
-            sleep 0.05
-        done
+        wait_filled "$TMP/noread.out" "$ipid" "$mode: "
         rss1=$(echod_rss_kb)
         wait "$ipid" || fail "$mode: itest noread: $(cat "$TMP/noread.out")"
         stop_echod
@@ -436,13 +442,7 @@ case_term_loaded() {
     timeout 50 "$ITEST" noread "$PORT" 8 33554432 30 >"$TMP/stuck.out" 2>&1 &
     spid=$!
     PIDS="$PIDS $lpid $spid"
-    i=0
-    while ! grep -q '^filled ' "$TMP/stuck.out"; do
-        kill -0 "$spid" 2>/dev/null || fail "itest noread: $(cat "$TMP/stuck.out")"
-        i=$((i + 1))
-        [ $i -le 600 ] || fail "the stuck connections were not filled within 30 s"
-        sleep 0.05
-    done
+    wait_filled "$TMP/stuck.out" "$spid" ""
     kill -0 "$lpid" 2>/dev/null || fail "the load ended before SIGTERM: $(cat "$TMP/load.out")"
     stop_echod
     note "$SUMMARY"
