@@ -22,7 +22,7 @@ RPID=""
 # own clean-up, so the processes below it are listed first and killed by PID too.
 cleanup() {
     if [ -n "$RPID" ]; then
-        left=$(descendants "$RPID")
+        left=$(below "$RPID")
         kill -TERM "$RPID" 2>/dev/null || :
         sleep 0.2
         # shellcheck disable=SC2086 # one PID per word
@@ -40,18 +40,11 @@ fail() {
     exit 1
 }
 
-# descendants PID: the processes below PID (not PID itself), one per line.
-descendants() {
-    cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" '
-        {
-            rest = $0; sub(/^.*\) /, "", rest); split(rest, f, " ")
-            parent[$1] = f[2]
-        }
-        END {
-            out[root] = 1; n = 1
-            while (n) { n = 0; for (p in parent) if (!(p in out) && (parent[p] in out)) { out[p] = 1; n++ } }
-            for (p in out) if (p != root) print p
-        }'
+. "$(dirname "$RUN")/procs.sh" # descendants PID: PID and all below it
+
+# below PID: the processes below PID (not PID itself), one per line.
+below() {
+    descendants "$1" | grep -vx "$1" || :
 }
 
 # alive PID: the process exists and is not a zombie (a zombie runs nothing).
@@ -73,7 +66,7 @@ case_interrupt() {
     i=0
     while :; do
         nb=0
-        for k in $(descendants "$RPID"); do
+        for k in $(below "$RPID"); do
             [ "$(comm_of "$k")" != echo-bench ] || nb=$((nb + 1))
         done
         [ $nb -eq 0 ] || break
@@ -83,7 +76,7 @@ case_interrupt() {
         sleep 0.05
     done
     sleep 0.5
-    kids=$(descendants "$RPID")
+    kids=$(below "$RPID")
     # shellcheck disable=SC2086 # one PID per word
     echo "[$CASE] under run.sh: $(printf "%s\n" $kids | grep -c .) processes: $(for k in $kids; do comm_of "$k"; done | sort | tr '\n' ' ')"
     kill -TERM "$RPID"

@@ -21,6 +21,7 @@ set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$ROOT/tools/bench"
+. "$HERE/procs.sh" # descendants
 PEERS="$ROOT/../shared/peers"
 BIN=""
 BUILD=1
@@ -293,22 +294,6 @@ EOF
         sleep 0.05
     done
     return 0
-}
-
-# descendants PID: PID and every process below it. cat goes on past processes that exit
-# while it reads (an awk given the files itself may stop at the first missing one).
-descendants() {
-    cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" '
-        {
-            # pid (comm) state ppid ...; comm may hold spaces and parentheses.
-            rest = $0; sub(/^.*\) /, "", rest); split(rest, f, " ")
-            parent[$1] = f[2]
-        }
-        END {
-            out[root] = 1; n = 1
-            while (n) { n = 0; for (p in parent) if (!(p in out) && (parent[p] in out)) { out[p] = 1; n++ } }
-            for (p in out) print p
-        }'
 }
 
 # tree_cpu PID: CPU seconds of PID (with its reaped children) and its live descendants.
