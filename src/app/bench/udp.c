@@ -9,7 +9,8 @@
  * 1 s) is lost, and its place in the pipeline is refilled. A socket stalls (a failure, as a
  * TCP connection without echo does) when it has heard nothing for --timeout and a datagram
  * sent after the first of those losses is lost too: one loss is the network's right, a
- * server that ignores the retries as well has stopped answering.
+ * server that ignores the datagrams sent after it as well has stopped answering (a lost
+ * datagram is never resent; its place in the pipeline takes a new one).
  */
 #define _GNU_SOURCE
 #include "bench/bench.h"
